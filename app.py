@@ -1,0 +1,21 @@
+"""Circles: the HTTP entry point. Routes live in blueprints under chalicelib/handlers/.
+
+Kept thin for cold start: handlers import their domain modules on first use,
+and AWS clients are created lazily and cached.
+"""
+import os
+
+from chalice import Chalice
+
+from chalicelib.handlers import api, jobs, local, pages
+
+app = Chalice(app_name='circles')
+app.register_blueprint(api.bp)
+app.register_blueprint(pages.bp)
+app.register_blueprint(jobs.bp)
+if os.environ.get('CIRCLES_STAGE', 'local') == 'local':
+    app.register_blueprint(local.bp)
+
+if os.environ.get('AWS_LAMBDA_FUNCTION_NAME') and os.environ.get('AWS_XRAY_SDK_ENABLED') != 'false':
+    from chalicelib.tracing import patch_for_lambda
+    patch_for_lambda()

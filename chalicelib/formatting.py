@@ -1,0 +1,27 @@
+"""How dates, times and places read to people, in the circle's own timezone."""
+from datetime import date, time
+from zoneinfo import ZoneInfo
+
+
+def long_date(value):
+    value = date.fromisoformat(value) if isinstance(value, str) else value
+    return f'{value:%A}, {value:%B} {value.day}, {value.year}'
+
+
+def short_date(value):
+    value = date.fromisoformat(value) if isinstance(value, str) else value
+    return f'{value:%a} {value:%b} {value.day}'
+
+
+def clock(value):
+    value = time.fromisoformat(value) if isinstance(value, str) else value
+    return value.strftime('%H:%M')
+
+
+def meeting_when(meeting, tz_name):
+    """'Tuesday, December 1, 2026 at 18:00 (CST, America/Chicago)'."""
+    local = meeting.starts_at.astimezone(ZoneInfo(tz_name))
+    return f'{long_date(local.date())} at {local:%H:%M} ({local.tzname()}, {tz_name})'
+
+
+FILTERS = {'long_date': long_date, 'short_date': short_date, 'clock': clock}

@@ -1,0 +1,51 @@
+"""The JSON API: the public endpoints partner websites call, plus the OpenAPI document."""
+from chalice import Blueprint
+
+from chalicelib.handlers.web import api_errors, json_body, json_response
+
+bp = Blueprint(__name__)
+
+
+@bp.route('/api/learningcircles', methods=['GET'], cors=True)
+@api_errors
+def list_learning_circles():
+    from chalicelib.browse import browse, parse_browse_query
+    return json_response(browse(parse_browse_query(bp.current_request.query_params)))
+
+
+@bp.route('/api/learningcircles/{circle_id}', methods=['GET'], cors=True)
+@api_errors
+def learning_circle(circle_id):
+    from chalicelib.circles import public_details
+    return json_response(public_details(circle_id))
+
+
+@bp.route('/api/signup', methods=['POST'], cors=True,
+          content_types=['application/json', 'text/plain'])
+@api_errors
+def signup():
+    from chalicelib.signup import sign_up
+    from chalicelib.welcome import send_welcome
+    body = json_body(bp.current_request)
+    questions = body.get('signup_questions') if isinstance(body.get('signup_questions'), dict) else {}
+    fields = {
+        'name': body.get('name'), 'email': body.get('email'), 'mobile': body.get('mobile'),
+        'consent': body.get('consent'), 'communications_opt_in': body.get('communications_opt_in'),
+        'goals': questions.get('goals'), 'support': questions.get('support'),
+        'custom_answer': questions.get('custom_question'),
+    }
+    circle_id = body.get('learning_circle')
+    if not isinstance(circle_id, (str, int)) or not str(circle_id).strip():
+        return json_response({'status': 'error', 'errors': {'learning_circle': ['Required.']}}, 400)
+    signup_, circle, created = sign_up(str(circle_id).strip(), fields)
+    if created:
+        send_welcome(signup_, circle)
+    # Partner clients read only `status`; a repeated signup answers the same so that
+    # the response does not reveal whether an address had signed up before.
+    return json_response({'status': 'created'})
+
+
+@bp.route('/api/openapi.json', methods=['GET'], cors=True)
+def openapi_document():
+    from chalicelib.openapi import document
+    return json_response(document())

@@ -1,0 +1,103 @@
+"""Server-rendered pages for learners: browse, a circle and its signup form, thanks, withdraw.
+
+Every page works without JavaScript; the only script fills in "near me" from
+the browser's geolocation.
+"""
+from chalice import Blueprint, Response
+
+from chalicelib.handlers.web import form_fields, html_response, redirect
+
+bp = Blueprint(__name__)
+FORM = ['application/x-www-form-urlencoded']
+STATIC_FILES = {'style.css': 'text/css; charset=utf-8', 'near-me.js': 'text/javascript; charset=utf-8'}
+HONEYPOT = 'website'
+
+
+def _page(template, status=200, **context):
+    from chalicelib.rendering import render
+    return html_response(render(template, **context), status)
+
+
+@bp.route('/', methods=['GET'])
+def browse_page():
+    from chalicelib.browse_page import browse_page_context
+    context = browse_page_context(bp.current_request.query_params or {})
+    return _page('browse.html', 400 if context['errors'] else 200, **context)
+
+
+@bp.route('/circles/{circle_id}', methods=['GET'])
+def circle_page(circle_id):
+    from chalicelib.browse_page import circle_page_context
+    context = circle_page_context(circle_id)
+    if context is None:
+        return _page('not_found.html', 404)
+    return _page('circle.html', **context)
+
+
+@bp.route('/circles/{circle_id}/signup', methods=['POST'], content_types=FORM)
+def circle_signup(circle_id):
+    from chalicelib.browse_page import circle_page_context
+    from chalicelib.errors import NotFound, SignupRefused, ValidationFailed
+    from chalicelib.signup import sign_up
+    from chalicelib.welcome import send_welcome
+    fields = form_fields(bp.current_request)
+    if fields.get(HONEYPOT):
+        # A bot filled the field people cannot see: answer as if it worked, write nothing.
+        return redirect(f'/circles/{circle_id}/thanks')
+    try:
+        signup, circle, created = sign_up(circle_id, fields)
+    except NotFound:
+        return _page('not_found.html', 404)
+    except ValidationFailed as error:
+        return _page('circle.html', 400, **circle_page_context(circle_id, values=fields, errors=error.errors))
+    except SignupRefused as error:
+        return _page('circle.html', 400, **circle_page_context(circle_id, values=fields, refusal=error.message))
+    if created:
+        send_welcome(signup, circle)
+    return redirect(f'/circles/{circle_id}/thanks')
+
+
+@bp.route('/circles/{circle_id}/thanks', methods=['GET'])
+def thanks_page(circle_id):
+    from chalicelib.browse_page import circle_page_context
+    context = circle_page_context(circle_id)
+    if context is None:
+        return _page('not_found.html', 404)
+    return _page('thanks.html', **context)
+
+
+@bp.route('/withdraw/{token}', methods=['GET'])
+def withdraw_page(token):
+    return _withdraw(token, confirm=False)
+
+
+@bp.route('/withdraw/{token}', methods=['POST'], content_types=FORM)
+def withdraw_confirm(token):
+    return _withdraw(token, confirm=True)
+
+
+def _withdraw(token, confirm):
+    from chalicelib import circles
+    from chalicelib.links import BadLink
+    from chalicelib.signup import signup_from_withdraw_token, withdraw
+    try:
+        signup = signup_from_withdraw_token(token)
+    except BadLink:
+        return _page('link_invalid.html', 400)
+    circle = signup and circles.get_circle(signup.circle_id)
+    if signup is None or circle is None:
+        return _page('link_invalid.html', 400)
+    if confirm and signup.active:
+        withdraw(signup)
+        return _page('withdraw.html', circle=circle, done=True, token=token)
+    return _page('withdraw.html', circle=circle, done=not signup.active, token=token)
+
+
+@bp.route('/static/{name}', methods=['GET'])
+def static_file(name):
+    from chalicelib.rendering import TEMPLATES_DIR
+    if name not in STATIC_FILES:
+        return Response(body='Not found', status_code=404, headers={'Content-Type': 'text/plain'})
+    body = (TEMPLATES_DIR / 'static' / name).read_text()
+    return Response(body=body, status_code=200, headers={
+        'Content-Type': STATIC_FILES[name], 'Cache-Control': 'public, max-age=3600'})

@@ -1,0 +1,7 @@
+"""PynamoDB models; importing this package registers every entity of the table."""
+from chalicelib.models.base import TableItem
+from chalicelib.models.circle import Circle, Course, Meeting
+from chalicelib.models.signup import Signup
+from chalicelib.models.account import Team, TeamMember, User
+
+__all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMember', 'User']

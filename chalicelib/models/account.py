@@ -1,0 +1,56 @@
+"""Accounts (facilitators and organizers) and teams.
+
+`USER#<id>` / `USER` is the account; `TEAM#<id>` / `TEAM` a team and
+`TEAM#<id>` / `MEMBER#<user id>` a membership, found per user through `by_user`.
+"""
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.models.base import TableItem
+from chalicelib.models.signup import EmailIndex
+
+
+class UserIndex(GlobalSecondaryIndex):
+    """What belongs to a user: team memberships (and later, circles they facilitate)."""
+    class Meta:
+        index_name = 'by_user'
+        projection = AllProjection()
+    user_pk = UnicodeAttribute(hash_key=True)
+    user_sk = UnicodeAttribute(range_key=True)
+
+
+class User(TableItem, discriminator='User'):
+    user_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    first_name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    email_confirmed = BooleanAttribute(default=False)
+    bio = UnicodeAttribute(null=True)
+
+    email_pk = UnicodeAttribute(null=True)
+    email_sk = UnicodeAttribute(null=True)
+    by_email = EmailIndex()
+
+    @staticmethod
+    def key(user_id):
+        return f'USER#{user_id}', 'USER'
+
+
+class Team(TableItem, discriminator='Team'):
+    team_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+
+    @staticmethod
+    def key(team_id):
+        return f'TEAM#{team_id}', 'TEAM'
+
+
+class TeamMember(TableItem, discriminator='TeamMember'):
+    team_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    role = UnicodeAttribute()   # organizer or facilitator
+
+    user_pk = UnicodeAttribute(null=True)
+    user_sk = UnicodeAttribute(null=True)
+    by_user = UserIndex()

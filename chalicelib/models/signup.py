@@ -1,0 +1,67 @@
+"""A learner's signup: `CIRCLE#<circle>` / `SIGNUP#<signup id>`, beside its circle.
+
+The signup id is derived from the circle and the normalised email (see
+`chalicelib.signup.signup_id_for`), so a second signup with the same email
+lands on the same item: dedupe is a key, not a lookup.
+"""
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.models.base import DueIndex, TableItem
+
+
+class EmailIndex(GlobalSecondaryIndex):
+    """Signups (and accounts) by normalised email: duplicates, data export, suppression."""
+    class Meta:
+        index_name = 'by_email'
+        projection = AllProjection()
+    email_pk = UnicodeAttribute(hash_key=True)
+    email_sk = UnicodeAttribute(range_key=True)
+
+
+class PhoneIndex(GlobalSecondaryIndex):
+    """Signups by E.164 mobile number: SMS opt-out and replies."""
+    class Meta:
+        index_name = 'by_phone'
+        projection = AllProjection()
+    phone_pk = UnicodeAttribute(hash_key=True)
+    phone_sk = UnicodeAttribute(range_key=True)
+
+
+class Signup(TableItem, discriminator='Signup'):
+    signup_id = UnicodeAttribute()
+    circle_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    mobile = UnicodeAttribute(null=True)
+    goals = UnicodeAttribute(null=True)
+    support = UnicodeAttribute(null=True)
+    custom_answer = UnicodeAttribute(null=True)
+    consent_at = UTCDateTimeAttribute(null=True)
+    consent_version = UnicodeAttribute(null=True)
+    communications_opt_in = BooleanAttribute(default=False)
+    withdrawn_at = UTCDateTimeAttribute(null=True)
+    welcome_status = UnicodeAttribute(null=True)     # pending, sent, failed
+    welcome_sent_at = UTCDateTimeAttribute(null=True)
+    welcome_attempts = NumberAttribute(default=0)
+    welcome_claimed_until = UTCDateTimeAttribute(null=True)
+
+    email_pk = UnicodeAttribute(null=True)
+    email_sk = UnicodeAttribute(null=True)
+    phone_pk = UnicodeAttribute(null=True)
+    phone_sk = UnicodeAttribute(null=True)
+
+    due_pk = UnicodeAttribute(null=True)    # 'WELCOME' while the welcome email is unsent
+    due_sk = UnicodeAttribute(null=True)
+
+    by_email = EmailIndex()
+    by_phone = PhoneIndex()
+    by_due = DueIndex()
+
+    @property
+    def active(self):
+        return self.withdrawn_at is None
+
+    @staticmethod
+    def key(circle_id, signup_id):
+        return f'CIRCLE#{circle_id}', f'SIGNUP#{signup_id}'

@@ -1,0 +1,22 @@
+"""jinja2 templates from the top-level `templates/` folder (shipped through `vendor/`)."""
+import functools
+from pathlib import Path
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / 'templates'
+
+
+@functools.cache
+def environment():
+    import jinja2
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(['html', 'xml']),
+        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )
+    from chalicelib import formatting
+    env.filters.update(formatting.FILTERS)
+    return env
+
+
+def render(name, **context):
+    return environment().get_template(name).render(**context)

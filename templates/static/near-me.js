@@ -1,0 +1,19 @@
+// "Near me": fill the hidden latitude/longitude fields from the browser and search.
+// Progressive enhancement: without JavaScript the button stays hidden.
+(function () {
+  var button = document.getElementById('near-me');
+  if (!button || !navigator.geolocation) return;
+  var status = document.getElementById('near-me-status');
+  button.hidden = false;
+  button.addEventListener('click', function () {
+    status.textContent = 'Finding your location…';
+    navigator.geolocation.getCurrentPosition(function (position) {
+      document.getElementById('latitude').value = position.coords.latitude.toFixed(4);
+      document.getElementById('longitude').value = position.coords.longitude.toFixed(4);
+      document.getElementById('near-me-distance').hidden = false;
+      button.form.submit();
+    }, function () {
+      status.textContent = 'We could not get your location. Try searching by city instead.';
+    }, {timeout: 10000, maximumAge: 600000});
+  });
+})();

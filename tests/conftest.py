@@ -1,0 +1,67 @@
+"""Test session: a real moto server for DynamoDB and SES, reset before every test.
+
+The environment is set before anything imports `app` or the models, because
+settings are read once per process and Chalice's test client applies config
+environment variables only during a request.
+"""
+import os
+import tempfile
+
+os.environ.update({
+    'CIRCLES_STAGE': 'local',
+    'CIRCLES_TABLE': 'circles-test',
+    'CIRCLES_BASE_URL': 'http://circles.test',
+    'CIRCLES_SENDER': 'Learning Circles <circles@example.org>',
+    'CIRCLES_SECRET_KEY': 'test-secret-key',
+    'AWS_ACCESS_KEY_ID': 'testing',
+    'AWS_SECRET_ACCESS_KEY': 'testing',
+    'AWS_DEFAULT_REGION': 'us-east-1',
+    'AWS_XRAY_SDK_ENABLED': 'false',
+    'AWS_CONFIG_FILE': os.path.join(tempfile.gettempdir(), 'circles-no-aws-config'),
+    'AWS_SHARED_CREDENTIALS_FILE': os.path.join(tempfile.gettempdir(), 'circles-no-aws-credentials'),
+})
+os.environ.pop('AWS_PROFILE', None)
+
+import pytest  # noqa: E402
+
+from tests.support import aws_calls  # noqa: E402
+from tests.support.moto_server import MotoServer, point_environment_at  # noqa: E402
+
+_server = None
+
+
+def pytest_configure(config):
+    global _server
+    _server = MotoServer()
+    point_environment_at(_server)
+    aws_calls.install()
+
+
+def pytest_unconfigure(config):
+    if _server:
+        _server.stop()
+
+
+@pytest.fixture(scope='session')
+def moto():
+    return _server
+
+
+@pytest.fixture(autouse=True)
+def aws(moto):
+    """A fresh, empty table and a verified sender for every test."""
+    from chalicelib import admin
+    moto.reset()
+    admin.create_table()
+    admin.verify_local_sender()
+    aws_calls.reset()
+    yield moto
+
+
+@pytest.fixture
+def client():
+    from chalice.test import Client
+
+    from app import app
+    with Client(app) as test_client:
+        yield test_client
