@@ -121,7 +121,8 @@ def parse_browse_query(params):
 
 
 def _wants_only_active(query):
-    return query.active is True or query.scope in ('active', 'upcoming', 'current') or query.signup == 'open'
+    # Not `signup=open`: the response counts closed circles too, finished ones included.
+    return query.active is True or query.scope in ('active', 'upcoming', 'current')
 
 
 def _wants_only_finished(query):
