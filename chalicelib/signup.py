@@ -19,6 +19,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import circles, jobs, links
 from chalicelib.errors import NotFound, SignupRefused, ValidationFailed
 from chalicelib.models import Circle, Signup
+from chalicelib.models.base import connection
 from chalicelib.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ CONSENT_TEXT = ('I consent to the facilitator and the organizers of this learnin
                 'my answers and contacting me about it.')
 MAX_LENGTHS = {'name': 200, 'email': 254, 'goals': 2000, 'support': 2000, 'custom_answer': 2000}
 TRUE_VALUES = (True, 'true', 'on', 'yes', '1', 1)
+FULL = 'This learning circle is full.'
 
 
 @dataclass
@@ -116,7 +118,7 @@ def refusal(circle, now):
     if not circle.signup_open:
         return 'Signup for this learning circle is closed.'
     if circles.is_full(circle):
-        return 'This learning circle is full.'
+        return FULL
     return None
 
 
@@ -170,29 +172,36 @@ def sign_up(circle_id, data, now=None):
 
     Raises NotFound, SignupRefused or ValidationFailed; on any of them nothing is written.
     """
-    now = now or circles.utcnow()
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
         raise NotFound('No such learning circle.')
-    validate = validate_signup(data, circle)
+    return sign_up_for(circle, data, now)
+
+
+def sign_up_for(circle, data, now=None):
+    """`sign_up` for a circle already read. The circle may be stale: the transaction's
+    conditions, not this copy, decide whether there is room."""
+    now = now or circles.utcnow()
+    form = validate_signup(data, circle)
     reason = refusal(circle, now)
-    if reason:
+    if reason and reason != FULL:
+        # When full, the transaction decides: a learner already in the circle may update.
         raise SignupRefused(reason)
-    signup = _new_signup(circle, validate, now)
+    signup = _new_signup(circle, form, now)
     try:
-        with TransactWrite() as transaction:
+        with TransactWrite(connection=connection()) as transaction:
             transaction.save(signup, condition=Signup.pk.does_not_exist() | Signup.withdrawn_at.exists())
             transaction.update(circle, actions=[Circle.signup_count.add(1)],
                                condition=_count_on_circle_condition(circle))
     except TransactWriteError as error:
-        reasons = [r.get('Code') if r else None for r in (error.cancellation_reasons or [])]
+        reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
         if reasons and reasons[0] == 'ConditionalCheckFailed':
             try:
-                return _update_existing(circle, validate, now), circle, False
+                return _update_existing(circle, form, now), circle, False
             except UpdateError:
                 raise SignupRefused('Please try again in a moment.') from None
         if len(reasons) > 1 and reasons[1] == 'ConditionalCheckFailed':
-            fresh = circles.get_circle(circle_id)
+            fresh = circles.get_circle(circle.id)
             raise SignupRefused(refusal(fresh, now) or 'Please try again in a moment.') from None
         raise
     circle.signup_count = int(circle.signup_count or 0) + 1
@@ -225,7 +234,7 @@ def withdraw(signup, now=None):
     erase = [getattr(Signup, name).remove() for name in (
         'name', 'email', 'mobile', 'goals', 'support', 'custom_answer',
         'email_pk', 'email_sk', 'phone_pk', 'phone_sk', 'due_pk', 'due_sk')]
-    with TransactWrite() as transaction:
+    with TransactWrite(connection=connection()) as transaction:
         transaction.update(signup, actions=[*erase, Signup.withdrawn_at.set(now), Signup.updated_at.set(now)],
                            condition=Signup.withdrawn_at.does_not_exist())
         transaction.update(circle, actions=[Circle.signup_count.add(-1)], condition=Circle.pk.exists())

@@ -6,6 +6,8 @@ aggregate. Each entity subclass declares the global secondary indexes it is
 found by; `TableItem.create_table()` creates them all (PynamoDB collects the
 indexes of every registered subclass).
 """
+import functools
+
 from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -34,3 +36,10 @@ class DueIndex(GlobalSecondaryIndex):
         projection = AllProjection()
     due_pk = UnicodeAttribute(hash_key=True)
     due_sk = UnicodeAttribute(range_key=True)
+
+
+@functools.cache
+def connection():
+    """The low-level PynamoDB connection that transactions need, created once per process."""
+    from pynamodb.connection import Connection
+    return Connection(region=get_settings().region)

@@ -1,0 +1,379 @@
+"""The OpenAPI 3.1 document served at `/api/openapi.json`.
+
+Partner websites build search and signup forms against the public endpoints,
+so this document is their reference. It is a plain dict: limits and choices
+come from the modules that enforce them (browse, signup, pages), and
+`tests/test_openapi.py` checks every route and real responses against it.
+"""
+from chalicelib.settings import get_settings
+
+JSON = 'application/json'
+FORM = 'application/x-www-form-urlencoded'
+HTML = 'text/html; charset=utf-8'
+WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
+STATUSES = ['upcoming', 'in_progress', 'closed', 'completed']
+LOCAL_TIME = {'type': 'string', 'pattern': r'^\d{2}:\d{2}$', 'description': 'HH:MM, local time.'}
+
+
+# --- small helpers --------------------------------------------------------------
+
+def ref(name):
+    return {'$ref': f'#/components/schemas/{name}'}
+
+
+def nullable(schema):
+    """The same schema that also allows null (OpenAPI 3.1 uses JSON Schema's type lists)."""
+    kind = schema['type']
+    return {**schema, 'type': [*kind, 'null'] if isinstance(kind, list) else [kind, 'null']}
+
+
+def string(description=None, **extra):
+    return _described({'type': 'string', **extra}, description)
+
+
+def obj(properties, required=(), description=None):
+    schema = {'type': 'object', 'properties': properties}
+    if required:
+        schema['required'] = list(required)
+    return _described(schema, description)
+
+
+def _described(schema, description):
+    return {**schema, 'description': description} if description else schema
+
+
+def query(name, schema, description, **extra):
+    return {'name': name, 'in': 'query', 'required': False, 'schema': schema,
+            'description': description, **extra}
+
+
+def path_parameter(name, description):
+    return {'name': name, 'in': 'path', 'required': True, 'schema': {'type': 'string'},
+            'description': description}
+
+
+def json_response(description, schema):
+    return {'description': description, 'content': {JSON: {'schema': schema}}}
+
+
+def html_response(description):
+    return {'description': description, 'content': {HTML: {'schema': {'type': 'string'}}}}
+
+
+def api_error(description):
+    return json_response(description, ref('Error'))
+
+
+def operation(operation_id, summary, tags, responses, description=None, parameters=None,
+              request_body=None):
+    """One operation; `operation_id` is the name of the Chalice view function that serves it."""
+    op = {'operationId': operation_id, 'summary': summary, 'tags': tags, 'responses': responses}
+    if description:
+        op['description'] = description
+    if parameters:
+        op['parameters'] = parameters
+    if request_body:
+        op['requestBody'] = request_body
+    return op
+
+
+# --- schemas --------------------------------------------------------------------
+
+def _item_properties():
+    """Fields of `chalicelib.circles.to_api_item`, the P2PU-compatible list item."""
+    text = {'type': 'string'}
+    return {
+        'id': string('Short random id; also the last segment of `url`.'),
+        'name': text,
+        'course': ref('Course'),
+        'facilitator': nullable(string('First facilitator\'s name.')),
+        'facilitators': {'type': 'array', 'items': text},
+        'venue': nullable(text),
+        'venue_address': nullable(text),
+        'venue_website': nullable(text),
+        'city': nullable(text),
+        'region': nullable(text),
+        'country': nullable(text),
+        'latitude': nullable({'type': 'number'}),
+        'longitude': nullable({'type': 'number'}),
+        'online': {'type': 'boolean'},
+        'language': string('Language code, e.g. `en`.'),
+        'day': nullable(string('Weekday of the first meeting.', enum=WEEKDAY_NAMES)),
+        'start_date': nullable(string('First meeting, local date.', format='date')),
+        'start_datetime': nullable(string('First meeting, local time with UTC offset.', format='date-time')),
+        'meeting_time': nullable(LOCAL_TIME),
+        'time_zone': string('IANA timezone of the circle, e.g. `America/Chicago`.'),
+        'last_meeting_date': nullable(string('Last meeting, local date.', format='date')),
+        'end_time': nullable(LOCAL_TIME),
+        'weeks': {'type': 'integer', 'minimum': 0, 'description': 'Number of meetings.'},
+        'url': string('The circle\'s public page, with its signup form.', format='uri'),
+        'report_url': {'type': 'null', 'description': 'Always null; kept for P2PU clients.'},
+        'draft': {'type': 'boolean', 'description': 'Always false in public answers.'},
+        'signup_limit': nullable({'type': 'integer', 'minimum': 0}),
+        'signup_count': {'type': 'integer', 'minimum': 0},
+        'signup_open': {'type': 'boolean',
+                        'description': 'Signup is open and the circle has not finished (it may still be full).'},
+        'status': string('`upcoming` (open, not started), `in_progress` (open, started), '
+                         '`closed` (signup closed, not finished), `completed` (finished).', enum=STATUSES),
+        'signup_question': string('Present when the facilitator asks one; signups must answer it.'),
+        'image_url': string('Present when the circle has an image.'),
+        'next_meeting_date': string('Present while a meeting is ahead (local date, today included).',
+                                    format='date'),
+        'distance_km': {'type': 'number', 'minimum': 0,
+                        'description': 'Present when searching by `latitude`/`longitude`.'},
+    }
+
+
+ITEM_OPTIONAL = ('signup_question', 'image_url', 'next_meeting_date', 'distance_km')
+
+
+def _item_schema():
+    properties = _item_properties()
+    return obj(properties, [name for name in properties if name not in ITEM_OPTIONAL],
+               'A published learning circle as listed by `GET /api/learningcircles`.')
+
+
+def _details_schema():
+    """`public_details`: the list item plus the description and every meeting."""
+    properties = {
+        **_item_properties(),
+        'description': nullable({'type': 'string'}),
+        'venue_details': nullable(string('How to find the room.')),
+        'welcome_message': nullable({'type': 'string'}),
+        'meetings': {'type': 'array', 'items': ref('Meeting'),
+                     'description': 'Every meeting in time order, cancelled ones included.'},
+    }
+    required = [name for name in properties if name not in ITEM_OPTIONAL]
+    return obj(properties, required, 'One published learning circle in full.')
+
+
+def _schemas():
+    from chalicelib.signup import MAX_LENGTHS
+    text = {'type': 'string'}
+    return {
+        'Course': obj({
+            'id': {'type': 'null', 'description': 'Always null; kept for P2PU clients.'},
+            'title': text,
+            'provider': nullable(text),
+            'link': nullable(text),
+            'topics': {'type': 'array', 'items': text},
+        }, ['id', 'title', 'provider', 'link', 'topics']),
+        'Meeting': obj({
+            'id': text,
+            'date': string('Local date.', format='date'),
+            'time': LOCAL_TIME,
+            'duration_minutes': {'type': 'integer', 'minimum': 0},
+            'starts_at': string('The UTC instant.', format='date-time'),
+            'cancelled': {'type': 'boolean'},
+        }, ['id', 'date', 'time', 'duration_minutes', 'starts_at', 'cancelled']),
+        'LearningCircle': _item_schema(),
+        'LearningCircleDetails': _details_schema(),
+        'BrowseResult': obj({
+            'count': {'type': 'integer', 'minimum': 0,
+                      'description': 'Circles matching every filter (after `signup`, before paging).'},
+            'signup_open_count': {'type': 'integer', 'minimum': 0,
+                                  'description': 'Matching circles that take signups (ignoring `signup`).'},
+            'signup_closed_count': {'type': 'integer', 'minimum': 0,
+                                    'description': 'Matching circles that do not (ignoring `signup`).'},
+            'offset': {'type': 'integer', 'minimum': 0, 'description': 'Present when paging.'},
+            'limit': {'type': 'integer', 'minimum': 1, 'description': 'Present when paging.'},
+            'items': {'type': 'array', 'items': ref('LearningCircle')},
+        }, ['count', 'signup_open_count', 'signup_closed_count', 'items']),
+        'SignupRequest': obj({
+            'learning_circle': {'type': ['string', 'integer'], 'description': 'The circle\'s `id`.'},
+            'name': string(maxLength=MAX_LENGTHS['name']),
+            'email': string(maxLength=MAX_LENGTHS['email'], format='email'),
+            'mobile': nullable(string('Mobile number; without a `+` country code the service\'s '
+                                      'default region applies. Stored in E.164.')),
+            'consent': {'type': 'boolean', 'const': True,
+                        'description': 'The learner agrees to be contacted about this circle.'},
+            'communications_opt_in': nullable({'type': 'boolean', 'description': 'News from the organizers.'}),
+            'signup_questions': obj({
+                'goals': nullable(string('What the learner hopes to get out of it.',
+                                         maxLength=MAX_LENGTHS['goals'])),
+                'support': nullable(string('What would help them succeed.', maxLength=MAX_LENGTHS['support'])),
+                'custom_question': nullable(string('Answer to the circle\'s `signup_question`; required '
+                                                   'when it has one.', maxLength=MAX_LENGTHS['custom_answer'])),
+            }),
+        }, ['learning_circle', 'name', 'email', 'consent'],
+            'A signup. A second signup with the same email for the same circle updates the first '
+            '(one signup, one welcome email) and answers the same.'),
+        'SignupCreated': obj({'status': {'const': 'created'}}, ['status']),
+        'Error': obj({
+            'status': {'const': 'error'},
+            'errors': {'type': 'object', 'additionalProperties': {'type': 'array', 'items': text},
+                       'description': 'Messages per field (a query parameter or a body field, or `body`).'},
+        }, ['status', 'errors']),
+    }
+
+
+# --- operations -----------------------------------------------------------------
+
+def _browse_parameters():
+    from chalicelib.browse import (DEFAULT_DISTANCE_KM, DEFAULT_LIMIT, MAX_DISTANCE_KM, MAX_LIMIT,
+                                   ORDERS, SCOPES)
+    true_false = {'type': 'boolean'}
+    comma_list = {'style': 'form', 'explode': False}
+    return [
+        query('q', {'type': 'string'}, 'Words; each must start a word of the name, course title, provider, '
+              'topics, venue, city or a facilitator\'s name (case and accents ignored).'),
+        query('latitude', {'type': 'number', 'minimum': -90, 'maximum': 90},
+              'With `longitude`: circles within `distance` km of this point, nearest first. '
+              'Online circles are left out.'),
+        query('longitude', {'type': 'number', 'minimum': -180, 'maximum': 180}, 'With `latitude`.'),
+        query('distance', {'type': 'number', 'exclusiveMinimum': 0, 'maximum': MAX_DISTANCE_KM,
+                           'default': DEFAULT_DISTANCE_KM}, 'Radius in km around `latitude`/`longitude`.'),
+        query('city', {'type': 'string'}, 'City name (case and accents ignored).'),
+        query('team_id', {'type': 'string'}, 'Circles of one team.'),
+        query('topics', {'type': 'array', 'items': {'type': 'string'}},
+              'Comma-separated; a circle matches if any of its course topics contains any of these.',
+              **comma_list),
+        query('weekdays', {'type': 'array', 'items': {'type': 'integer', 'minimum': 0, 'maximum': 6}},
+              'Comma-separated weekdays of the first meeting, Monday = 0.', **comma_list),
+        query('online', true_false, '`true`: online circles only; `false`: in person only.'),
+        query('active', true_false, '`true`: not finished yet; `false`: finished.'),
+        query('scope', {'type': 'string', 'enum': list(SCOPES)},
+              '`active` (not finished), `upcoming` (not started), `current` (started, not finished), '
+              '`completed` (finished), each judged in the circle\'s own timezone.'),
+        query('signup', {'type': 'string', 'enum': ['open', 'closed']},
+              'Only circles that do (or do not) take signups now.'),
+        query('order', {'type': 'string', 'enum': list(ORDERS)},
+              'Sort order. Default: nearest first with a location, else oldest created first. '
+              '`start_date`, `created_at` and `last_meeting_date` sort newest first.'),
+        query('limit', {'type': 'integer', 'minimum': 1, 'maximum': MAX_LIMIT, 'default': DEFAULT_LIMIT},
+              'Page size. With `limit` or `offset` the answer includes both.'),
+        query('offset', {'type': 'integer', 'minimum': 0, 'default': 0}, 'Items to skip.'),
+    ]
+
+
+def _api_paths():
+    tags = ['Public API']
+    circle_id = path_parameter('circle_id', 'The circle\'s `id`.')
+    return {
+        '/api/learningcircles': {'get': operation(
+            'list_learning_circles', 'Search published learning circles', tags,
+            description='Compatible with P2PU\'s `GET /api/learningcircles/` (a trailing slash is accepted). '
+                        'CORS is open, so partner pages on any origin can call it.',
+            parameters=_browse_parameters(),
+            responses={'200': json_response('Matching circles.', ref('BrowseResult')),
+                       '400': api_error('A parameter is invalid; `errors` names it.')})},
+        '/api/learningcircles/{circle_id}': {'get': operation(
+            'learning_circle', 'One published learning circle', tags, parameters=[circle_id],
+            responses={'200': json_response('The circle.', ref('LearningCircleDetails')),
+                       '404': api_error('No published circle has this id.')})},
+        '/api/signup': {'post': operation(
+            'signup', 'Sign a learner up for a circle', tags,
+            description='Compatible with P2PU\'s `POST /api/signup/`. Beyond the original, signup must be '
+                        'open, the circle published and not full. `text/plain` bodies (JSON text) are '
+                        'accepted so that browsers can post without a CORS preflight.',
+            request_body={'required': True, 'content': {
+                JSON: {'schema': ref('SignupRequest')}, 'text/plain': {'schema': ref('SignupRequest')}}},
+            responses={'200': json_response('Signed up (or an earlier signup updated).', ref('SignupCreated')),
+                       '400': api_error('Invalid fields, or the circle takes no signup now '
+                                        '(then `errors.learning_circle` says why).'),
+                       '404': api_error('No published circle has this id.')})},
+        '/api/openapi.json': {'get': operation(
+            'openapi_document', 'This document', ['Documentation'],
+            responses={'200': json_response('OpenAPI 3.1 document.', {'type': 'object'})})},
+    }
+
+
+def _signup_form():
+    from chalicelib.handlers.pages import HONEYPOT
+    from chalicelib.signup import MAX_LENGTHS
+    checkbox = {'type': 'string', 'enum': ['true'], 'description': 'Sent only when ticked.'}
+    return obj({
+        'name': string(maxLength=MAX_LENGTHS['name']),
+        'email': string(maxLength=MAX_LENGTHS['email']),
+        'mobile': string('Optional mobile number.'),
+        'goals': string(maxLength=MAX_LENGTHS['goals']),
+        'support': string(maxLength=MAX_LENGTHS['support']),
+        'custom_answer': string('Answer to the circle\'s signup question, when it has one.',
+                                maxLength=MAX_LENGTHS['custom_answer']),
+        'consent': checkbox,
+        'communications_opt_in': checkbox,
+        HONEYPOT: string('Hidden from people and left empty; a form with this filled in is answered '
+                         'as a success and nothing is saved.'),
+    }, ['name', 'email', 'consent'])
+
+
+def _page_paths():
+    from chalicelib.handlers.pages import STATIC_FILES
+    tags = ['Pages']
+    circle_id = path_parameter('circle_id', 'The circle\'s `id`.')
+    token = path_parameter('token', 'The signed token from the withdraw link in the welcome email.')
+    not_found = html_response('No published circle has this id.')
+    bad_link = html_response('The link was altered, has expired, or its signup is gone.')
+    return {
+        '/': {'get': operation(
+            'browse_page', 'Browse page: active circles with filters', tags,
+            description='The filter form submits every field, empty ones included.',
+            parameters=[
+                query('q', {'type': 'string'}, 'Search words (as `q` in the API).'),
+                query('city', {'type': 'string'}, 'City name.'),
+                query('weekday', {'type': 'string', 'pattern': '^[0-6]?$'}, 'Empty (any day) or 0-6, Monday = 0.'),
+                query('online', {'type': 'string', 'enum': ['', 'yes', 'no']}, 'Online, in person, or either.'),
+                query('latitude', {'type': 'string'}, 'Filled in by "near me" (a number), else empty.'),
+                query('longitude', {'type': 'string'}, 'Filled in by "near me" (a number), else empty.'),
+                query('distance', {'type': 'string'}, 'Radius in km, used with a location.'),
+            ],
+            responses={'200': html_response('The page.'),
+                       '400': html_response('The page with the filter errors shown.')})},
+        '/circles/{circle_id}': {'get': operation(
+            'circle_page', 'A circle\'s page and signup form', tags, parameters=[circle_id],
+            responses={'200': html_response('The page.'), '404': not_found})},
+        '/circles/{circle_id}/signup': {'post': operation(
+            'circle_signup', 'Submit the signup form', tags, parameters=[circle_id],
+            request_body={'required': True, 'content': {FORM: {'schema': _signup_form()}}},
+            responses={'303': {'description': 'Signed up: redirect to the thanks page.',
+                               'headers': {'Location': {'schema': {'type': 'string'},
+                                                        'description': '`/circles/{circle_id}/thanks`'}}},
+                       '400': html_response('The form again, with the errors or the reason signup is refused.'),
+                       '404': not_found})},
+        '/circles/{circle_id}/thanks': {'get': operation(
+            'thanks_page', 'Thanks after signing up', tags, parameters=[circle_id],
+            responses={'200': html_response('The page.'), '404': not_found})},
+        '/withdraw/{token}': {
+            'get': operation(
+                'withdraw_page', 'Ask the learner to confirm leaving the circle', tags, parameters=[token],
+                description='Following a link never changes anything (mail scanners open links).',
+                responses={'200': html_response('The confirmation form, or "you have left" if done before.'),
+                           '400': bad_link}),
+            'post': operation(
+                'withdraw_confirm', 'Leave the circle: erase the learner\'s data and stop all messages',
+                tags, parameters=[token],
+                request_body={'required': False, 'content': {FORM: {'schema': obj({})}}},
+                responses={'200': html_response('Done.'), '400': bad_link})},
+        '/static/{name}': {'get': operation(
+            'static_file', 'Stylesheet and script of the pages', tags,
+            parameters=[{**path_parameter('name', 'File name.'),
+                         'schema': {'type': 'string', 'enum': sorted(STATIC_FILES)}}],
+            responses={'200': {'description': 'The file (cached for an hour).', 'content': {
+                           content_type: {'schema': {'type': 'string'}}
+                           for content_type in sorted(set(STATIC_FILES.values()))}},
+                       '404': {'description': 'No such file.',
+                               'content': {'text/plain': {'schema': {'type': 'string'}}}}})},
+    }
+
+
+def document():
+    """The whole OpenAPI document, with this deployment's public URL as the server."""
+    return {
+        'openapi': '3.1.0',
+        'info': {
+            'title': 'Learning Circles',
+            'version': '1.0.0',
+            'description': 'Find learning circles (free weekly study groups) and sign up. '
+                           'The public API keeps P2PU\'s shapes so that existing partner search and '
+                           'signup forms work unchanged. Errors of the JSON API are '
+                           '`{"status": "error", "errors": {field: [messages]}}`.',
+        },
+        'servers': [{'url': get_settings().public_base_url}],
+        'tags': [
+            {'name': 'Public API', 'description': 'JSON endpoints for partner websites (CORS enabled).'},
+            {'name': 'Pages', 'description': 'Server-rendered HTML pages for learners.'},
+            {'name': 'Documentation'},
+        ],
+        'paths': {**_api_paths(), **_page_paths()},
+        'components': {'schemas': _schemas()},
+    }
