@@ -9,10 +9,21 @@ from chalicelib.models import TableItem
 from chalicelib.settings import get_settings
 
 
+TTL_ATTRIBUTE = 'expires_at'
+
+
 def create_table(wait=True):
-    """Create the table with every index, if missing (idempotent)."""
-    if not TableItem.exists():
-        TableItem.create_table(wait=wait, billing_mode='PAY_PER_REQUEST')
+    """Create the table with every index and TTL on `expires_at`, if missing (idempotent).
+
+    The deployed table comes from infra/resources.yaml; a test keeps the two identical.
+    """
+    if TableItem.exists():
+        return
+    TableItem.create_table(wait=wait, billing_mode='PAY_PER_REQUEST')
+    import boto3
+    boto3.client('dynamodb', region_name=get_settings().region).update_time_to_live(
+        TableName=TableItem.Meta.table_name,
+        TimeToLiveSpecification={'Enabled': True, 'AttributeName': TTL_ATTRIBUTE})
 
 
 def verify_local_sender():

@@ -32,6 +32,8 @@ _server = None
 
 def pytest_configure(config):
     global _server
+    if getattr(config.option, 'numprocesses', None) and not hasattr(config, 'workerinput'):
+        return    # the xdist controller runs no test; each worker starts its own server
     _server = MotoServer()
     point_environment_at(_server)
     aws_calls.install()
