@@ -18,5 +18,5 @@ def environment():
     return env
 
 
-def render(name, **context):
-    return environment().get_template(name).render(**context)
+def render(template_name, /, **context):
+    return environment().get_template(template_name).render(**context)

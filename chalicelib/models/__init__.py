@@ -3,5 +3,7 @@ from chalicelib.models.base import TableItem
 from chalicelib.models.circle import Circle, Course, Meeting
 from chalicelib.models.signup import Signup
 from chalicelib.models.account import Team, TeamMember, User
+from chalicelib.models.session import EmailClaim, LoginThrottle, Session
 
-__all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMember', 'User']
+__all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMember', 'User',
+           'EmailClaim', 'LoginThrottle', 'Session']
