@@ -7,11 +7,12 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.handlers import api, jobs, local, pages
+from chalicelib.handlers import accounts, api, jobs, local, pages
 
 app = Chalice(app_name='circles')
 app.register_blueprint(api.bp)
 app.register_blueprint(pages.bp)
+app.register_blueprint(accounts.bp)
 app.register_blueprint(jobs.bp)
 if os.environ.get('CIRCLES_STAGE', 'local') == 'local':
     app.register_blueprint(local.bp)

@@ -1,0 +1,54 @@
+"""Who is asking: the session behind a request, login-required pages and CSRF checks."""
+import functools
+from urllib.parse import quote
+
+from chalicelib.handlers.web import form_fields, html_response, redirect
+
+
+def client_ip(request):
+    return ((request.context or {}).get('identity') or {}).get('sourceIp') or 'unknown'
+
+
+def actual_path(request):
+    """The path the browser asked for (`request.path` is the route pattern, with {names})."""
+    return request.to_original_event().get('path') or '/dashboard'
+
+
+def safe_next(value):
+    """Only same-site paths: `next` must never send a login to another site."""
+    if value and value.startswith('/') and not value.startswith('//') and '\\' not in value:
+        return value
+    return '/dashboard'
+
+
+def current_session(request):
+    from chalicelib import sessions
+    headers = request.headers or {}
+    return sessions.from_cookie_header(headers.get('cookie'))
+
+
+def signed_in(blueprint):
+    """Decorator: the view gets `session` as its first argument; anonymous visitors are sent
+    to the login page. Every POST must carry the session's CSRF token in `csrf_token`,
+    or it is refused with 403 and nothing happens."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            from chalicelib import sessions
+            request = blueprint.current_request
+            session = current_session(request)
+            if session is None:
+                return redirect(f'/login?next={quote(actual_path(request))}')
+            if request.method == 'POST':
+                fields = form_fields(request)
+                if not sessions.csrf_ok(session, fields.get('csrf_token')):
+                    return forbidden_page()
+            return view(session, *args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def forbidden_page():
+    from chalicelib.rendering import render
+    return html_response(render('message.html', title='This form has expired',
+                                message='Please go back, reload the page and try again.'), 403)
