@@ -401,3 +401,12 @@ def test_signup_keeps_the_circle_item_consistent(client):
     post_signup(client, circle)
     stored = Circle.get(*Circle.key(circle.id))
     assert stored.signup_count == 1 and stored.list_pk == 'PUBLISHED'
+
+
+def test_non_ascii_text_survives_the_trip_through_ses(client, moto):
+    circle = make_circle(name='Introdução à programação', facilitator_names=['João'])
+    post_signup(client, circle, name='Zoë Ünal')
+    for message in moto.sent_emails():
+        for part in ('plain', 'html'):
+            body = message.get_body(preferencelist=(part,)).get_content()
+            assert 'Introdução à programação' in body and '\ufffd' not in body

@@ -27,8 +27,9 @@ def build_message(*, to, subject, text, html, reply_to=(), headers=None, sender=
         message['Reply-To'] = ', '.join(reply_to)
     for name, value in (headers or {}).items():
         message[name] = value
-    message.set_content(text)
-    message.add_alternative(html, subtype='html')
+    # Quoted-printable keeps every part 7-bit: raw 8-bit bodies get mangled by some relays.
+    message.set_content(text, cte='quoted-printable')
+    message.add_alternative(html, subtype='html', cte='quoted-printable')
     return message
 
 
