@@ -2,7 +2,7 @@
 from chalicelib import circles
 from chalicelib.browse import browse, parse_browse_query
 from chalicelib.errors import ValidationFailed
-from chalicelib.formatting import meeting_when
+from chalicelib.formatting import meeting_when, meeting_when_short
 from chalicelib.signup import CONSENT_TEXT, refusal as signup_refusal
 
 PAGE_FILTERS = ('q', 'city', 'weekday', 'online', 'latitude', 'longitude', 'distance')
@@ -36,7 +36,8 @@ def circle_page_context(circle_id, values=None, errors=None, refusal=None):
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
         return None
-    meetings = [{'when': meeting_when(m, circle.timezone), 'past': m.starts_at <= now}
+    meetings = [{'when': meeting_when_short(m, circle.timezone), 'when_full': meeting_when(m, circle.timezone),
+                 'past': m.starts_at <= now}
                 for m in circles.active_meetings(circle)]
     return {
         'circle': circle,

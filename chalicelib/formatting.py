@@ -24,4 +24,10 @@ def meeting_when(meeting, tz_name):
     return f'{long_date(local.date())} at {local:%H:%M} ({local.tzname()}, {tz_name})'
 
 
+def meeting_when_short(meeting, tz_name):
+    """'Tuesday, December 1, 2026 at 18:00 CST': for lists under a heading naming the timezone."""
+    local = meeting.starts_at.astimezone(ZoneInfo(tz_name))
+    return f'{long_date(local.date())} at {local:%H:%M} {local.tzname()}'
+
+
 FILTERS = {'long_date': long_date, 'short_date': short_date, 'clock': clock}

@@ -367,7 +367,7 @@ def test_circle_page_lists_meetings_in_local_time(client):
     circle = make_circle(place=dict(city='Nairobi', region='Nairobi', country='Kenya', latitude=-1.28,
                                     longitude=36.82, timezone_name='Africa/Nairobi'), meeting_time='17:30')
     page = client.http.get(f'/circles/{circle.id}').body.decode()
-    assert page.count('at 17:30 (EAT, Africa/Nairobi)') == 6
+    assert page.count('at 17:30 EAT') == 6 and 'Africa/Nairobi' in page
 
 
 def test_draft_circle_page_is_not_found(client):
