@@ -64,6 +64,17 @@ def api_error(description):
     return json_response(description, ref('Error'))
 
 
+def form_body(properties, required=()):
+    return {'required': True, 'content': {FORM: {'schema': obj(properties, required)}}}
+
+
+def see_other(description, sets_cookie=False):
+    headers = {'Location': {'schema': {'type': 'string'}, 'description': 'Where the browser goes next.'}}
+    if sets_cookie:
+        headers['Set-Cookie'] = {'schema': {'type': 'string'}, 'description': 'The session cookie.'}
+    return {'description': description, 'headers': headers}
+
+
 def operation(operation_id, summary, tags, responses, description=None, parameters=None,
               request_body=None):
     """One operation; `operation_id` is the name of the Chalice view function that serves it."""
@@ -325,9 +336,7 @@ def _page_paths():
         '/circles/{circle_id}/signup': {'post': operation(
             'circle_signup', 'Submit the signup form', tags, parameters=[circle_id],
             request_body={'required': True, 'content': {FORM: {'schema': _signup_form()}}},
-            responses={'303': {'description': 'Signed up: redirect to the thanks page.',
-                               'headers': {'Location': {'schema': {'type': 'string'},
-                                                        'description': '`/circles/{circle_id}/thanks`'}}},
+            responses={'303': see_other('Signed up: to `/circles/{circle_id}/thanks`.'),
                        '400': html_response('The form again, with the errors or the reason signup is refused.'),
                        '404': not_found})},
         '/circles/{circle_id}/thanks': {'get': operation(
@@ -356,6 +365,97 @@ def _page_paths():
     }
 
 
+def _account_paths():
+    """Facilitators' and organizers' accounts. Pages marked with the `session` cookie send
+    anonymous visitors to `/login?next=...`; their form posts also need `csrf_token`."""
+    from chalicelib.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+    tags = ['Accounts']
+    signed_in = [{'session': []}]
+    password = string(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH)
+    email = string(maxLength=254)
+    csrf = string('The token printed in the signed-in page\'s forms.')
+    page = html_response('The page.')
+    to_login = see_other('Not signed in: to `/login?next=<this path>`.')
+    expired_form = html_response('`csrf_token` is missing or wrong; nothing changed.')
+    bad_link = html_response('The link was altered, has expired or was used already.')
+    token = path_parameter('token', 'The signed token from the emailed link.')
+
+    def signed_in_operation(*args, **kwargs):
+        op = operation(*args, **kwargs)
+        op['security'] = signed_in
+        return op
+
+    return {
+        '/register': {
+            'get': operation('register_page', 'Registration form', tags, {'200': page}),
+            'post': operation(
+                'register', 'Create an account (confirmed by an emailed link)', tags,
+                request_body=form_body({'name': string(maxLength=200), 'email': email, 'password': password},
+                                       ['name', 'email', 'password']),
+                responses={'200': html_response('"Check your email".'),
+                           '400': html_response('The form again, with the errors.')})},
+        '/confirm/{token}': {'get': operation(
+            'confirm', 'Confirm an email address (a new account\'s, or a changed one)', tags,
+            parameters=[token],
+            responses={'200': html_response('Confirmed.'), '400': bad_link,
+                       '409': html_response('Another account took this address meanwhile.')})},
+        '/login': {
+            'get': operation('login_page', 'Login form', tags, parameters=[
+                query('next', {'type': 'string'}, 'Same-site path to return to after logging in.')],
+                responses={'200': page}),
+            'post': operation(
+                'login', 'Log in (throttled per account and per client)', tags,
+                request_body=form_body({'email': email, 'password': {'type': 'string'},
+                                        'next': string('Same-site path; anything else means `/dashboard`.')},
+                                       ['email', 'password']),
+                responses={'303': see_other('Logged in: to `next`.', sets_cookie=True),
+                           '400': html_response('Wrong email or password, or too many attempts.')})},
+        '/logout': {'post': signed_in_operation(
+            'logout', 'Log out (ends the session everywhere it is stored)', tags,
+            request_body=form_body({'csrf_token': csrf}, ['csrf_token']),
+            responses={'303': see_other('Logged out, or not signed in: to `/login`.', sets_cookie=True),
+                       '403': expired_form})},
+        '/password/forgot': {
+            'get': operation('forgot_page', 'Ask for a password reset link', tags, {'200': page}),
+            'post': operation(
+                'forgot', 'Email a single-use reset link (the answer is the same for unknown addresses)',
+                tags, request_body=form_body({'email': email}, ['email']),
+                responses={'200': html_response('"Check your email".'),
+                           '400': html_response('The form again, with the errors.')})},
+        '/password/reset/{token}': {
+            'get': operation('reset_page', 'Choose a new password', tags, parameters=[token],
+                             responses={'200': page, '400': bad_link}),
+            'post': operation(
+                'reset', 'Set the new password and sign out every device', tags, parameters=[token],
+                request_body=form_body({'password': password}, ['password']),
+                responses={'200': html_response('Password changed.'), '400': html_response(
+                    'The form again with the errors, or the link is not valid.')})},
+        '/account': {'get': signed_in_operation(
+            'account_page', 'Account settings', tags, {'200': page, '303': to_login})},
+        '/account/password': {'post': signed_in_operation(
+            'change_password', 'Change the password (other sessions end)', tags,
+            request_body=form_body({'csrf_token': csrf, 'current_password': {'type': 'string'},
+                                    'new_password': password}, ['csrf_token', 'current_password', 'new_password']),
+            responses={'303': see_other('Changed: to `/account?changed=password` with a new session, '
+                                        'or not signed in: to the login page.', sets_cookie=True),
+                       '400': html_response('The account page with the errors.'), '403': expired_form})},
+        '/account/email': {'post': signed_in_operation(
+            'change_email', 'Change the email address (confirmed by a link sent to the new one)', tags,
+            request_body=form_body({'csrf_token': csrf, 'password': {'type': 'string'}, 'new_email': email},
+                                   ['csrf_token', 'password', 'new_email']),
+            responses={'200': html_response('"Check your new inbox".'), '303': to_login,
+                       '400': html_response('The account page with the errors.'), '403': expired_form})},
+        '/dashboard': {'get': signed_in_operation(
+            'dashboard', 'The signed-in home page', tags, {'200': page, '303': to_login})},
+    }
+
+
+def _session_cookie():
+    from chalicelib.sessions import COOKIE_NAME
+    return {'type': 'apiKey', 'in': 'cookie', 'name': COOKIE_NAME,
+            'description': 'Set by `POST /login`; HttpOnly, SameSite=Lax.'}
+
+
 def document():
     """The whole OpenAPI document, with this deployment's public URL as the server."""
     return {
@@ -372,8 +472,9 @@ def document():
         'tags': [
             {'name': 'Public API', 'description': 'JSON endpoints for partner websites (CORS enabled).'},
             {'name': 'Pages', 'description': 'Server-rendered HTML pages for learners.'},
+            {'name': 'Accounts', 'description': 'Pages for facilitators and organizers.'},
             {'name': 'Documentation'},
         ],
-        'paths': {**_api_paths(), **_page_paths()},
-        'components': {'schemas': _schemas()},
+        'paths': {**_api_paths(), **_page_paths(), **_account_paths()},
+        'components': {'schemas': _schemas(), 'securitySchemes': {'session': _session_cookie()}},
     }

@@ -216,6 +216,12 @@ def test_pages_answer_documented_statuses_and_content_types(doc, client):
         ('/withdraw/{token}', 'get', '/withdraw/not-a-token'),
         ('/withdraw/{token}', 'post', '/withdraw/not-a-token'),
         ('/static/{name}', 'get', '/static/nothing.txt'),
+        ('/register', 'get', '/register'), ('/login', 'get', '/login?next=/account'),
+        ('/password/forgot', 'get', '/password/forgot'),
+        ('/confirm/{token}', 'get', '/confirm/not-a-token'),
+        ('/password/reset/{token}', 'get', '/password/reset/not-a-token'),
+        ('/account', 'get', '/account'), ('/dashboard', 'get', '/dashboard'),
+        ('/logout', 'post', '/logout'), ('/account/email', 'post', '/account/email'),
     ]
     for name in doc['paths']['/static/{name}']['get']['parameters'][0]['schema']['enum']:
         checks.append(('/static/{name}', 'get', f'/static/{name}'))
