@@ -4,6 +4,7 @@ from chalicelib.models.circle import Circle, Course, Meeting
 from chalicelib.models.signup import Signup
 from chalicelib.models.account import Team, TeamMember, User
 from chalicelib.models.session import EmailClaim, LoginThrottle, Session
+from chalicelib.models.facilitator import CircleFacilitator
 
 __all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMember', 'User',
-           'EmailClaim', 'LoginThrottle', 'Session']
+           'EmailClaim', 'LoginThrottle', 'Session', 'CircleFacilitator']

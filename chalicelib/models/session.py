@@ -7,7 +7,7 @@
   written in the same transaction as the account, so two registrations cannot share it.
 - `THROTTLE#<scope>#<key>` / `WINDOW#<start>`: failed logins in a 15-minute window (TTL).
 """
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 
 from chalicelib.models.account import UserIndex
 from chalicelib.models.base import TableItem
@@ -19,6 +19,7 @@ class Session(TableItem, discriminator='Session'):
     name = UnicodeAttribute()
     email = UnicodeAttribute()
     email_confirmed = BooleanAttribute(default=False)
+    organizer_team_ids = ListAttribute(of=UnicodeAttribute, default=list)   # read once, at login
     expires_at = TTLAttribute()
 
     user_pk = UnicodeAttribute(null=True)
