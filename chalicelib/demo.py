@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib import circles
 from chalicelib.ids import new_id
-from chalicelib.models import Course, Team, TeamMember, User
+from chalicelib.models import Course, EmailClaim, Team, TeamMember, User
 
 FACILITATOR = {'role': 'facilitator', 'name': 'Amara Okafor', 'first_name': 'Amara',
                'email': 'facilitator@example.org', 'password': 'demo-facilitator-2024'}
@@ -128,18 +128,21 @@ def _first_meeting_date(today, week, weekday):
     return monday + timedelta(weeks=week, days=weekday)
 
 
-def _hash_password(password):
-    from argon2 import PasswordHasher
-    return PasswordHasher().hash(password)
-
-
 def _create_user(login, now):
+    """A confirmed account, written as `accounts.register` writes one: the user and the
+    claim on its email address together, so `accounts.log_in` finds it."""
+    from pynamodb.transactions import TransactWrite
+
+    from chalicelib.accounts import hash_password
+    from chalicelib.models.base import connection
     user_id = new_id()
     user = User(*User.key(user_id), user_id=user_id, name=login['name'], first_name=login['first_name'],
-                email=login['email'], password_hash=_hash_password(login['password']),
-                email_confirmed=True, email_pk=f"EMAIL#{login['email']}", email_sk='USER',
-                created_at=now, updated_at=now)
-    user.save(condition=User.pk.does_not_exist())
+                email=login['email'], password_hash=hash_password(login['password']),
+                email_confirmed=True, created_at=now, updated_at=now)
+    claim = EmailClaim(*EmailClaim.key(login['email']), user_id=user_id, created_at=now)
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.save(claim, condition=EmailClaim.pk.does_not_exist())
+        transaction.save(user, condition=User.pk.does_not_exist())
     return user
 
 
@@ -151,7 +154,8 @@ def _add_member(team, user, role, now):
 
 
 def _already_loaded():
-    return next(iter(User.by_email.query(f"EMAIL#{FACILITATOR['email']}", User.email_sk == 'USER')), None)
+    from chalicelib.accounts import user_for_email
+    return user_for_email(FACILITATOR['email']) is not None
 
 
 def _create_circle(spec, facilitator, team, now):
