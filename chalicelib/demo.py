@@ -8,7 +8,7 @@ finished circles. Content is fixed; only ids are random.
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
-from chalicelib import circles
+from chalicelib import circles, facilitation
 from chalicelib.ids import new_id
 from chalicelib.models import Course, EmailClaim, Team, TeamMember, User
 
@@ -178,6 +178,7 @@ def _create_circle(spec, facilitator, team, now):
     circle = circles.new_circle(name=fields.pop('name'), course=course, timezone_name=tz_name,
                                 meetings=meetings, **fields)
     circles.create(circle)
+    facilitation.facilitator_link(circle, facilitator, now=now).save()
     return circle
 
 

@@ -107,3 +107,11 @@ def test_demo_dates_follow_now(client):
             assert item['last_meeting_date'] < today
         else:
             assert item['start_date'] <= today <= item['last_meeting_date']
+
+
+def test_demo_facilitator_sees_the_demo_circles_on_their_dashboard():
+    from chalicelib import accounts, demo, facilitation
+    logins = demo.load_demo_data()
+    facilitator = next(login for login in logins if 'facilitator' in login['email'])
+    user = accounts.log_in(facilitator['email'], facilitator['password'], '127.0.0.1')
+    assert len(facilitation.my_circles(user.user_id)) >= 12
