@@ -8,11 +8,13 @@ import os
 from chalice import Chalice
 
 from chalicelib.handlers import accounts, api, jobs, local, pages
+from chalicelib.handlers import facilitator
 
 app = Chalice(app_name='circles')
 app.register_blueprint(api.bp)
 app.register_blueprint(pages.bp)
 app.register_blueprint(accounts.bp)
+app.register_blueprint(facilitator.bp)
 app.register_blueprint(jobs.bp)
 if os.environ.get('CIRCLES_STAGE', 'local') == 'local':
     app.register_blueprint(local.bp)

@@ -450,6 +450,82 @@ def _account_paths():
     }
 
 
+def _facilitator_paths():
+    """Running a circle: only its facilitators and the organizers of its team get these pages;
+    anyone else (and a circle, meeting or facilitator that does not exist) gets 404."""
+    from chalicelib.circle_admin import MAX_LENGTHS
+    tags = ['Facilitators']
+    circle_id = path_parameter('circle_id', 'The circle\'s id.')
+    meeting_id = path_parameter('meeting_id', 'The meeting\'s permanent id.')
+    csrf = string('The token printed in the signed-in page\'s forms.')
+    to_login = see_other('Not signed in: to `/login?next=<this path>`.')
+    not_found = html_response('No such circle (or meeting), or not one of the caller\'s circles.')
+    expired_form = html_response('`csrf_token` is missing or wrong; nothing changed.')
+    changed = html_response('Someone else saved the circle meanwhile; nothing changed. The page asks '
+                            'to check and submit again.')
+    invalid = html_response('The page again, with the errors next to the fields.')
+
+    def op(operation_id, summary, responses, parameters=(circle_id,), request_body=None):
+        result = operation(operation_id, summary, tags, {**responses, '303': responses.get('303', to_login),
+                                                          '404': not_found}, parameters=list(parameters),
+                           request_body=request_body)
+        result['security'] = [{'session': []}]
+        return result
+
+    def post(operation_id, summary, fields=None, required=(), done='Done: back to the page, with a notice.',
+             parameters=(circle_id,), extra=None):
+        body = form_body({'csrf_token': csrf, **(fields or {})}, ['csrf_token', *required])
+        return op(operation_id, summary, {'303': see_other(f'{done} Or not signed in: to the login page.'),
+                                          '403': expired_form, **(extra or {})},
+                  parameters=parameters, request_body=body)
+
+    when = {'date': string('Local date, YYYY-MM-DD.', format='date'), 'time': LOCAL_TIME}
+    details = {name: string(maxLength=limit) for name, limit in MAX_LENGTHS.items()}
+    details.update({'version': string('The circle\'s `updated_at` when the form was shown.'),
+                    'online': string('`yes` when the circle meets online.'),
+                    'language': string('Language code.'),
+                    'capacity': string('Whole number, or empty for no limit.')})
+    return {
+        '/facilitate/circles/{circle_id}': {'get': op(
+            'facilitator_circle', 'The circle for its facilitators: learners, meetings with RSVP answers, '
+            'messages, feedback, facilitators', {'200': html_response('The page.')})},
+        '/facilitate/circles/{circle_id}/signups.csv': {'get': op(
+            'facilitator_signups_csv', 'Current learners as CSV (cells that could run as formulas are '
+            'prefixed with a single quote)', {'200': {'description': 'The CSV file (UTF-8 with BOM).', 'content': {
+                'text/csv; charset=utf-8': {'schema': {'type': 'string'}}}}})},
+        '/facilitate/circles/{circle_id}/edit': {
+            'get': op('facilitator_edit_page', 'Edit the circle\'s details', {'200': html_response('The form.')}),
+            'post': post('facilitator_edit', 'Save the circle\'s details', details,
+                         ['version', 'name', 'course_title'], extra={'400': invalid, '409': changed})},
+        '/facilitate/circles/{circle_id}/meetings': {
+            'get': op('facilitator_meetings_page', 'Add, move or cancel meetings',
+                      {'200': html_response('The meetings with their forms.')}),
+            'post': post('facilitator_add_meeting', 'Add a meeting',
+                         {**when, 'duration': string('Minutes; empty for the usual length.')}, ['date', 'time'],
+                         extra={'400': invalid, '409': changed})},
+        '/facilitate/circles/{circle_id}/meetings/{meeting_id}/move': {'post': post(
+            'facilitator_move_meeting', 'Move a meeting that has not started (its sequence grows, the change '
+            'is kept for the reminders)', when, ['date', 'time'], parameters=(circle_id, meeting_id),
+            extra={'400': invalid, '409': changed})},
+        '/facilitate/circles/{circle_id}/meetings/{meeting_id}/cancel': {'post': post(
+            'facilitator_cancel_meeting', 'Cancel a meeting that has not started (it stays listed, cancelled)',
+            parameters=(circle_id, meeting_id), extra={'400': invalid, '409': changed})},
+        '/facilitate/circles/{circle_id}/signup': {'post': post(
+            'facilitator_set_signup_open', 'Close or reopen signup',
+            {'open': {'type': 'string', 'enum': ['yes', 'no']}}, ['open'], extra={'409': changed})},
+        '/facilitate/circles/{circle_id}/unpublish': {'post': post(
+            'facilitator_unpublish', 'Take the circle off every listing (it becomes a draft)',
+            extra={'409': changed})},
+        '/facilitate/circles/{circle_id}/facilitators': {'post': post(
+            'facilitator_add_cofacilitator', 'Add a co-facilitator by the email of their account',
+            {'email': string(maxLength=254)}, ['email'], extra={'400': invalid, '409': changed})},
+        '/facilitate/circles/{circle_id}/facilitators/{user_id}/remove': {'post': post(
+            'facilitator_remove_cofacilitator', 'Take a facilitator off the circle (never the last one)',
+            done='Done: back to the circle, or to the dashboard for someone who left it.',
+            parameters=(circle_id, path_parameter('user_id', 'The facilitator\'s account id.')),
+            extra={'400': invalid, '409': changed})},
+    }
+
 def _session_cookie():
     from chalicelib.sessions import COOKIE_NAME
     return {'type': 'apiKey', 'in': 'cookie', 'name': COOKIE_NAME,
@@ -473,8 +549,9 @@ def document():
             {'name': 'Public API', 'description': 'JSON endpoints for partner websites (CORS enabled).'},
             {'name': 'Pages', 'description': 'Server-rendered HTML pages for learners.'},
             {'name': 'Accounts', 'description': 'Pages for facilitators and organizers.'},
+            {'name': 'Facilitators', 'description': 'Running a circle: its facilitators and team organizers only.'},
             {'name': 'Documentation'},
         ],
-        'paths': {**_api_paths(), **_page_paths(), **_account_paths()},
+        'paths': {**_api_paths(), **_page_paths(), **_account_paths(), **_facilitator_paths()},
         'components': {'schemas': _schemas(), 'securitySchemes': {'session': _session_cookie()}},
     }

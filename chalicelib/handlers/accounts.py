@@ -165,11 +165,3 @@ def change_email(session):
         return _account_page(session, 400, errors=error.errors, new_email=fields.get('new_email', ''))
     return _message('Check your new inbox', 'We sent a confirmation link to your new address. '
                     'Your account moves to it when you follow the link.')
-
-
-@bp.route('/dashboard', methods=['GET'])
-@signed_in(bp)
-def dashboard(session):
-    from chalicelib import sessions
-    return _page('dashboard.html', session=session, csrf_token=sessions.csrf_token(session))
-

@@ -10,8 +10,11 @@ def client_ip(request):
 
 
 def actual_path(request):
-    """The path the browser asked for (`request.path` is the route pattern, with {names})."""
-    return request.to_original_event().get('path') or '/dashboard'
+    """The path the browser asked for (`request.path` is the route pattern, with {names}).
+    API Gateway sets the event's `path`; `chalice local` and the test client only set
+    `requestContext.path`."""
+    event = request.to_original_event()
+    return event.get('path') or (event.get('requestContext') or {}).get('path') or '/dashboard'
 
 
 def safe_next(value):

@@ -28,6 +28,16 @@ class Course(MapAttribute):
     topics = ListAttribute(of=UnicodeAttribute, default=list)
 
 
+class MeetingChange(MapAttribute):
+    """One change to a published meeting, kept for the reminders (what to tell learners)."""
+    at = UTCDateTimeAttribute()
+    kind = UnicodeAttribute()              # added, moved or cancelled
+    from_date = UnicodeAttribute(null=True)
+    from_time = UnicodeAttribute(null=True)
+    to_date = UnicodeAttribute(null=True)
+    to_time = UnicodeAttribute(null=True)
+
+
 class Meeting(MapAttribute):
     meeting_id = UnicodeAttribute()
     local_date = UnicodeAttribute()        # ISO date in the circle's timezone
@@ -35,6 +45,9 @@ class Meeting(MapAttribute):
     duration_minutes = NumberAttribute()
     starts_at = UTCDateTimeAttribute()     # the UTC instant, computed with zoneinfo
     cancelled = BooleanAttribute(default=False)
+    sequence = NumberAttribute(default=0)  # iCalendar SEQUENCE: +1 on every move or cancel
+    changes = ListAttribute(of=MeetingChange, default=list)
+    cancelled_at = UTCDateTimeAttribute(null=True)
 
 
 class ListingIndex(GlobalSecondaryIndex):
