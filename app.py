@@ -8,12 +8,14 @@ import os
 from chalice import Chalice
 
 from chalicelib.handlers import accounts, api, jobs, local, pages
+from chalicelib.handlers import dialog as dialog_pages
 from chalicelib.handlers import facilitator
 
 app = Chalice(app_name='circles')
 app.register_blueprint(api.bp)
 app.register_blueprint(pages.bp)
 app.register_blueprint(accounts.bp)
+app.register_blueprint(dialog_pages.bp)
 app.register_blueprint(facilitator.bp)
 app.register_blueprint(jobs.bp)
 if os.environ.get('CIRCLES_STAGE', 'local') == 'local':

@@ -526,6 +526,91 @@ def _facilitator_paths():
             extra={'400': invalid, '409': changed})},
     }
 
+def _dialog_paths():
+    """The step-by-step creation dialog (chalicelib/handlers/dialog.py). Drafts are circles with
+    `published=false`; every step of a draft is `/facilitate/circles/{circle_id}/step/{step}`."""
+    from chalicelib import dialog
+    tags = ['Facilitators']
+    circle_id = path_parameter('circle_id', 'The draft\'s id.')
+    step = {**path_parameter('step', 'The step: 1 course, 2 place, 3 schedule, 4 details, 5 goals, '
+                                     '6 review and publish.'), 'schema': {'type': 'string', 'enum': [
+        str(n) for n in dialog.STEPS]}}
+    csrf = string('The token printed in the signed-in page\'s forms.')
+    text = {'type': 'string'}
+    to_login = see_other('Not signed in: to `/login?next=<this path>`.')
+    not_found = html_response('No such draft, no such step, or not one of the caller\'s circles.')
+    expired_form = html_response('`csrf_token` is missing or wrong; nothing changed.')
+    changed = html_response('The draft was saved from another window, or published, meanwhile; nothing changed.')
+    invalid = html_response('The step again, with the errors next to the fields and the answers kept.')
+    fields = {
+        'csrf_token': csrf,
+        'action': {'type': 'string', 'enum': ['next', 'back', 'find_city', 'preview'], 'description':
+                   '`next` (default) saves and goes on, `back` saves and goes back; `find_city` (step 2) lists '
+                   'the cities starting with `city_query`; `preview` (step 3) lists the meetings.'},
+        'title': string(maxLength=dialog.LIMITS['title']), 'provider': text, 'link': string(format='uri'),
+        'topics': string('Comma-separated.'), 'team_id': string('Step 1, when the user is in several teams.'),
+        'mode': {'type': 'string', 'enum': ['online', 'in_person']}, 'online_link': text, 'venue_name': text,
+        'venue_address': text, 'venue_details': text, 'venue_website': text, 'city_query': text,
+        'city_id': string('GeoNames id of a city from the offline gazetteer.'),
+        'coordinates_city_id': string('The city the posted coordinates belong to.'),
+        'latitude': text, 'longitude': text,
+        'first_date': string('YYYY-MM-DD.'), 'meeting_time': LOCAL_TIME,
+        'duration': string(f'Minutes, {dialog.MIN_DURATION}-{dialog.MAX_DURATION}.'),
+        'weeks': string(f'{dialog.MIN_WEEKS}-{dialog.MAX_WEEKS}.'), 'timezone': string('IANA timezone name.'),
+        'name': text, 'description': text, 'language': {'type': 'string', 'enum': list(dialog.LANGUAGES)},
+        'welcome_message': text, 'signup_question': text,
+        'capacity': string(f'{dialog.MIN_CAPACITY}-{dialog.MAX_CAPACITY}, or empty for no limit.'),
+        'goal': text, 'concerns': text,
+    }
+    body = {'required': True, 'content': {FORM: {'schema': {
+        **obj(fields, ['csrf_token']),
+        'patternProperties': {r'^meeting_\d+_(date|planned|remove)$': text},
+        'description': 'The fields of the step being posted. Step 3 also posts, per previewed meeting n, '
+                       '`meeting_<n>_planned` (its date as shown), `meeting_<n>_date` (a different date moves '
+                       'it) and `meeting_<n>_remove` (removes it).'}}}}
+
+    def op(operation_id, summary, responses, parameters=(circle_id,), request_body=None):
+        result = operation(operation_id, summary, tags, {'303': to_login, **responses, '404': not_found},
+                           parameters=list(parameters), request_body=request_body)
+        result['security'] = [{'session': []}]
+        return result
+
+    csrf_only = form_body({'csrf_token': csrf}, ['csrf_token'])
+    return {
+        '/facilitate/circles/new': {
+            'get': op('new_circle_page', 'Step 1 of a new circle (the course)',
+                      {'200': html_response('The form.')}, parameters=()),
+            'post': op('start_circle', 'Create the draft from step 1 (with the caller as its facilitator)',
+                       {'303': see_other('Saved: to step 2. Or not signed in: to the login page.'),
+                        '400': invalid, '403': expired_form}, parameters=(),
+                       request_body=form_body({k: fields[k] for k in ('csrf_token', 'title', 'provider', 'link',
+                                                                      'topics', 'team_id')},
+                                              ['csrf_token', 'title', 'link']))},
+        '/facilitate/circles/{circle_id}/step/{step}': {
+            'get': op('draft_step_page', 'A step of the draft; step 6 reviews everything (or says it is published)',
+                      {'200': html_response('The step.'),
+                       '303': see_other('Published circles are edited on their own page, and the meetings of a '
+                                        'circle published before on its meetings page. Or not signed in.')},
+                      parameters=(circle_id, step)),
+            'post': op('save_draft_step', 'Save a step of the draft (steps 1-5)',
+                       {'200': html_response('"Find city" or "Update preview": the step with the results.'),
+                        '303': see_other('Saved: to the next (or, for `back`, the previous) step; or the circle '
+                                         'is edited elsewhere; or not signed in.'),
+                        '400': invalid, '403': expired_form, '409': changed},
+                       parameters=(circle_id, step), request_body=body)},
+        '/facilitate/circles/{circle_id}/publish': {'post': op(
+            'publish_circle', 'Publish the draft (needs a confirmed email); the first time, the facilitator\'s '
+            'goals are emailed to the team\'s organizers and the support address',
+            {'303': see_other('Published: to step 6, which says so. Or not signed in.'),
+             '400': html_response('The review page: the email is not confirmed, or steps need attention.'),
+             '403': expired_form, '409': changed}, request_body=csrf_only)},
+        '/facilitate/circles/{circle_id}/confirmation': {'post': op(
+            'resend_confirmation', 'Email the account\'s confirmation link again',
+            {'303': see_other('Sent: back to the review page. Or not signed in.'), '403': expired_form},
+            request_body=csrf_only)},
+    }
+
+
 def _session_cookie():
     from chalicelib.sessions import COOKIE_NAME
     return {'type': 'apiKey', 'in': 'cookie', 'name': COOKIE_NAME,
@@ -552,6 +637,7 @@ def document():
             {'name': 'Facilitators', 'description': 'Running a circle: its facilitators and team organizers only.'},
             {'name': 'Documentation'},
         ],
-        'paths': {**_api_paths(), **_page_paths(), **_account_paths(), **_facilitator_paths()},
+        'paths': {**_api_paths(), **_page_paths(), **_account_paths(), **_dialog_paths(),
+                  **_facilitator_paths()},
         'components': {'schemas': _schemas(), 'securitySchemes': {'session': _session_cookie()}},
     }

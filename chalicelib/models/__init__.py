@@ -5,6 +5,7 @@ from chalicelib.models.signup import Signup
 from chalicelib.models.account import Team, TeamMember, User
 from chalicelib.models.session import EmailClaim, LoginThrottle, Session
 from chalicelib.models.facilitator import CircleFacilitator
+from chalicelib.models.setup import CircleSetup
 
 __all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMember', 'User',
-           'EmailClaim', 'LoginThrottle', 'Session', 'CircleFacilitator']
+           'EmailClaim', 'LoginThrottle', 'Session', 'CircleFacilitator', 'CircleSetup']
