@@ -1,0 +1,51 @@
+"""`make bench`: run every benchmark and write the results into BENCHMARKS.md.
+
+The results replace whatever sits between the two marker comments in
+BENCHMARKS.md, so the explanation around them stays as written; they are
+also printed.
+"""
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import cold_start, dynamodb_calls
+
+REPORT = Path(__file__).resolve().parent.parent / 'BENCHMARKS.md'
+START, END = '<!-- bench results start -->', '<!-- bench results end -->'
+
+
+def machine():
+    return (f'Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs (nproc), '
+            f'Python {platform.python_version()} ({sys.executable}), {platform.platform()}.')
+
+
+def results_section():
+    imports = cold_start.measure_imports()
+    breakdown = cold_start.import_breakdown()
+    with dynamodb_calls.moto_server() as server:
+        first_requests = cold_start.measure_first_requests(server)
+        counts = dynamodb_calls.run(server)
+    return '\n'.join([machine(), '', cold_start.markdown(imports, breakdown, first_requests),
+                      dynamodb_calls.markdown(counts)])
+
+
+def write_into_report(section):
+    text = REPORT.read_text() if REPORT.exists() else f'# Benchmarks\n\n{START}\n{END}\n'
+    if START not in text or END not in text:
+        text = text.rstrip('\n') + f'\n\n{START}\n{END}\n'
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    REPORT.write_text(f'{before}{START}\n{section}{END}{after}')
+
+
+def main():
+    section = results_section()
+    print(section)
+    write_into_report(section)
+    print(f'Written into {REPORT}')
+
+
+if __name__ == '__main__':
+    main()

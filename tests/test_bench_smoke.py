@@ -1,0 +1,54 @@
+"""The DynamoDB call-count goals of `make bench`, checked on a small table.
+
+Counts, not timings: they are deterministic, so they belong in the test suite.
+Uses the session's moto server and the fresh table the `aws` fixture gives.
+"""
+from collections import Counter
+
+from bench import dynamodb_calls
+
+CIRCLES = 20
+
+
+def _results(client):
+    seeded = dynamodb_calls.seed_circles(CIRCLES)
+    return {r.scenario.name: r for r in dynamodb_calls.measure(client, seeded)}
+
+
+def test_every_request_meets_its_call_count_goal(client):
+    results = _results(client)
+    failing = {name: (r.status, dict(r.calls), r.dynamodb_queries) for name, r in results.items() if not r.met}
+    assert not failing
+
+
+def test_calls_by_operation(client):
+    results = _results(client)
+    for km in (10, 50, 100):
+        location = results[f'browse near Chicago, distance {km} km']
+        assert set(location.calls) == {'Query'} and 1 <= location.calls['Query'] <= 9
+    team = next(name for name in results if name.startswith('browse by team_id'))
+    for name in ('browse by city (Chicago)', team, 'browse by text q only (python)', 'browse by weekdays only',
+                 'browse by online only', 'browse by topics only', 'browse by scope=active only',
+                 'browse by signup=open only', 'browse, no filters'):
+        assert results[name].calls == Counter({'Query': 1}), name
+    assert results['circle details JSON'].calls == Counter({'GetItem': 1})
+    expected_signup = Counter({'GetItem': 1, 'TransactWriteItems': 1, 'UpdateItem': 1})
+    assert results['POST /api/signup (new)'].calls == expected_signup
+    assert results['POST /api/signup (new)'].ses_calls >= 1       # the welcome email went out
+    assert results['POST /api/signup (duplicate)'].calls == expected_signup
+    assert results['POST /api/signup (duplicate)'].ses_calls == 0  # and is not sent twice
+
+
+def test_listing_reads_every_seeded_circle_in_one_page(client):
+    results = _results(client)
+    unfiltered = results['browse, no filters']
+    assert unfiltered.items == CIRCLES
+    assert unfiltered.dynamodb_queries == 1
+    assert 0 < unfiltered.bytes_read < dynamodb_calls.PAGE_BYTES
+
+
+def test_item_size_follows_dynamodb_rules():
+    item = {'name': {'S': 'abc'}, 'n': {'N': '123.45'}, 'l': {'L': [{'S': 'x'}]}, 'b': {'BOOL': True},
+            'm': {'M': {'k': {'S': 'vv'}}}}
+    # name+value: 4+3; 1 + (5 digits -> 3 bytes + 1); 1 + (3 + 1 + 1); 1 + 1; 1 + (3 + 1 + 1 + 2)
+    assert dynamodb_calls.item_size(item) == 7 + 5 + 6 + 2 + 8
