@@ -48,7 +48,7 @@ SIZES = (200, 2000)
 # DynamoDB's Query page limit. AWS documents it as "1 MB"; we take 1,000,000 bytes
 # (the smaller reading, and moto's), so page estimates err on the high side.
 PAGE_BYTES = 1_000_000
-LISTING_KEYS = ['pk', 'sk', 'list_pk', 'list_sk']   # every index entry also carries the keys
+LISTING_KEYS = ['pk', 'sk', 'lp', 'ls']   # every index entry also carries the keys (stored names)
 
 # (city, region, country, latitude, longitude, timezone, weight): several continents,
 # weighted the way P2PU's circles cluster (many in a few US cities, fewer elsewhere).

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from chalicelib import geo
-from chalicelib.circles import (accepts_signups, local_today, normalise_city, search_words,
-                                to_api_item, utcnow)
+from chalicelib.circles import (LISTED, accepts_signups, first_start, local_today, normalise_city, search_words,
+                                search_words_of, to_api_item, utcnow)
 from chalicelib.errors import ValidationFailed
 from chalicelib.models import Circle
 
@@ -155,11 +155,11 @@ def candidates(query, now):
     elif query.city:
         yield from Circle.by_city.query(f'CITY#{query.city}', _end_date_range(Circle.city_sk, query, now))
     else:
-        yield from Circle.listing.query('PUBLISHED', _end_date_range(Circle.list_sk, query, now))
+        yield from Circle.listing.query(LISTED, _end_date_range(Circle.list_sk, query, now))
 
 
 def _matches_text(circle, words):
-    terms = (circle.search_terms or '').split()
+    terms = search_words_of(circle)
     return all(any(term.startswith(word) for term in terms) for word in words)
 
 
@@ -205,9 +205,9 @@ def _matches(circle, query, now):
 
 _ORDER_KEYS = {
     'name': (lambda c: c.name.lower(), False),
-    'start_date': (lambda c: c.first_starts_at, True),
-    'created_at': (lambda c: c.created_at, True),
-    'first_meeting_date': (lambda c: c.first_starts_at, False),
+    'start_date': (first_start, True),
+    'created_at': (lambda c: c.created_millis, True),
+    'first_meeting_date': (first_start, False),
     'last_meeting_date': (lambda c: c.end_date, True),
 }
 
@@ -220,7 +220,7 @@ def _ordered(circles, query):
     elif query.has_location:
         circles.sort(key=lambda c: c.distance_km)
     else:
-        circles.sort(key=lambda c: c.created_at)
+        circles.sort(key=lambda c: c.created_millis)
     return circles
 
 

@@ -14,6 +14,7 @@ from chalicelib.ids import new_id
 from chalicelib.models import Circle, Meeting
 from chalicelib.settings import get_settings
 
+LISTED = 'L'    # the `listing` index's one partition: every published circle
 WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
 
 
@@ -70,20 +71,16 @@ def refresh_derived(circle):
     circle.meeting_time = first.local_time if first else None
     circle.duration_minutes = first.duration_minutes if first else None
     circle.first_starts_at = first.starts_at if first else None
-    circle.meeting_dates = ','.join(m.local_date for m in meetings) or None
+    circle.meeting_days = _meeting_days(meetings)
+    circle.created_millis = int(circle.created_at.timestamp() * 1000) if circle.created_at else None
     if circle.latitude is not None and circle.longitude is not None and not circle.online:
         circle.geohash = geo.encode(float(circle.latitude), float(circle.longitude))
     else:
         circle.geohash = None
-    words = []
-    for text in [circle.name, circle.course.title, circle.course.provider or '', *circle.course.topics,
-                 circle.venue_name or '', circle.city or '', *circle.facilitator_names]:
-        words.extend(search_words(text))
-    circle.search_terms = ' '.join(dict.fromkeys(words))
 
     listed = bool(circle.published and meetings)
     order_key = f'{circle.end_date}#{circle.id}' if listed else None
-    circle.list_pk = 'PUBLISHED' if listed else None
+    circle.list_pk = LISTED if listed else None
     circle.list_sk = order_key
     circle.city_pk = f'CITY#{normalise_city(circle.city)}' if listed and circle.city else None
     circle.city_sk = order_key if circle.city_pk else None
@@ -92,6 +89,26 @@ def refresh_derived(circle):
     circle.area_pk = (f'AREA#{circle.geohash[:geo.PARTITION_PRECISION]}'
                       if listed and circle.geohash else None)
     circle.area_sk = f'{circle.geohash}#{circle.id}' if circle.area_pk else None
+
+
+def _meeting_days(meetings):
+    if not meetings:
+        return None
+    first = date.fromisoformat(meetings[0].local_date)
+    offsets = ','.join(str((date.fromisoformat(m.local_date) - first).days) for m in meetings)
+    return f'{first.isoformat()}:{offsets}'
+
+
+def search_words_of(circle):
+    """The words a text search matches by prefix: name, course, venue, city, facilitators.
+
+    Derived at read time from attributes every browse index carries, rather than stored.
+    """
+    words = set()
+    for text in [circle.name, circle.course.title, circle.course.provider or '', *circle.course.topics,
+                 circle.venue_name or '', circle.city or '', *circle.facilitator_names]:
+        words.update(search_words(text))
+    return words
 
 
 def new_circle(*, name, course, timezone_name, meetings, **fields):
@@ -133,7 +150,17 @@ def get_circle(circle_id):
 # --- status and the public shape -------------------------------------------------
 
 def meeting_dates(circle):
-    return [date.fromisoformat(d) for d in (circle.meeting_dates or '').split(',') if d]
+    """Local dates of the active meetings, from the compact `meeting_days` (index-safe)."""
+    if not circle.meeting_days:
+        return []
+    first, offsets = circle.meeting_days.split(':')
+    start = date.fromisoformat(first)
+    return [start + timedelta(days=int(offset)) for offset in offsets.split(',')]
+
+
+def first_start(circle):
+    """The first meeting's aware local start, from attributes every browse index carries."""
+    return _local_datetime(circle.start_date, circle.meeting_time, circle.timezone)
 
 
 def is_finished(circle, now):

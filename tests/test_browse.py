@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib import geo
+from chalicelib import circles, geo
 from tests.support import aws_calls
 from tests.support.factories import local_today, make_circle
 
@@ -78,7 +78,7 @@ def test_status_uses_the_circles_own_timezone(client, time_machine):
 def test_next_meeting_date_skips_past_meetings(client):
     circle = make_circle(starts_in_days=-8, weeks=4)
     item = browse(client)['items'][0]
-    dates = circle.meeting_dates.split(',')
+    dates = [d.isoformat() for d in circles.meeting_dates(circle)]
     assert item['start_date'] == dates[0]
     assert item['next_meeting_date'] == dates[2]
 

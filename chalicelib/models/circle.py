@@ -9,23 +9,23 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 
 from chalicelib.models.base import TableItem
 
-# What the public listing needs; kept small because browsing without a
-# location or city reads every active circle through this index (~1 KB each,
-# so 1 MB, one Query page, holds about a thousand circles).
+# What the public listing needs, by stored name. Browsing without a location, city or
+# team reads every active circle through this index, so each entry is kept near 400
+# bytes and one 1 MB Query page holds about 2,400 circles: the attributes projected
+# here are stored under two-letter names (DynamoDB counts names in an item's size;
+# the Python names stay readable), and what can be derived from them (search words,
+# the first start instant) is derived at read time instead of projected.
 LISTING_ATTRIBUTES = [
-    'kind', 'id', 'name', 'course', 'facilitator_names', 'venue_name', 'venue_address',
-    'venue_website', 'city', 'region', 'country', 'latitude', 'longitude', 'online', 'language',
-    'timezone', 'start_date', 'end_date', 'meeting_time', 'duration_minutes', 'meeting_dates',
-    'first_starts_at', 'signup_open', 'capacity', 'signup_count', 'published', 'signup_question',
-    'image_url', 'search_terms', 'created_at', 'team_id',
+    'kind', 'id', 'nm', 'co', 'fn', 'vn', 'va', 'vw', 'ci', 'rg', 'cy', 'la', 'lo', 'ol', 'lg',
+    'tz', 'sd', 'ed', 'mt', 'du', 'md', 'so', 'cp', 'sc', 'pb', 'sq', 'im', 'ct', 'tm',
 ]
 
 
 class Course(MapAttribute):
-    title = UnicodeAttribute()
-    provider = UnicodeAttribute(null=True)
-    link = UnicodeAttribute(null=True)
-    topics = ListAttribute(of=UnicodeAttribute, default=list)
+    title = UnicodeAttribute(attr_name='t')
+    provider = UnicodeAttribute(null=True, attr_name='p')
+    link = UnicodeAttribute(null=True, attr_name='l')
+    topics = ListAttribute(of=UnicodeAttribute, default=list, attr_name='tp')
 
 
 class MeetingChange(MapAttribute):
@@ -55,8 +55,8 @@ class ListingIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = 'listing'
         projection = IncludeProjection(LISTING_ATTRIBUTES)
-    list_pk = UnicodeAttribute(hash_key=True)
-    list_sk = UnicodeAttribute(range_key=True)
+    list_pk = UnicodeAttribute(hash_key=True, attr_name='lp')
+    list_sk = UnicodeAttribute(range_key=True, attr_name='ls')
 
 
 class CityIndex(GlobalSecondaryIndex):
@@ -87,47 +87,48 @@ class AreaIndex(GlobalSecondaryIndex):
 
 class Circle(TableItem, discriminator='Circle'):
     id = UnicodeAttribute()
-    name = UnicodeAttribute()
+    name = UnicodeAttribute(attr_name='nm')
     description = UnicodeAttribute(null=True)
-    course = Course()
-    venue_name = UnicodeAttribute(null=True)
-    venue_address = UnicodeAttribute(null=True)
+    course = Course(attr_name='co')
+    venue_name = UnicodeAttribute(null=True, attr_name='vn')
+    venue_address = UnicodeAttribute(null=True, attr_name='va')
     venue_details = UnicodeAttribute(null=True)
-    venue_website = UnicodeAttribute(null=True)
-    city = UnicodeAttribute(null=True)
-    region = UnicodeAttribute(null=True)
-    country = UnicodeAttribute(null=True)
-    latitude = NumberAttribute(null=True)
-    longitude = NumberAttribute(null=True)
+    venue_website = UnicodeAttribute(null=True, attr_name='vw')
+    city = UnicodeAttribute(null=True, attr_name='ci')
+    region = UnicodeAttribute(null=True, attr_name='rg')
+    country = UnicodeAttribute(null=True, attr_name='cy')
+    latitude = NumberAttribute(null=True, attr_name='la')
+    longitude = NumberAttribute(null=True, attr_name='lo')
     geohash = UnicodeAttribute(null=True)
-    online = BooleanAttribute(default=False)
+    online = BooleanAttribute(default=False, attr_name='ol')
     online_link = UnicodeAttribute(null=True)
-    language = UnicodeAttribute(default='en')
-    timezone = UnicodeAttribute()
+    language = UnicodeAttribute(default='en', attr_name='lg')
+    timezone = UnicodeAttribute(attr_name='tz')
     meetings = ListAttribute(of=Meeting, default=list)
-    signup_open = BooleanAttribute(default=True)
-    capacity = NumberAttribute(null=True)
-    signup_count = NumberAttribute(default=0)
-    published = BooleanAttribute(default=False)
-    signup_question = UnicodeAttribute(null=True)
+    signup_open = BooleanAttribute(default=True, attr_name='so')
+    capacity = NumberAttribute(null=True, attr_name='cp')
+    signup_count = NumberAttribute(default=0, attr_name='sc')
+    published = BooleanAttribute(default=False, attr_name='pb')
+    signup_question = UnicodeAttribute(null=True, attr_name='sq')
     welcome_message = UnicodeAttribute(null=True)
-    image_url = UnicodeAttribute(null=True)
+    image_url = UnicodeAttribute(null=True, attr_name='im')
     facilitator_ids = ListAttribute(of=UnicodeAttribute, default=list)
-    facilitator_names = ListAttribute(of=UnicodeAttribute, default=list)
+    facilitator_names = ListAttribute(of=UnicodeAttribute, default=list, attr_name='fn')
     facilitator_emails = ListAttribute(of=UnicodeAttribute, default=list)
-    team_id = UnicodeAttribute(null=True)
+    team_id = UnicodeAttribute(null=True, attr_name='tm')
 
     # Derived from the fields above by `chalicelib.circles.refresh_derived`.
-    start_date = UnicodeAttribute(null=True)
-    end_date = UnicodeAttribute(null=True)
-    meeting_time = UnicodeAttribute(null=True)
-    duration_minutes = NumberAttribute(null=True)
-    meeting_dates = UnicodeAttribute(null=True)   # comma-separated local dates, for listings
+    start_date = UnicodeAttribute(null=True, attr_name='sd')
+    end_date = UnicodeAttribute(null=True, attr_name='ed')
+    meeting_time = UnicodeAttribute(null=True, attr_name='mt')
+    duration_minutes = NumberAttribute(null=True, attr_name='du')
+    # 'YYYY-MM-DD:0,7,14': the first local date and each meeting's day offset from it
+    meeting_days = UnicodeAttribute(null=True, attr_name='md')
     first_starts_at = UTCDateTimeAttribute(null=True)
-    search_terms = UnicodeAttribute(null=True)
+    created_millis = NumberAttribute(null=True, attr_name='ct')   # created_at in epoch milliseconds, for ordering
 
-    list_pk = UnicodeAttribute(null=True)
-    list_sk = UnicodeAttribute(null=True)
+    list_pk = UnicodeAttribute(null=True, attr_name='lp')
+    list_sk = UnicodeAttribute(null=True, attr_name='ls')
     city_pk = UnicodeAttribute(null=True)
     city_sk = UnicodeAttribute(null=True)
     team_pk = UnicodeAttribute(null=True)
