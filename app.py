@@ -7,9 +7,11 @@ import os
 
 from chalice import Chalice
 
+from chalicelib import tracing
 from chalicelib.handlers import accounts, api, jobs, local, pages
 from chalicelib.handlers import dialog as dialog_pages
 from chalicelib.handlers import facilitator
+from chalicelib.handlers import messages as messages_pages
 
 app = Chalice(app_name='circles')
 app.register_blueprint(api.bp)
@@ -17,10 +19,13 @@ app.register_blueprint(pages.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(dialog_pages.bp)
 app.register_blueprint(facilitator.bp)
+app.register_blueprint(messages_pages.bp)
 app.register_blueprint(jobs.bp)
 if os.environ.get('CIRCLES_STAGE', 'local') == 'local':
     app.register_blueprint(local.bp)
 
-if os.environ.get('AWS_LAMBDA_FUNCTION_NAME') and os.environ.get('AWS_XRAY_SDK_ENABLED') != 'false':
-    from chalicelib.tracing import patch_for_lambda
-    patch_for_lambda()
+
+@app.middleware('all')
+def trace_aws_calls(event, get_response):
+    tracing.ensure_patched()
+    return get_response(event)
