@@ -30,4 +30,10 @@ def meeting_when_short(meeting, tz_name):
     return f'{long_date(local.date())} at {local:%H:%M} {local.tzname()}'
 
 
-FILTERS = {'long_date': long_date, 'short_date': short_date, 'clock': clock}
+def local_moment(instant, tz_name):
+    """A UTC instant as the circle's people read it: 'Tue Dec 1, 18:05 CST'."""
+    local = instant.astimezone(ZoneInfo(tz_name))
+    return f'{short_date(local.date())}, {local:%H:%M} {local.tzname()}'
+
+
+FILTERS = {'long_date': long_date, 'short_date': short_date, 'clock': clock, 'local_moment': local_moment}

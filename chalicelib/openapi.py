@@ -526,6 +526,74 @@ def _facilitator_paths():
             extra={'400': invalid, '409': changed})},
     }
 
+
+def _messages_paths():
+    """Messages to a circle's learners and feedback on its meetings (facilitators and organizers
+    of the circle's team only; anyone else gets 404, like a circle that does not exist)."""
+    from chalicelib.feedback import MAX_ATTENDANCE, MAX_REFLECTION
+    from chalicelib.messages import MAX_BODY, MAX_SUBJECT, MESSAGE_KEY_LENGTH
+    from chalicelib.sms_text import MAX_SEGMENTS
+    tags = ['Facilitators']
+    circle_id = path_parameter('circle_id', 'The circle\'s id.')
+    meeting_id = path_parameter('meeting_id', 'The meeting\'s permanent id.')
+    message_key = path_parameter('message_key', 'The key the compose form was rendered with.')
+    csrf = string('The token printed in the signed-in page\'s forms.')
+    checkbox = {'type': 'string', 'enum': ['on'], 'description': 'Sent only when ticked.'}
+    to_login = see_other('Not signed in: to `/login?next=<this path>`.')
+    not_found = html_response('No such circle, meeting or message, or not one of the caller\'s circles.')
+    expired_form = html_response('`csrf_token` is missing or wrong; nothing changed.')
+
+    def op(operation_id, summary, parameters, responses, request_body=None, description=None):
+        result = operation(operation_id, summary, tags, {'303': to_login, '404': not_found, **responses},
+                           parameters=parameters, request_body=request_body, description=description)
+        result['security'] = [{'session': []}]
+        return result
+
+    compose = '/facilitate/circles/{circle_id}/messages/new'
+    feedback = '/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback'
+    return {
+        compose: {
+            'get': op('compose_message', 'Write a message to the circle\'s current learners', [circle_id],
+                      {'200': html_response('The form, with a fresh `message_key`.')}),
+            'post': op(
+                'send_circle_message', 'Send the message now: one email per learner, SMS to those who accept them',
+                [circle_id], description='Exactly once per `message_key`: submitting the same form again sends '
+                'nothing and leads to the message sent the first time.',
+                request_body=form_body({
+                    'csrf_token': csrf,
+                    'message_key': string('Random key from the form.', pattern=f'^[a-z0-9]{{{MESSAGE_KEY_LENGTH}}}$'),
+                    'subject': string(maxLength=MAX_SUBJECT), 'body': string(maxLength=MAX_BODY),
+                    'sms_text': string(f'Optional; at most {MAX_SEGMENTS} SMS segments (160 GSM-7 or 70 UCS-2 '
+                                       'characters in one, 153 or 67 per segment when split).'),
+                }, ['csrf_token', 'message_key', 'subject', 'body']),
+                responses={'303': see_other('Sent (or sent before): to the message\'s page. Or not signed in: '
+                                            'to the login page.'),
+                           '400': html_response('The form again, with the errors next to the fields.'),
+                           '403': expired_form})},
+        '/facilitate/circles/{circle_id}/messages/{message_key}': {'get': op(
+            'circle_message_page', 'A sent message and its delivery state per learner and channel',
+            [circle_id, message_key], {'200': html_response('The page.')})},
+        feedback: {
+            'get': op('meeting_feedback_form', 'Feedback on a meeting (new or to edit)', [circle_id, meeting_id],
+                      {'200': html_response('The form, or a note that the meeting has not started yet.')}),
+            'post': op(
+                'save_meeting_feedback', 'Save feedback on a meeting that has started', [circle_id, meeting_id],
+                description='The recap email goes to the current learners once, the first time sharing with '
+                'learners is chosen; editing never sends it again.',
+                request_body=form_body({
+                    'csrf_token': csrf,
+                    'attendance': string(f'Whole number from 0 to {MAX_ATTENDANCE}.'),
+                    'rating': {'type': 'string', 'enum': [str(n) for n in range(1, 6)]},
+                    'reflection': string(maxLength=MAX_REFLECTION),
+                    'share_with_learners': checkbox, 'share_with_organizers': checkbox,
+                }, ['csrf_token', 'attendance', 'rating', 'reflection']),
+                responses={'303': see_other('Saved: back to the form with a notice. Or not signed in: to the '
+                                            'login page.'),
+                           '400': html_response('The form again with the errors, or the meeting has not started.'),
+                           '403': expired_form})},
+    }
+
+
 def _dialog_paths():
     """The step-by-step creation dialog (chalicelib/handlers/dialog.py). Drafts are circles with
     `published=false`; every step of a draft is `/facilitate/circles/{circle_id}/step/{step}`."""
@@ -638,6 +706,6 @@ def document():
             {'name': 'Documentation'},
         ],
         'paths': {**_api_paths(), **_page_paths(), **_account_paths(), **_dialog_paths(),
-                  **_facilitator_paths()},
+                  **_facilitator_paths(), **_messages_paths()},
         'components': {'schemas': _schemas(), 'securitySchemes': {'session': _session_cookie()}},
     }

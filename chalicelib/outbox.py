@@ -2,7 +2,9 @@
 import email
 import json
 import urllib.request
+from datetime import timezone
 from email import policy
+from email.utils import format_datetime
 
 from chalicelib.settings import get_settings
 
@@ -23,12 +25,23 @@ def _part(message, subtype):
     return part.get_content() if part else ''
 
 
+def _aware(moment):
+    """`Date: ... -0000` (what formatdate writes for UTC) parses as a naive datetime."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def outbox_messages():
+    """Emails (from moto) and text messages (stored locally, see messaging.sms), newest first."""
+    from chalicelib.messaging.sms import local_outbox
     messages = []
     for message in reversed(sent_emails()):
         messages.append({
             'channel': 'email', 'to': message['To'], 'subject': message['Subject'],
             'date': message['Date'], 'headers': list(message.items()),
             'text': _part(message, 'plain'), 'html': _part(message, 'html'),
+            'sent_at': _aware(message['Date'].datetime),
         })
-    return messages
+    for sms in local_outbox():
+        messages.append({'channel': 'sms', 'to': sms.to, 'subject': f'Text from {sms.sender}',
+                         'date': format_datetime(sms.created_at), 'text': sms.body, 'sent_at': sms.created_at})
+    return sorted(messages, key=lambda m: m['sent_at'], reverse=True)

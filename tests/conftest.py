@@ -17,6 +17,9 @@ os.environ.update({
     'AWS_SECRET_ACCESS_KEY': 'testing',
     'AWS_DEFAULT_REGION': 'us-east-1',
     'AWS_XRAY_SDK_ENABLED': 'false',
+    'TWILIO_ACCOUNT_SID': 'AC' + '0123456789abcdef' * 2,    # the fake Twilio checks these
+    'TWILIO_AUTH_TOKEN': 'test-twilio-auth-token',
+    'TWILIO_FROM_NUMBER': '+13125550000',
     'AWS_CONFIG_FILE': os.path.join(tempfile.gettempdir(), 'circles-no-aws-config'),
     'AWS_SHARED_CREDENTIALS_FILE': os.path.join(tempfile.gettempdir(), 'circles-no-aws-credentials'),
 })
@@ -26,27 +29,40 @@ import pytest  # noqa: E402
 
 from tests.support import aws_calls  # noqa: E402
 from tests.support.moto_server import MotoServer, point_environment_at  # noqa: E402
+from tests.support.twilio_fake import TwilioFake  # noqa: E402
 
 _server = None
+_twilio = None
 
 
 def pytest_configure(config):
-    global _server
+    global _server, _twilio
     if getattr(config.option, 'numprocesses', None) and not hasattr(config, 'workerinput'):
         return    # the xdist controller runs no test; each worker starts its own server
     _server = MotoServer()
     point_environment_at(_server)
+    _twilio = TwilioFake(os.environ['TWILIO_ACCOUNT_SID'], os.environ['TWILIO_AUTH_TOKEN'])
+    os.environ['TWILIO_API_BASE'] = _twilio.url
     aws_calls.install()
 
 
 def pytest_unconfigure(config):
     if _server:
         _server.stop()
+    if _twilio:
+        _twilio.stop()
 
 
 @pytest.fixture(scope='session')
 def moto():
     return _server
+
+
+@pytest.fixture
+def twilio():
+    """The local fake of Twilio's Messages API, with no requests recorded and no failures set."""
+    _twilio.reset()
+    return _twilio
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,8 @@ from chalicelib.models.account import Team, TeamMember, User
 from chalicelib.models.session import EmailClaim, LoginThrottle, Session
 from chalicelib.models.facilitator import CircleFacilitator
 from chalicelib.models.setup import CircleSetup
+from chalicelib.models.message import CircleMessage, Delivery, LocalSms, MeetingFeedback
 
 __all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMember', 'User',
-           'EmailClaim', 'LoginThrottle', 'Session', 'CircleFacilitator', 'CircleSetup']
+           'EmailClaim', 'LoginThrottle', 'Session', 'CircleFacilitator', 'CircleSetup',
+           'CircleMessage', 'Delivery', 'LocalSms', 'MeetingFeedback']

@@ -1,0 +1,155 @@
+"""Facilitator pages: messages to a circle's learners, and feedback on its meetings.
+
+Every view reads the circle through `facilitation.workspace` (one Query, role check):
+anyone who does not facilitate the circle or organize its team gets 404.
+"""
+from chalice import Blueprint
+
+from chalicelib.handlers.auth import signed_in
+from chalicelib.handlers.web import form_fields, html_response, redirect
+
+bp = Blueprint(__name__)
+FORM = ['application/x-www-form-urlencoded']
+
+
+def _page(template, status=200, **context):
+    from chalicelib.rendering import render
+    return html_response(render(template, **context), status)
+
+
+def _not_found():
+    return _page('not_found.html', 404)
+
+
+def _workspace(session, circle_id):
+    from chalicelib.facilitation import workspace
+    return workspace(session, circle_id)
+
+
+def _signed_in_context(session):
+    from chalicelib import sessions
+    return {'session': session, 'csrf_token': sessions.csrf_token(session)}
+
+
+# --- messages -------------------------------------------------------------------
+
+def _message_form(session, ws, status=200, values=None, errors=None):
+    from chalicelib import messages, sms_text
+    values = values or {'message_key': messages.new_message_key()}
+    return _page('facilitator/message_form.html', status, ws=ws, values=values, errors=errors or {},
+                 email_count=len(messages.email_recipients(ws)), sms_count=len(messages.sms_recipients(ws)),
+                 max_segments=sms_text.MAX_SEGMENTS, sms_summary=sms_text.segments(values.get('sms_text') or ''),
+                 **_signed_in_context(session))
+
+
+@bp.route('/facilitate/circles/{circle_id}/messages/new', methods=['GET'])
+@signed_in(bp)
+def compose_message(session, circle_id):
+    from chalicelib.errors import NotFound
+    try:
+        ws = _workspace(session, circle_id)
+    except NotFound:
+        return _not_found()
+    return _message_form(session, ws)
+
+
+@bp.route('/facilitate/circles/{circle_id}/messages/new', methods=['POST'], content_types=FORM)
+@signed_in(bp)
+def send_circle_message(session, circle_id):
+    from chalicelib import messages
+    from chalicelib.errors import NotFound, ValidationFailed
+    try:
+        ws = _workspace(session, circle_id)
+    except NotFound:
+        return _not_found()
+    fields = form_fields(bp.current_request)
+    try:
+        draft = messages.validate(fields)
+    except ValidationFailed as error:
+        values = {name: fields.get(name, '') for name in ('subject', 'body', 'sms_text', 'message_key')}
+        if 'message_key' in error.errors:
+            values['message_key'] = messages.new_message_key()
+        return _message_form(session, ws, 400, values, error.errors)
+    message, sent_now = messages.send_message(ws, session, draft)
+    suffix = '' if sent_now else '?already=1'
+    return redirect(f'/facilitate/circles/{circle_id}/messages/{message.message_key}{suffix}')
+
+
+@bp.route('/facilitate/circles/{circle_id}/messages/{message_key}', methods=['GET'])
+@signed_in(bp)
+def circle_message_page(session, circle_id, message_key):
+    from chalicelib import messages
+    from chalicelib.errors import NotFound
+    from chalicelib.models import CircleMessage
+    try:
+        ws = _workspace(session, circle_id)
+    except NotFound:
+        return _not_found()
+    message = next((m for m in ws.of_kind(CircleMessage) if m.message_key == message_key), None)
+    if message is None:
+        return _not_found()
+    already = (bp.current_request.query_params or {}).get('already') == '1'
+    return _page('facilitator/message_sent.html', ws=ws, report=messages.message_report(ws, message),
+                 already=already, **_signed_in_context(session))
+
+
+# --- meeting feedback -------------------------------------------------------------
+
+def _feedback_form(session, ws, meeting_id, status=200, values=None, errors=None, refusal=None, saved=None):
+    from chalicelib import feedback as feedback_
+    from chalicelib.formatting import meeting_when
+    number, meeting = feedback_.find_meeting(ws.circle, meeting_id)
+    existing = feedback_.existing_feedback(ws, meeting_id)
+    if values is None:
+        values = {}
+        if existing:
+            values = {'attendance': str(int(existing.attendance)), 'rating': str(int(existing.rating)),
+                      'reflection': existing.reflection,
+                      'share_with_learners': 'on' if existing.share_with_learners else '',
+                      'share_with_organizers': 'on' if existing.share_with_organizers else ''}
+    return _page('facilitator/feedback_form.html', status, ws=ws, meeting=meeting, number=number + 1,
+                 when=meeting_when(meeting, ws.circle.timezone), existing=existing,
+                 prompt=existing.prompt if existing else feedback_.prompt_for(number),
+                 values=values, errors=errors or {}, refusal=refusal, saved=saved,
+                 max_attendance=feedback_.MAX_ATTENDANCE, **_signed_in_context(session))
+
+
+@bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback', methods=['GET'])
+@signed_in(bp)
+def meeting_feedback_form(session, circle_id, meeting_id):
+    from chalicelib import circles, feedback
+    from chalicelib.errors import NotFound
+    try:
+        ws = _workspace(session, circle_id)
+        _, meeting = feedback.find_meeting(ws.circle, meeting_id)
+    except NotFound:
+        return _not_found()
+    try:
+        feedback.check_started(ws.circle, meeting, circles.utcnow())
+    except feedback.TooEarly as early:
+        return _feedback_form(session, ws, meeting_id, refusal=early.message)
+    saved = (bp.current_request.query_params or {}).get('saved')
+    return _feedback_form(session, ws, meeting_id, saved=saved)
+
+
+@bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback', methods=['POST'], content_types=FORM)
+@signed_in(bp)
+def save_meeting_feedback(session, circle_id, meeting_id):
+    from chalicelib import circles, feedback
+    from chalicelib.errors import NotFound, ValidationFailed
+    try:
+        ws = _workspace(session, circle_id)
+        _, meeting = feedback.find_meeting(ws.circle, meeting_id)
+    except NotFound:
+        return _not_found()
+    fields = form_fields(bp.current_request)
+    try:
+        feedback.check_started(ws.circle, meeting, circles.utcnow())
+        form = feedback.validate(fields)
+        _, recap_sent = feedback.record(ws, session, meeting_id, form)
+    except feedback.TooEarly as early:
+        return _feedback_form(session, ws, meeting_id, 400, fields, refusal=early.message)
+    except ValidationFailed as error:
+        return _feedback_form(session, ws, meeting_id, 400, fields, error.errors)
+    outcome = 'recap' if recap_sent else 'yes'
+    return redirect(f'/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback?saved={outcome}')
