@@ -26,6 +26,7 @@ class Settings:
     twilio_from_number: str
     twilio_api_base: str
     moto_url: str
+    reminder_lead_hours: float = 48
 
     @property
     def is_local(self):
@@ -58,4 +59,5 @@ def get_settings() -> Settings:
         twilio_from_number=env('TWILIO_FROM_NUMBER', ''),
         twilio_api_base=env('TWILIO_API_BASE', ''),
         moto_url=env('AWS_ENDPOINT_URL', ''),
+        reminder_lead_hours=float(env('CIRCLES_REMINDER_LEAD_HOURS', '48')),
     )

@@ -7,7 +7,8 @@ from chalicelib.models.session import EmailClaim, LoginThrottle, Session
 from chalicelib.models.facilitator import CircleFacilitator
 from chalicelib.models.setup import CircleSetup
 from chalicelib.models.message import CircleMessage, Delivery, LocalSms, MeetingFeedback
+from chalicelib.models.reminder import MeetingReminder
 
 __all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMember', 'User',
            'EmailClaim', 'LoginThrottle', 'Session', 'CircleFacilitator', 'CircleSetup',
-           'CircleMessage', 'Delivery', 'LocalSms', 'MeetingFeedback']
+           'CircleMessage', 'Delivery', 'LocalSms', 'MeetingFeedback', 'MeetingReminder']
