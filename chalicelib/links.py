@@ -9,7 +9,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from chalicelib.settings import get_settings
 
 WITHDRAW = 'withdraw'
-MAX_AGE_SECONDS = {WITHDRAW: 400 * 24 * 3600}
+RSVP = 'rsvp'                # also ends when the meeting starts (chalicelib.rsvp checks that)
+UNSUBSCRIBE = 'unsubscribe'
+CALENDAR = 'calendar'
+MAX_AGE_SECONDS = {WITHDRAW: 400 * 24 * 3600, RSVP: 400 * 24 * 3600, UNSUBSCRIBE: 400 * 24 * 3600,
+                   CALENDAR: 400 * 24 * 3600}
 
 
 class BadLink(Exception):

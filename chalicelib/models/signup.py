@@ -41,6 +41,7 @@ class Signup(TableItem, discriminator='Signup'):
     consent_version = UnicodeAttribute(null=True)
     communications_opt_in = BooleanAttribute(default=False)
     sms_opted_out = BooleanAttribute(default=False)    # Twilio refused the number (21610) or STOP
+    reminders_stopped = BooleanAttribute(default=False)  # one-click unsubscribe: no more reminder emails
     withdrawn_at = UTCDateTimeAttribute(null=True)
     welcome_status = UnicodeAttribute(null=True)     # pending, sent, failed
     welcome_sent_at = UTCDateTimeAttribute(null=True)
