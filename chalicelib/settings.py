@@ -27,6 +27,8 @@ class Settings:
     twilio_api_base: str
     moto_url: str
     reminder_lead_hours: float = 48
+    max_sends_per_second: float = 14     # the SES account's sending rate; emails and SMS share it
+    send_workers: int = 8                # threads sending at once in a job run
 
     @property
     def is_local(self):
@@ -60,4 +62,6 @@ def get_settings() -> Settings:
         twilio_api_base=env('TWILIO_API_BASE', ''),
         moto_url=env('AWS_ENDPOINT_URL', ''),
         reminder_lead_hours=float(env('CIRCLES_REMINDER_LEAD_HOURS', '48')),
+        max_sends_per_second=float(env('CIRCLES_MAX_SENDS_PER_SECOND', '14')),
+        send_workers=int(env('CIRCLES_SEND_WORKERS', '8')),
     )

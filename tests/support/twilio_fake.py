@@ -10,6 +10,7 @@ import base64
 import itertools
 import json
 import threading
+import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -31,6 +32,7 @@ class TwilioFake:
         self._failing_numbers = {}      # E.164 number -> Twilio error code
         self._queued = []               # (status, code) answers for the next requests
         self._sids = itertools.count(1)
+        self.delay_seconds = 0.0        # before answering each request (benchmarks)
         self.server = ThreadingHTTPServer(('127.0.0.1', port), self._handler())
         self.port = self.server.server_address[1]
         self.url = f'http://127.0.0.1:{self.port}'
@@ -44,6 +46,7 @@ class TwilioFake:
             self.requests.clear()
             self._failing_numbers.clear()
             self._queued.clear()
+            self.delay_seconds = 0.0
 
     def fail_number(self, number, code=21610):
         """Every message to `number` is refused with Twilio error `code`."""
@@ -101,10 +104,13 @@ class TwilioFake:
                 length = int(self.headers.get('Content-Length') or 0)
                 form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode(), keep_blank_values=True).items()}
                 auth = _basic_auth(self.headers.get('Authorization'))
+                received_at = time.monotonic()
                 status, body = fake._answer(self.path, auth, form)
                 with fake._lock:
                     fake.requests.append({'path': self.path, 'auth': auth, 'form': form, 'status': status,
-                                          'content_type': self.headers.get('Content-Type')})
+                                          'content_type': self.headers.get('Content-Type'), 'at': received_at})
+                if fake.delay_seconds:
+                    time.sleep(fake.delay_seconds)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header('Content-Type', 'application/json')
