@@ -365,6 +365,62 @@ def _page_paths():
     }
 
 
+def _rsvp_paths():
+    """Links in reminders: RSVP, one-click unsubscribe, calendars (chalicelib/handlers/rsvp.py)."""
+    from chalicelib.calendar_ics import CONTENT_TYPE as ICS
+    from chalicelib.handlers.rsvp import ONE_CLICK
+    tags = ['Pages']
+    rsvp_token = path_parameter('token', 'The signed token of an RSVP link (learner and meeting).')
+    unsubscribe_token = path_parameter('token', 'The signed token of the `List-Unsubscribe` link.')
+    closed = html_response('The link was altered, made for something else, its learner or meeting is gone, '
+                           'or the meeting has started (answers close then).')
+    rsvp_page = html_response('The meeting (local date, time, timezone, place) with the learner\'s answer '
+                              'and a form to change it.')
+    calendar = {'description': 'iCalendar: one VEVENT per meeting (stable UID, SEQUENCE, STATUS:CANCELLED '
+                               'for cancelled meetings) with a VTIMEZONE.',
+                'content': {ICS: {'schema': {'type': 'string'}}}}
+    no_calendar = {'description': 'No such calendar (or its link was altered).',
+                   'content': {'text/plain; charset=utf-8': {'schema': {'type': 'string'}}}}
+    one_click = obj({'List-Unsubscribe': {'type': 'string', 'enum': ['One-Click']}})
+    return {
+        '/rsvp/{token}': {
+            'get': operation(
+                'rsvp_page', 'Open an RSVP link: a yes/no link records its answer', tags, parameters=[rsvp_token],
+                description='Answering again keeps one answer per learner and meeting. No CSRF token: the '
+                            'signed token is the credential.',
+                responses={'200': rsvp_page, '400': closed}),
+            'post': operation(
+                'rsvp_change', 'Change the answer', tags, parameters=[rsvp_token],
+                request_body=form_body({'answer': {'type': 'string', 'enum': ['yes', 'no']}}, ['answer']),
+                responses={'200': rsvp_page, '400': closed})},
+        '/r/{code}': {'get': operation(
+            'short_rsvp_page', 'Short RSVP link (from an SMS): the RSVP page', tags,
+            parameters=[path_parameter('code', 'The 12-character code of the short link.')],
+            responses={'200': rsvp_page, '400': closed})},
+        '/unsubscribe/{token}': {
+            'get': operation(
+                'unsubscribe_page', 'Ask to confirm stopping reminder emails', tags, parameters=[unsubscribe_token],
+                description='Following the link changes nothing (mail scanners open links).',
+                responses={'200': html_response('The confirmation button, or "done" if stopped before.'),
+                           '400': html_response('The link was altered or made for something else.')}),
+            'post': operation(
+                'unsubscribe', 'One-click unsubscribe (RFC 8058): stop reminder emails for this signup', tags,
+                parameters=[unsubscribe_token],
+                description='Takes effect at once; the learner stays signed up.',
+                request_body={'required': False, 'content': {ct: {'schema': one_click} for ct in ONE_CLICK}},
+                responses={'200': html_response('Done.'),
+                           '400': html_response('The link was altered or made for something else.')})},
+        '/circles/{circle_id}/calendar.ics': {'get': operation(
+            'circle_calendar', 'A published circle\'s meetings as a calendar feed', tags,
+            parameters=[path_parameter('circle_id', 'The circle\'s `id`.')],
+            responses={'200': calendar, '404': no_calendar})},
+        '/calendar/{token}/circles.ics': {'get': operation(
+            'learner_calendar', 'A learner\'s own feed: every meeting of every circle they signed up to', tags,
+            parameters=[path_parameter('token', 'The signed token of the learner\'s feed link.')],
+            responses={'200': calendar, '404': no_calendar})},
+    }
+
+
 def _account_paths():
     """Facilitators' and organizers' accounts. Pages marked with the `session` cookie send
     anonymous visitors to `/login?next=...`; their form posts also need `csrf_token`."""
@@ -706,6 +762,6 @@ def document():
             {'name': 'Documentation'},
         ],
         'paths': {**_api_paths(), **_page_paths(), **_account_paths(), **_dialog_paths(),
-                  **_facilitator_paths(), **_messages_paths()},
+                  **_facilitator_paths(), **_messages_paths(), **_rsvp_paths()},
         'components': {'schemas': _schemas(), 'securitySchemes': {'session': _session_cookie()}},
     }
