@@ -44,13 +44,16 @@ def _conditional_failure(error):
 
 
 def save(circle):
-    """`circles.save`, with a lost race reported as CircleChanged."""
+    """`circles.save`, with a lost race reported as CircleChanged; then the meetings' reminders
+    follow the saved circle (`reminders.sync_reminders`)."""
+    from chalicelib.reminders import sync_reminders
     try:
         circles.save(circle)
     except PutError as error:
         if _conditional_failure(error):
             raise CircleChanged(CONFLICT) from None
         raise
+    sync_reminders(circle)
 
 
 # --- what the facilitator page shows ---------------------------------------------

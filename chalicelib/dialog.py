@@ -591,6 +591,9 @@ def publish(workspace, user, now=None):
             transaction.save(setup)
     except TransactWriteError:
         raise DraftChanged() from None
+    from chalicelib.models import MeetingReminder
+    from chalicelib.reminders import sync_reminders
+    sync_reminders(circle, existing=workspace.of_kind(MeetingReminder), now=now)
     if first_time:
         send_goals(circle, setup, user)
     return circle
