@@ -382,3 +382,95 @@ def test_a_change_notice_says_what_changed():
     assert subject == 'Meeting cancelled: Python for Everybody'
     assert 'The meeting of Tuesday, February 9, 2027, 18:00 is cancelled.' in text and '/rsvp/' not in text
     assert sms == f'Python for Everybody: Tue Feb 9 18:00 cancelled. {SHORT}'
+
+
+# --- change notices after the reminder went out ---------------------------------------------------
+
+def _learners(circle):
+    from chalicelib.signup import sign_up
+    for name, email, mobile in [('Grace', 'grace@example.org', '+13125550101'),
+                                ('Alan', 'alan@example.org', None)]:
+        data = {'name': name, 'email': email, 'consent': 'true', 'goals': 'Learn', **({'mobile': mobile} if mobile else {})}
+        sign_up(circle.id, data)
+
+
+def _mark_sent(circle, meeting):
+    """What the job does once every delivery of the reminder is final."""
+    reminder = stored(circle)[meeting.meeting_id]
+    reminder.update(actions=[MeetingReminder.state.set('sent'), MeetingReminder.sent_at.set(circles.utcnow()),
+                             MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()])
+
+
+def _notices(moto, subject_start):
+    return [m for m in moto.sent_emails() if str(m['Subject']).startswith(subject_start)]
+
+
+def _ics(message):
+    from icalendar import Calendar
+    [part] = [p for p in message.iter_attachments() if p.get_content_type() == 'text/calendar']
+    return Calendar.from_ical(part.get_content() if isinstance(part.get_content(), str) else part.get_content().decode())
+
+
+def test_a_meeting_moved_after_its_reminder_went_out_is_announced_once_by_email_and_sms(time_machine, moto, twilio):
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=2)
+    _learners(circle)
+    reminders.sync_reminders(circle)
+    meeting = circle.meetings[0]
+    time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)      # the reminder went out today
+    _mark_sent(circle, meeting)
+    circle = circles.get_circle(circle.id)
+    circle_admin.move_meeting(circle, meeting.meeting_id, {'date': '2027-02-03', 'time': '17:00'})
+    circle_admin.save(circle)
+
+    emails = _notices(moto, 'Meeting moved')
+    assert sorted(str(m['To']) for m in emails) == ['alan@example.org', 'grace@example.org']
+    grace = next(m for m in emails if str(m['To']) == 'grace@example.org')
+    text = grace.get_body(('plain',)).get_content()
+    assert 'The meeting of Tuesday, February 2, 2027, 18:00 has moved.' in text
+    assert 'Wednesday, February 3, 2027, 17:00' in text
+    assert grace['List-Unsubscribe-Post'] == 'List-Unsubscribe=One-Click'
+    event = next(c for c in _ics(grace).walk('VEVENT'))
+    assert str(event['UID']) == f'{meeting.meeting_id}@circles' and int(event['SEQUENCE']) == 1
+    [sms] = [s for s in twilio.sent() if s['To'] == '+13125550101']
+    assert 'moved to Wed Feb 3 17:00 CST' in sms['Body'] and '/r/' in sms['Body']
+    assert sms_text.segments(sms['Body'])[1] <= 160
+    assert stored(circle)[meeting.meeting_id].sequence == 1
+
+    # Saving the circle again (any edit) sends nothing more.
+    circle_admin.set_signup_open(circle, False)
+    circle_admin.save(circle)
+    reminders.notify_change(circle, circle.meetings[0], 'moved', circles.utcnow())
+    assert len(_notices(moto, 'Meeting moved')) == 2 and len(twilio.sent()) == 1
+
+
+def test_a_meeting_cancelled_after_its_reminder_went_out_sends_a_cancelled_event(time_machine, moto, twilio):
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=2)
+    _learners(circle)
+    reminders.sync_reminders(circle)
+    meeting = circle.meetings[0]
+    time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)
+    _mark_sent(circle, meeting)
+    circle = circles.get_circle(circle.id)
+    circle_admin.cancel_meeting(circle, meeting.meeting_id)
+    circle_admin.save(circle)
+    emails = _notices(moto, 'Meeting cancelled')
+    assert len(emails) == 2
+    event = next(c for c in _ics(emails[0]).walk('VEVENT'))
+    assert str(event['STATUS']) == 'CANCELLED' and int(event['SEQUENCE']) == 1
+    assert [s['Body'] for s in twilio.sent()] and 'cancelled' in twilio.sent()[0]['Body']
+
+
+def test_before_the_reminder_went_out_a_move_sends_no_notice(time_machine, moto, twilio):
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=2)
+    _learners(circle)
+    circle = circles.get_circle(circle.id)
+    reminders.sync_reminders(circle)
+    meeting = circle.meetings[0]
+    circle_admin.move_meeting(circle, meeting.meeting_id, {'date': '2027-02-03', 'time': '17:00'})
+    circle_admin.save(circle)
+    assert _notices(moto, 'Meeting moved') == [] and twilio.sent() == []
+    reminder = stored(circle)[meeting.meeting_id]
+    assert reminder.sequence == 1 and reminder.due_at == meeting.starts_at - timedelta(hours=48)
