@@ -17,6 +17,7 @@ from pathlib import Path
 # Job name (as scheduled in chalicelib/handlers/jobs.py) -> the domain function it runs.
 JOBS = {
     'send-pending-welcomes': 'chalicelib.jobs:send_pending_welcomes',
+    'send-due-reminders': 'chalicelib.reminder_job:send_due_reminders',
 }
 
 

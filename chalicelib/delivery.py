@@ -187,20 +187,27 @@ def _short(error):
 
 # --- sends for deliver() ----------------------------------------------------------------
 
-def email_send(build):
-    """A `send` that builds the message (a callable returning an EmailMessage, so rendering
-    happens only for deliveries that are actually taken) and sends it with one SES request."""
+def email_send(build, before_request=None):
+    """A `send` for an email: `build` is the EmailMessage or a callable making it (so rendering
+    happens only for deliveries actually taken); one SES request, no hidden retries.
+    `before_request` runs after building, just before the request (a rate limit's wait)."""
     def send():
         from chalicelib.messaging import email
-        return email.send(build() if callable(build) else build, single_attempt=True)
+        message = build() if callable(build) else build
+        if before_request:
+            before_request()
+        return email.send(message, single_attempt=True)
     return send
 
 
-def sms_send(number, body):
-    """A `send` for a text message; a number that replied STOP is marked opted out everywhere."""
+def sms_send(number, body, before_request=None):
+    """A `send` for a text message (`body` a string or a callable making it); a number that
+    replied STOP is marked opted out in every circle."""
     def send():
         from chalicelib.messaging import sms
         text = body() if callable(body) else body
+        if before_request:
+            before_request()
         try:
             return sms.send(number, text)
         except sms.SmsFailed as failure:

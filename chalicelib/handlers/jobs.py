@@ -12,3 +12,10 @@ def send_pending_welcomes_job(event):
     from chalicelib.jobs import send_pending_welcomes
     tracing.ensure_patched()
     send_pending_welcomes()
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-reminders')
+def send_due_reminders_job(event):
+    from chalicelib.reminder_job import lambda_deadline, send_due_reminders
+    tracing.ensure_patched()
+    send_due_reminders(deadline=lambda_deadline(event.context))
