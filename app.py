@@ -12,6 +12,7 @@ from chalicelib.handlers import accounts, api, jobs, local, pages
 from chalicelib.handlers import dialog as dialog_pages
 from chalicelib.handlers import facilitator
 from chalicelib.handlers import messages as messages_pages
+from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
 
 app = Chalice(app_name='circles')
@@ -21,6 +22,7 @@ app.register_blueprint(accounts.bp)
 app.register_blueprint(dialog_pages.bp)
 app.register_blueprint(facilitator.bp)
 app.register_blueprint(messages_pages.bp)
+app.register_blueprint(reminder_pages.bp)
 app.register_blueprint(rsvp_pages.bp)
 app.register_blueprint(jobs.bp)
 if os.environ.get('CIRCLES_STAGE', 'local') == 'local':

@@ -566,6 +566,19 @@ def _facilitator_paths():
         '/facilitate/circles/{circle_id}/meetings/{meeting_id}/cancel': {'post': post(
             'facilitator_cancel_meeting', 'Cancel a meeting that has not started (it stays listed, cancelled)',
             parameters=(circle_id, meeting_id), extra={'400': invalid, '409': changed})},
+        '/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder': {
+            'get': op('meeting_reminder_page', 'Preview a meeting\'s reminder as email and as SMS (facts from the '
+                      'meeting as it is now) and edit its words until it goes out',
+                      {'200': html_response('The preview, with the form while the reminder can change.')},
+                      parameters=(circle_id, meeting_id)),
+            'post': post('save_meeting_reminder', 'Save the reminder\'s words (or go back to the standard words)',
+                         {'subject': string(maxLength=150), 'intro': string(maxLength=3000),
+                          'sms_text': string('Shortened to what fits one SMS beside the date, place and link.',
+                                             maxLength=160),
+                          'reset': string('Any value: use the standard words again (the others are ignored).')},
+                         done='Saved: back to the preview, with a notice.', parameters=(circle_id, meeting_id),
+                         extra={'400': invalid, '409': html_response('The reminder has gone out already; '
+                                                                     'nothing changed.')})},
         '/facilitate/circles/{circle_id}/signup': {'post': post(
             'facilitator_set_signup_open', 'Close or reopen signup',
             {'open': {'type': 'string', 'enum': ['yes', 'no']}}, ['open'], extra={'409': changed})},

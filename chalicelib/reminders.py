@@ -455,3 +455,84 @@ def notify_change(circle, meeting, kind, now):
             if error.cause_response_code != 'ConditionalCheckFailedException':
                 raise
     return counts
+
+
+# --- what the facilitator sees -----------------------------------------------------------------
+
+SMS_WORDS_MARK = '\u2063WORDS\u2063'
+
+
+def reminder_of(ws, meeting_id):
+    """The meeting's reminder among the workspace's items (no read), or None."""
+    return next((item for item in ws.of_kind(MeetingReminder) if item.meeting_id == meeting_id), None)
+
+
+def status_of(circle, meeting, reminder, now):
+    """(state, words for the facilitator) of one meeting's reminder."""
+    from chalicelib.formatting import local_moment
+    tz_name = circle.timezone
+    if reminder is not None and reminder.state == SENT:
+        return SENT, f'Sent {local_moment(reminder.sent_at, tz_name)}' if reminder.sent_at else 'Sent'
+    if reminder is not None and reminder.state == SENDING:
+        return SENDING, 'Going out now'
+    if meeting.cancelled:
+        return SKIPPED, 'No reminder: the meeting is cancelled'
+    if meeting.starts_at <= now:
+        return SKIPPED, 'No reminder: the meeting has started'
+    if not circle.published:
+        return SKIPPED, 'Goes out 2 days before, once the circle is published'
+    due = send_time(circle, meeting)
+    if due is None:
+        return SKIPPED, 'No reminder: the previous meeting ends too close to this one'
+    if due <= now:
+        return SCHEDULED, 'Goes out within minutes'
+    return SCHEDULED, f'Goes out {local_moment(due, tz_name)}'
+
+
+def preview(ws, meeting, values=None, now=None):
+    """What the preview page shows: the email and SMS as a learner would get them now, with the
+    words from `values` (the form being edited) or the stored reminder (or the defaults).
+
+    The links are stand-ins of the real links' length, so the SMS preview counts right."""
+    from chalicelib.rsvp import SHORT_CODE_LENGTH
+    now = now or circles.utcnow()
+    circle = ws.circle
+    stored_reminder = reminder_of(ws, meeting.meeting_id)
+    reminder = stored_reminder or new_reminder(circle, meeting, now)
+    if values:
+        reminder = new_reminder(circle, meeting, now)
+        reminder.subject = values.get('subject', '')
+        reminder.intro = values.get('intro', '')
+        reminder.sms_text = values.get('sms_text', '')
+    base = get_settings().public_base_url
+    short = f'{base}/r/{"x" * SHORT_CODE_LENGTH}'
+    links = {'yes': f'{base}/rsvp/example-yes', 'no': f'{base}/rsvp/example-no',
+             'withdraw': f'{base}/withdraw/example', 'unsubscribe': f'{base}/unsubscribe/example', 'short': short}
+    first_learner = next(iter(sorted(ws.active_signups, key=lambda s: s.name or '')), None)
+    name = first_learner.name if first_learner else None
+    email_context = _email_context(circle, meeting, reminder, name, links, facilitator=False)
+    sms_facts = facts(circle, meeting)
+    marked = ' '.join(_render('sms/reminder.txt', **{**sms_facts, 'sms_words': SMS_WORDS_MARK, 'name': circle.name,
+                                                     'link': short}).split())
+    prefix, _, suffix = marked.partition(SMS_WORDS_MARK)
+    state, status = status_of(circle, meeting, stored_reminder, now)
+    sms = render_sms(circle, meeting, reminder.sms_text, short)
+    encoding, length, _ = sms_text.segments(sms)
+    return {
+        'reminder': reminder,
+        'stored': stored_reminder,
+        'editable': state not in WENT_OUT and not meeting.cancelled and meeting.starts_at > now,
+        'state': state,
+        'status': status,
+        'edited': bool(stored_reminder and stored_reminder.edited),
+        'subject': reminder_subject(circle, meeting, reminder),
+        'email_text': _render('email/reminder.txt', **email_context),
+        'email': email_context,
+        'sms': sms,
+        'sms_encoding': encoding,
+        'sms_length': length,
+        'sms_limit': sms_text.SINGLE[encoding],
+        'sms_prefix': prefix,
+        'sms_suffix': suffix,
+        'when': email_context['when'],
+    }

@@ -1,0 +1,81 @@
+"""Facilitator pages: preview a meeting's reminder (as email and as SMS) and edit its words
+until it is sent.
+
+Both views read the circle with `facilitation.workspace` (one Query, role check): anyone who
+neither facilitates the circle nor organizes its team gets 404, as for a circle or meeting
+that does not exist. Only the words are edited here; the facts come from the meeting.
+"""
+from chalice import Blueprint
+
+from chalicelib.handlers.auth import signed_in
+from chalicelib.handlers.web import form_fields, html_response, redirect
+
+bp = Blueprint(__name__)
+FORM = ['application/x-www-form-urlencoded']
+SAVED = {'saved': 'Your words are saved. The reminder goes out with them.',
+         'reset': 'The reminder uses the standard words again.'}
+
+
+def _page(template, status=200, **context):
+    from chalicelib.rendering import render
+    return html_response(render(template, **context), status)
+
+
+def _not_found(session):
+    return _page('not_found.html', 404, session=session)
+
+
+def _workspace_and_meeting(session, circle_id, meeting_id):
+    """(workspace, meeting), or NotFound for strangers and meetings that are not there."""
+    from chalicelib.errors import NotFound
+    from chalicelib.facilitation import workspace
+    ws = workspace(session, circle_id)
+    meeting = next((m for m in ws.circle.meetings if m.meeting_id == meeting_id), None)
+    if meeting is None:
+        raise NotFound('No such meeting.')
+    return ws, meeting
+
+
+def _reminder_page(session, ws, meeting, status=200, values=None, errors=None, conflict=None, notice=None):
+    from chalicelib import reminders, sessions
+    view = reminders.preview(ws, meeting, values=values)
+    form_values = values or {'subject': view['reminder'].subject, 'intro': view['reminder'].intro,
+                             'sms_text': view['reminder'].sms_text}
+    return _page('facilitator/reminder.html', status, session=session, csrf_token=sessions.csrf_token(session),
+                 circle=ws.circle, meeting=meeting, view=view, values=form_values, errors=errors or {},
+                 conflict=conflict, notice=notice, max_subject=reminders.MAX_SUBJECT,
+                 max_intro=reminders.MAX_INTRO, max_sms_words=reminders.MAX_SMS_WORDS)
+
+
+@bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder', methods=['GET'])
+@signed_in(bp)
+def meeting_reminder_page(session, circle_id, meeting_id):
+    from chalicelib.errors import NotFound
+    try:
+        ws, meeting = _workspace_and_meeting(session, circle_id, meeting_id)
+    except NotFound:
+        return _not_found(session)
+    done = (bp.current_request.query_params or {}).get('done')
+    return _reminder_page(session, ws, meeting, notice=SAVED.get(done))
+
+
+@bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder', methods=['POST'], content_types=FORM)
+@signed_in(bp)
+def save_meeting_reminder(session, circle_id, meeting_id):
+    from chalicelib import reminders
+    from chalicelib.errors import NotFound, ValidationFailed
+    try:
+        ws, meeting = _workspace_and_meeting(session, circle_id, meeting_id)
+    except NotFound:
+        return _not_found(session)
+    fields = form_fields(bp.current_request)
+    values = {name: fields.get(name, '') for name in ('subject', 'intro', 'sms_text')}
+    try:
+        reminders.save_words(ws.circle, meeting, reminders.reminder_of(ws, meeting_id), fields,
+                             editor_id=session.user_id)
+    except ValidationFailed as error:
+        return _reminder_page(session, ws, meeting, 400, values=values, errors=error.errors)
+    except reminders.ReminderSent as error:
+        return _reminder_page(session, ws, meeting, 409, conflict=f'{error} Your words were not saved.')
+    done = 'reset' if fields.get('reset') else 'saved'
+    return redirect(f'/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder?done={done}')
