@@ -2,7 +2,8 @@
 
 The results replace whatever sits between the two marker comments in
 BENCHMARKS.md, so the explanation around them stays as written; they are
-also printed.
+also printed. The facilitator pages' results have their own pair of markers
+(bench/facilitator_calls.py), so that bench can also be run alone.
 """
 import os
 import platform
@@ -10,7 +11,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import cold_start, dynamodb_calls
+from bench import cold_start, dynamodb_calls, facilitator_calls
 
 REPORT = Path(__file__).resolve().parent.parent / 'BENCHMARKS.md'
 START, END = '<!-- bench results start -->', '<!-- bench results end -->'
@@ -21,14 +22,17 @@ def machine():
             f'Python {platform.python_version()} ({sys.executable}), {platform.platform()}.')
 
 
-def results_section():
+def results_sections():
+    """The public-request results, and the facilitator pages' (each has its own place in the report)."""
     imports = cold_start.measure_imports()
     breakdown = cold_start.import_breakdown()
     with dynamodb_calls.moto_server() as server:
         first_requests = cold_start.measure_first_requests(server)
         counts = dynamodb_calls.run(server)
-    return '\n'.join([machine(), '', cold_start.markdown(imports, breakdown, first_requests),
-                      dynamodb_calls.markdown(counts)])
+        facilitator = facilitator_calls.run(server)
+    return ('\n'.join([machine(), '', cold_start.markdown(imports, breakdown, first_requests),
+                       dynamodb_calls.markdown(counts)]),
+            '\n'.join([machine(), '', facilitator_calls.markdown(facilitator)]))
 
 
 def write_into_report(section):
@@ -41,9 +45,11 @@ def write_into_report(section):
 
 
 def main():
-    section = results_section()
+    section, facilitator_section = results_sections()
     print(section)
+    print(facilitator_section)
     write_into_report(section)
+    facilitator_calls.write_into_report(facilitator_section)
     print(f'Written into {REPORT}')
 
 

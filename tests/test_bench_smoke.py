@@ -5,7 +5,9 @@ Uses the session's moto server and the fresh table the `aws` fixture gives.
 """
 from collections import Counter
 
-from bench import dynamodb_calls
+import pytest
+
+from bench import dynamodb_calls, facilitator_calls
 
 CIRCLES = 20
 
@@ -52,3 +54,24 @@ def test_item_size_follows_dynamodb_rules():
             'm': {'M': {'k': {'S': 'vv'}}}}
     # name+value: 4+3; 1 + (5 digits -> 3 bytes + 1); 1 + (3 + 1 + 1); 1 + 1; 1 + (3 + 1 + 1 + 2)
     assert dynamodb_calls.item_size(item) == 7 + 5 + 6 + 2 + 8
+
+
+# --- facilitator pages (bench/facilitator_calls.py) ------------------------------------
+
+@pytest.mark.parametrize('circle_count, signup_count', facilitator_calls.WORLDS)
+def test_facilitator_pages_cost_the_same_calls_for_3_or_30_circles_and_5_or_50_signups(
+        client, circle_count, signup_count):
+    world = facilitator_calls.seed_world(circle_count, signup_count)
+    results = {r.scenario.name: r for r in facilitator_calls.measure(client, world)}
+    assert all(r.status == 200 for r in results.values()), {n: r.status for n, r in results.items()}
+    one_query_and_the_session = Counter({'Query': 1, 'GetItem': 1})
+    assert results["facilitator's circle page"].calls == one_query_and_the_session
+    assert results['circle page, team organizer'].calls == one_query_and_the_session
+    assert results['signups CSV export'].calls == one_query_and_the_session
+    assert results["facilitator's dashboard"].calls == Counter({'Query': 1, 'BatchGetItem': 1, 'GetItem': 1})
+    assert results['dashboard, organizer of 1 team'].calls == Counter({'Query': 2, 'GetItem': 1})
+    assert all(r.met for r in results.values())
+    # The partition the page reads holds what the world seeded: signups, deliveries, the feedback.
+    sizes = facilitator_calls.partition_sizes(world.circle_id)
+    assert sizes['Signup'][0] == signup_count and sizes['Delivery'][0] == signup_count
+    assert sizes['MeetingFeedback'][0] == 1 and sizes['CircleMessage'][0] == 1
