@@ -474,3 +474,14 @@ def test_before_the_reminder_went_out_a_move_sends_no_notice(time_machine, moto,
     assert _notices(moto, 'Meeting moved') == [] and twilio.sent() == []
     reminder = stored(circle)[meeting.meeting_id]
     assert reminder.sequence == 1 and reminder.due_at == meeting.starts_at - timedelta(hours=48)
+
+
+def test_the_demo_circles_have_their_reminders_scheduled():
+    from chalicelib import demo
+    demo.load_demo_data()
+    queued = due_queue(circles.utcnow() + timedelta(days=400))
+    assert queued and {r.state for r in queued} == {'scheduled'}
+    for reminder in queued[:5]:
+        circle = circles.get_circle(reminder.circle_id)
+        meeting = next(m for m in circle.meetings if m.meeting_id == reminder.meeting_id)
+        assert circle.published and reminder.due_at == reminders.send_time(circle, meeting)
