@@ -22,13 +22,16 @@
     var limit = SINGLE[result.encoding];
     preview.textContent = text;
     var message = result.length + ' of ' + limit + ' characters (' + result.encoding + ')';
-    if (result.length > limit) {
+    if (result.length > limit && result.encoding === 'UCS-2') {
+      message += ': too long for one text message, so your words will be shortened until it fits ' +
+                 '(without the special character, 160 fit).';
+    } else if (result.length > limit) {
       message += ': too long for one text message, so your words will be shortened by ' +
                  (result.length - limit) + '.';
     } else {
       message += ': one text message, to learners who gave a mobile number.';
     }
-    if (result.encoding === 'UCS-2') { message += ' A special character or emoji leaves room for 70 only.'; }
+    if (result.encoding === 'UCS-2' && result.length <= limit) { message += ' A special character or emoji leaves room for 70 only.'; }
     count.textContent = message;
     count.classList.toggle('error', result.length > limit);
   }
