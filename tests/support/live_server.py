@@ -21,12 +21,17 @@ from tests.support.moto_server import free_port
 class LiveServer:
     def __init__(self):
         from chalice.config import Config
-        from chalice.local import create_local_server
+        from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
 
         from app import app
         self.port = free_port()
         self.url = f'http://127.0.0.1:{self.port}'
-        self._server = create_local_server(app, Config.create(), '127.0.0.1', self.port)
+        if isinstance(app, CustomLocalChalice):
+            # A second server in this process (another browser test module): the app's class
+            # was swapped already, and swapping it again would make an inheritance cycle.
+            self._server = LocalDevServer(app, Config.create(), '127.0.0.1', self.port)
+        else:
+            self._server = create_local_server(app, Config.create(), '127.0.0.1', self.port)
         self._thread = threading.Thread(target=self._server.server.serve_forever,
                                         name='circles-live-server', daemon=True)
         self._thread.start()
