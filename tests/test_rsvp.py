@@ -364,3 +364,33 @@ def test_answers_match_the_openapi_document(client):
         assert_documented(doc, documented_path, method, response)
         statuses.add((documented_path, method, response.status_code))
     assert len(statuses) == len(checks)     # each check reached a different documented answer
+
+
+# --- with the reminder job ----------------------------------------------------------------------
+
+def test_links_from_a_real_reminder_email_work_and_one_click_stops_the_next_reminder(client, moto):
+    from chalicelib import reminder_job, reminders
+    circle = make_circle(weeks=3)
+    grace = learner(circle)
+    learner(circle, email='alan@example.org')
+    circle = circles.get_circle(circle.id)
+    reminders.sync_reminders(circle)
+    first, second = circle.meetings[0], circle.meetings[1]
+
+    before = len(moto.sent_emails())
+    reminder_job.send_due_reminders(reminders.send_time(circle, first) + timedelta(minutes=1))
+    email = next(m for m in moto.sent_emails()[before:] if str(m['To']) == 'grace@example.org')
+    text_part = email.get_body(('plain',)).get_content()
+    yes = re.search(rf'{BASE}(/rsvp/\S+)', text_part).group(1)
+    assert rsvp.answer_from_token(yes.rsplit('/', 1)[1]) == 'yes'
+    assert client.http.get(yes).status_code == 200
+    assert answers(circle) == {(first.meeting_id, grace.signup_id): 'yes'}
+
+    unsubscribe = path(email['List-Unsubscribe'].strip('<>'))
+    assert email['List-Unsubscribe-Post'] == 'List-Unsubscribe=One-Click'
+    assert client.http.post(unsubscribe, headers=FORM, body='List-Unsubscribe=One-Click').status_code == 200
+
+    before = len(moto.sent_emails())
+    reminder_job.send_due_reminders(reminders.send_time(circle, second) + timedelta(minutes=1))
+    to = sorted(str(m['To']) for m in moto.sent_emails()[before:])
+    assert 'alan@example.org' in to and 'grace@example.org' not in to
