@@ -89,7 +89,17 @@ def rsvp_counts(meeting_id, signup_ids, answers):
     return counts
 
 
-def meeting_rows(circle, signup_ids, answers, now):
+def rsvp_names(meeting_id, names, answers):
+    """{'yes': [...], 'no': [...]}: who answered, by name, among `names` ({signup id: name})."""
+    found = {'yes': [], 'no': []}
+    for signup_id, name in names.items():
+        answer = answers.get((meeting_id, signup_id))
+        if answer in found:
+            found[answer].append(name)
+    return {answer: sorted(people, key=str.casefold) for answer, people in found.items()}
+
+
+def meeting_rows(circle, signup_ids, answers, now, names=None):
     rows = []
     for meeting in sorted(circle.meetings, key=lambda m: m.starts_at):
         last_change = meeting.changes[-1] if meeting.changes else None
@@ -101,6 +111,7 @@ def meeting_rows(circle, signup_ids, answers, now):
             'moved_from': (f'{last_change.from_date} {last_change.from_time}'
                            if last_change and last_change.kind == 'moved' else None),
             'rsvp': rsvp_counts(meeting.meeting_id, signup_ids, answers),
+            'rsvp_names': rsvp_names(meeting.meeting_id, names or {}, answers),
         })
     return rows
 
@@ -135,7 +146,8 @@ def page_context(workspace, now=None):
         'circle_status': circles.status(circle, now) if circle.published else 'draft',
         'signups': signups,
         'withdrawn_count': len(workspace.signups) - len(signups),
-        'meetings': meeting_rows(circle, signup_ids, answers, now),
+        'meetings': meeting_rows(circle, signup_ids, answers, now,
+                                 names={row['signup'].signup_id: row['signup'].name for row in signups}),
         'facilitators': facilitator_rows(workspace),
         'now': now,
     }

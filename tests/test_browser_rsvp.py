@@ -89,15 +89,18 @@ def test_learner_answers_changes_their_mind_and_the_facilitator_sees_it(open_pag
     log_in(facilitator, dee.email)
     facilitator.goto(f'/facilitate/circles/{circle.id}')
     first = facilitator.locator('ol.facilitator-meetings > li').first
-    expect(first.locator('.rsvp')).to_contain_text('Coming: 0 · Not coming: 1 · No answer: 1')
+    expect(first.locator('.rsvp').first).to_have_text('Coming: 0 · Not coming: 1 · No answer: 1')
+    expect(first.locator('.rsvp-names')).to_have_text('Not coming: Grace Hopper')
     second = facilitator.locator('ol.facilitator-meetings > li').nth(1)
-    expect(second.locator('.rsvp')).to_contain_text('Coming: 0 · Not coming: 0 · No answer: 2')
+    expect(second.locator('.rsvp')).to_have_text('Coming: 0 · Not coming: 0 · No answer: 2')
+    check_page(facilitator, 'facilitator-rsvp', viewport)
 
     # She changes her mind once more from the email's yes link; the facilitator's page follows.
     learner.goto(live_server.local_url(links['yes']))
     expect(learner.locator('#answer')).to_contain_text("You said you'll be there")
     facilitator.reload()
-    expect(first.locator('.rsvp')).to_contain_text('Coming: 1 · Not coming: 0 · No answer: 1')
+    expect(first.locator('.rsvp').first).to_have_text('Coming: 1 · Not coming: 0 · No answer: 1')
+    expect(first.locator('.rsvp-names')).to_have_text('Coming: Grace Hopper')
 
 
 def test_one_click_unsubscribe_page_in_the_browser(open_page, live_server):

@@ -1,9 +1,10 @@
 """RSVP links and pages, short SMS links and one-click unsubscribe, against the real app and moto."""
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
-from chalicelib import circle_admin, circles, links, rsvp
+from chalicelib import circle_admin, circles, facilitation, links, rsvp
 from chalicelib.formatting import meeting_when
 from chalicelib.models import Rsvp, ShortLink, Signup, TableItem
 from chalicelib.signup import sign_up, withdraw, withdraw_link
@@ -48,7 +49,10 @@ def test_learner_links_are_signed_urls_for_each_purpose():
     signup = learner(circle)
     found = rsvp.learner_links(signup, circle.meetings[0])
     assert set(found) == {'yes', 'no', 'withdraw', 'unsubscribe', 'short'}
-    assert found['withdraw'] == withdraw_link(signup)
+    assert found['withdraw'].startswith(f'{BASE}/withdraw/')     # as withdraw_link(signup) makes it
+    assert links.unsign(links.WITHDRAW, found['withdraw'].rsplit('/', 1)[1]) == {'c': circle.id, 's': signup.signup_id}
+    assert links.unsign(links.UNSUBSCRIBE, found['unsubscribe'].rsplit('/', 1)[1]) == {
+        'c': circle.id, 's': signup.signup_id}
     assert found['yes'].startswith(f'{BASE}/rsvp/') and found['no'].startswith(f'{BASE}/rsvp/')
     assert found['unsubscribe'].startswith(f'{BASE}/unsubscribe/')
     assert rsvp.answer_from_token(found['yes'].rsplit('/', 1)[1]) == 'yes'
@@ -70,9 +74,26 @@ def test_yes_link_records_the_answer_and_shows_the_meeting_in_local_time(client)
     assert 'at 18:30 (C' in body and 'America/Chicago' in body
     assert 'Harold Washington Library' in body and '400 S State St' in body
     assert "You said you'll be there" in body
+    feed_token = re.search(rf'href="{BASE}/calendar/([^/"]+)/circles.ics"', body).group(1)
+    assert rsvp.email_from_feed_token(feed_token) == signup.email
     assert answers(circle) == {(meeting.meeting_id, signup.signup_id): 'yes'}
     item = rsvp_items(circle)[0]
     assert (item.sk, item.answer, item.circle_id) == (f'RSVP#{meeting.meeting_id}#{signup.signup_id}', 'yes', circle.id)
+
+
+def test_the_facilitator_page_names_who_answered_among_current_learners(client):
+    circle = make_circle()
+    grace = learner(circle)
+    alan = learner(circle, email='alan@example.org', name='Alan Turing')
+    ada = learner(circle, email='ada@example.org', name='Ada Lovelace')
+    meeting = circle.meetings[0]
+    for signup, answer in ((grace, 'yes'), (alan, 'no'), (ada, 'yes')):
+        client.http.get(path(rsvp.learner_links(signup, meeting)[answer]))
+    withdraw(ada)
+    facilitator = SimpleNamespace(user_id='u-ada', organizer_team_ids=[])     # make_circle's facilitator
+    row = circle_admin.page_context(facilitation.workspace(facilitator, circle.id))['meetings'][0]
+    assert row['rsvp'] == {'yes': 1, 'no': 1, 'no_answer': 0}
+    assert row['rsvp_names'] == {'yes': ['Grace Hopper'], 'no': ['Alan Turing']}    # Ada withdrew
 
 
 def test_answering_twice_keeps_one_answer_and_writes_once(client):

@@ -74,7 +74,7 @@ def _rsvp(open_page, wanted_answer, status=200, error=None):
         rsvp.record_answer(page, answer)
     return _page('rsvp.html', status, page=page, circle=page.circle, meeting=page.meeting,
                  when=meeting_when(page.meeting, page.circle.timezone), saved=saved, error=error,
-                 withdraw_url=_withdraw_url(page.signup))
+                 withdraw_url=_withdraw_url(page.signup), feed_url=rsvp.learner_feed_url(page.signup.email))
 
 
 def _withdraw_url(signup):
