@@ -1,5 +1,6 @@
-"""A learner answers a reminder's RSVP link in real Chromium, changes their mind, and the
-facilitator sees the answer on the circle's page.
+"""A learner answers the RSVP link of a real reminder (sent by the reminder job, read from the
+local outbox) in real Chromium, changes their mind, and the facilitator sees the answer on
+the circle's page.
 
 Same set-up as tests/test_browser.py (tests/support/browser.py): the app over real HTTP in
 this process against the session's moto server, Debian's Chromium through Playwright; the
@@ -9,6 +10,7 @@ and photographed into test-output/screenshots/.
 import json
 import re
 import urllib.request
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -53,6 +55,26 @@ def sign_up_through_the_api(live_server, circle, name, email):
     return next(Signup.by_email.query(f'EMAIL#{email}'))
 
 
+def send_the_first_reminder(circle):
+    """Run the reminder job at the first meeting's send time, as the schedule would."""
+    from chalicelib import reminder_job, reminders
+    circle = circles.get_circle(circle.id)
+    reminders.sync_reminders(circle)
+    summary = reminder_job.send_due_reminders(reminders.send_time(circle, circle.meetings[0]) + timedelta(minutes=1))
+    assert summary['reminders_sent'] == 1, summary
+
+
+def rsvp_link_from_the_outbox(page, live_server, email, answer):
+    """The learner's `answer` link in the text part of their reminder, as the local outbox shows it."""
+    page.goto('/local/outbox')
+    reminder = page.locator('details.message', has_text=email).filter(
+        has=page.locator('pre.text', has_text='/rsvp/'))
+    expect(reminder).to_have_count(1)
+    urls = re.findall(r'https?://\S+/rsvp/\S+', reminder.locator('pre.text').text_content())
+    (url,) = [u for u in urls if rsvp.answer_from_token(u.rsplit('/', 1)[1]) == answer]
+    return live_server.local_url(url)
+
+
 def log_in(page, email):
     page.goto('/login')
     page.get_by_label('Email').fill(email)
@@ -67,11 +89,11 @@ def test_learner_answers_changes_their_mind_and_the_facilitator_sees_it(open_pag
     circle = circle_run_by(dee)
     grace = sign_up_through_the_api(live_server, circle, 'Grace Hopper', 'grace@example.org')
     sign_up_through_the_api(live_server, circle, 'Alan Turing', 'alan@example.org')
-    meeting = circle.meetings[0]
-    links = rsvp.learner_links(grace, meeting)
+    send_the_first_reminder(circle)
 
     learner = open_page(viewport)
-    learner.goto(live_server.local_url(links['yes']))
+    yes = rsvp_link_from_the_outbox(learner, live_server, grace.email, 'yes')
+    learner.goto(yes)
     expect(learner.locator('#answer')).to_contain_text("You said you'll be there")
     assert 'Harold Washington Library' in learner.locator('main').inner_text()
     assert 'America/Chicago' in learner.locator('main').inner_text()
@@ -96,7 +118,7 @@ def test_learner_answers_changes_their_mind_and_the_facilitator_sees_it(open_pag
     check_page(facilitator, 'facilitator-rsvp', viewport)
 
     # She changes her mind once more from the email's yes link; the facilitator's page follows.
-    learner.goto(live_server.local_url(links['yes']))
+    learner.goto(yes)
     expect(learner.locator('#answer')).to_contain_text("You said you'll be there")
     facilitator.reload()
     expect(first.locator('.rsvp').first).to_have_text('Coming: 1 · Not coming: 0 · No answer: 1')
