@@ -199,26 +199,32 @@ def facilitator_emails(items):
 
 # --- the messages --------------------------------------------------------------------------
 
-def learner_email(circle, meeting, reminder, signup, links, rendered):
-    from chalicelib import calendar_ics
+def learner_email(circle, signup, links, rendered, ics):
     from chalicelib.messaging.email import build_message
     subject, text, html, _ = rendered
     return build_message(
         to=signup.email, subject=subject, text=text, html=html, reply_to=list(circle.facilitator_emails),
         headers={'List-Unsubscribe': f'<{links["unsubscribe"]}>',
                  'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click'},
-        attachments=[('meeting.ics', calendar_ics.meeting_event_ics(circle, meeting), ICS_TYPE)])
+        attachments=[('meeting.ics', ics, ICS_TYPE)])
 
 
-def facilitator_email(circle, meeting, reminder, address):
-    from chalicelib import calendar_ics, reminders
+def facilitator_email(circle, meeting, reminder, address, ics):
+    from chalicelib import reminders
     from chalicelib.messaging.email import build_message
     subject, text, html = reminders.render_for_facilitator(circle, meeting, reminder, address)
     return build_message(to=address, subject=subject, text=text, html=html,
-                         attachments=[('meeting.ics', calendar_ics.meeting_event_ics(circle, meeting), ICS_TYPE)])
+                         attachments=[('meeting.ics', ics, ICS_TYPE)])
 
 
-def send_to_learner(run, items, meeting, reminder, signup):
+def meeting_ics(circle, meeting):
+    """The meeting's calendar entry, made once per reminder (the same for every recipient;
+    building a VTIMEZONE costs milliseconds of CPU, which all the sending threads share)."""
+    from chalicelib import calendar_ics
+    return functools.cache(lambda: calendar_ics.meeting_event_ics(circle, meeting))
+
+
+def send_to_learner(run, items, meeting, reminder, ics, signup):
     """The learner's email and SMS, rendered once (and only if one of them is still to send)."""
     from chalicelib import reminders, rsvp
     circle, purpose = items.circle, purpose_of(meeting)
@@ -231,7 +237,7 @@ def send_to_learner(run, items, meeting, reminder, signup):
     states = []
     if signup.email and not getattr(signup, 'reminders_stopped', False):
         key = delivery.DeliveryKey(circle.id, purpose, signup.signup_id, delivery.EMAIL)
-        send = delivery.email_send(lambda: learner_email(circle, meeting, reminder, signup, *rendered()),
+        send = delivery.email_send(lambda: learner_email(circle, signup, *rendered(), ics()),
                                    run.limit.wait)
         states.append(run.deliver(key, send, items.deliveries.get(key.item_key()[1])))
     if signup.mobile and not signup.sms_opted_out:
@@ -241,9 +247,10 @@ def send_to_learner(run, items, meeting, reminder, signup):
     return states
 
 
-def send_to_facilitator(run, items, meeting, reminder, recipient_id, address):
+def send_to_facilitator(run, items, meeting, reminder, ics, recipient_id, address):
     key = delivery.DeliveryKey(items.circle.id, purpose_of(meeting), recipient_id, delivery.EMAIL)
-    send = delivery.email_send(lambda: facilitator_email(items.circle, meeting, reminder, address), run.limit.wait)
+    send = delivery.email_send(lambda: facilitator_email(items.circle, meeting, reminder, address, ics()),
+                               run.limit.wait)
     return [run.deliver(key, send, items.deliveries.get(key.item_key()[1]))]
 
 
@@ -272,8 +279,9 @@ def start_reminder(run, pool, slots, reminder, summary):
         finish_reminder(reminder, SKIPPED, run.now)
         summary['skipped'] += 1
         return None
-    tasks = [(send_to_learner, (run, items, meeting, reminder, s)) for s in items.signups if s.active]
-    tasks += [(send_to_facilitator, (run, items, meeting, reminder, rid, address))
+    ics = meeting_ics(items.circle, meeting)
+    tasks = [(send_to_learner, (run, items, meeting, reminder, ics, s)) for s in items.signups if s.active]
+    tasks += [(send_to_facilitator, (run, items, meeting, reminder, ics, rid, address))
               for rid, address in facilitator_emails(items)]
     run.warm_clients()
     futures = []

@@ -33,6 +33,7 @@ class SesFaultProxy:
         self.throttle_every = 0         # every n-th SendEmail is throttled (0: none)
         self.error_code = 'ThrottlingException'
         self.delay_seconds = 0.0        # before answering each SendEmail
+        self.answer_sends = False       # answer SendEmail here instead of moto (benchmarks)
         self._counter = itertools.count(1)
         self.server = ThreadingHTTPServer(('127.0.0.1', port), self._handler())
         self.server.daemon_threads = True
@@ -40,11 +41,14 @@ class SesFaultProxy:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
-    def reset(self, throttle_every=0, error_code='ThrottlingException', delay_seconds=0.0):
+    def reset(self, throttle_every=0, error_code='ThrottlingException', delay_seconds=0.0, answer_sends=False):
+        """`answer_sends`: accept SendEmail here with a made-up MessageId, without moto: a
+        stand-in for SES that costs the emulator nothing (moto parses every raw email)."""
         with self.lock:
             self.sends.clear()
             self._counter = itertools.count(1)
             self.throttle_every, self.error_code, self.delay_seconds = throttle_every, error_code, delay_seconds
+            self.answer_sends = answer_sends
 
     def send_times(self, outcome=None):
         """Monotonic instants of the SendEmail requests that reached the proxy (of one outcome)."""
@@ -92,6 +96,10 @@ class SesFaultProxy:
                             ('x-amzn-ErrorType', f'{outcome}:http://internal.amazon.com/coral/com.amazonaws.ses/'),
                             ('Content-Type', 'application/json')],
                             json.dumps({'message': 'Maximum sending rate exceeded.'}).encode())
+                    if proxy.answer_sends:
+                        return self._reply(200, [('x-amzn-RequestId', str(uuid.uuid4())),
+                                                 ('Content-Type', 'application/json')],
+                                           json.dumps({'MessageId': f'bench-{uuid.uuid4()}'}).encode())
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
                 status, response_headers, payload = proxy._forward(self.command, self.path, headers, body)
                 self._reply(status, [(k, v) for k, v in response_headers if k.lower() not in HOP_BY_HOP], payload)
