@@ -41,15 +41,19 @@ REMINDER_LEASE = delivery.LEASE     # longer than a run can live
 STOP_MARGIN_SECONDS = 20            # stop taking new work this long before the deadline
 NOT_STARTED = 'not started'         # a delivery left for the next run (out of time)
 ICS_TYPE = 'text/calendar; charset=utf-8; method=PUBLISH'
+RATE_HEADROOM = 0.9                 # send at 90 % of the configured rate (see SendRateLimit)
 
 
 class SendRateLimit:
     """At most `per_second` sends in any second, across all threads: each send waits for its
-    own slot, 1/per_second after the previous one (a token bucket holding one token, so there
-    is no burst above the rate). `per_second` of None or 0 means no limit."""
+    own slot, a fixed interval after the previous one (a token bucket holding one token, so
+    there is no burst). The interval keeps RATE_HEADROOM: a thread can be scheduled a little
+    late after its slot and the next one on time, and the provider counts arrivals, so slots
+    exactly 1/per_second apart could still put per_second + 1 requests into one of its
+    seconds. `per_second` of None or 0 means no limit."""
 
     def __init__(self, per_second):
-        self.interval = 1.0 / per_second if per_second else 0.0
+        self.interval = 1.0 / (per_second * RATE_HEADROOM) if per_second else 0.0
         self.next_slot = 0.0
         self.lock = threading.Lock()
 
