@@ -11,7 +11,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import cold_start, dynamodb_calls, facilitator_calls
+from bench import cold_start, dynamodb_calls, facilitator_calls, reminder_job
 
 REPORT = Path(__file__).resolve().parent.parent / 'BENCHMARKS.md'
 START, END = '<!-- bench results start -->', '<!-- bench results end -->'
@@ -30,9 +30,11 @@ def results_sections():
         first_requests = cold_start.measure_first_requests(server)
         counts = dynamodb_calls.run(server)
         facilitator = facilitator_calls.run(server)
+        reminders = reminder_job.run(server)
     return ('\n'.join([machine(), '', cold_start.markdown(imports, breakdown, first_requests),
                        dynamodb_calls.markdown(counts)]),
-            '\n'.join([machine(), '', facilitator_calls.markdown(facilitator)]))
+            '\n'.join([machine(), '', facilitator_calls.markdown(facilitator)]),
+            '\n'.join([machine(), '', reminder_job.markdown(reminders)]))
 
 
 def write_into_report(section):
@@ -45,11 +47,13 @@ def write_into_report(section):
 
 
 def main():
-    section, facilitator_section = results_sections()
+    section, facilitator_section, reminder_section = results_sections()
     print(section)
     print(facilitator_section)
+    print(reminder_section)
     write_into_report(section)
     facilitator_calls.write_into_report(facilitator_section)
+    reminder_job.write_into_report(reminder_section)
     print(f'Written into {REPORT}')
 
 

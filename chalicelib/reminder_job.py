@@ -337,7 +337,7 @@ def send_due_reminders(now=None, deadline=None, max_rate=None, workers=None):
                 pending.append(started_reminder)
         for item in pending:
             settle(run, item, summary)
-    if run.out_of_time():
+    if run.states[NOT_STARTED]:
         summary['stopped_early'] = 1
     result = {**summary, 'messages_sent': run.sent_now, 'deliveries': dict(run.states),
               'seconds': round(time.monotonic() - started, 2)}
