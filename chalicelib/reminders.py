@@ -125,8 +125,54 @@ def sync_reminders(circle, existing=None, now=None):
         if reminder is not None:
             result.append(reminder)
             if reminder.state in WENT_OUT and int(meeting.sequence or 0) > int(reminder.sequence or 0):
+                queue_change_notice(reminder, now)
                 notify_change(circle, meeting, CANCELLED if meeting.cancelled else MOVED, now)
     return result
+
+
+CHANGE_QUEUE = 'CHANGE'
+CHANGE_RETRY = timedelta(minutes=5)
+
+
+def queue_change_notice(reminder, now):
+    """Put the meeting on the `CHANGE` queue of `by_due` before any notice is sent, so that a
+    crash or a transient failure part-way leaves work that `send_due_change_notices` finishes.
+    (A reminder still `sending` keeps its place on the job's queue; the job's own run follows.)"""
+    if reminder.state != SENT:
+        return
+    due = now + CHANGE_RETRY
+    reminder.update(actions=[MeetingReminder.due_pk.set(CHANGE_QUEUE),
+                             MeetingReminder.due_sk.set(MeetingReminder.due_key(due, reminder.circle_id,
+                                                                                reminder.meeting_id))])
+
+
+def send_due_change_notices(now=None):
+    """The scheduled half of change notices: finish every queued one whose time has come.
+
+    Reads the `CHANGE` queue of `by_due` (no Scan) and, per entry, the circle; delivery is
+    exactly once per learner and channel, so running beside the request that queued it is safe.
+    Returns how many meetings' notices are now complete.
+    """
+    from chalicelib import delivery
+    now = now or circles.utcnow()
+    done = 0
+    due = MeetingReminder.by_due.query(CHANGE_QUEUE, MeetingReminder.due_sk <= f'{now.isoformat()}#~')
+    for reminder in due:
+        circle = circles.get_circle(reminder.circle_id)
+        meeting = circle and next((m for m in circle.meetings if m.meeting_id == reminder.meeting_id), None)
+        if meeting is None:
+            reminder.update(actions=[MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()])
+            continue
+        counts = notify_change(circle, meeting, CANCELLED if meeting.cancelled else MOVED, now)
+        if all(state in delivery.FINAL for state in counts):
+            # Complete, or nothing left to do (another run finished it): leave the queue.
+            reminder.update(actions=[MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()])
+            done += 1
+        else:
+            retry = now + CHANGE_RETRY
+            reminder.update(actions=[MeetingReminder.due_sk.set(
+                MeetingReminder.due_key(retry, reminder.circle_id, reminder.meeting_id))])
+    return done
 
 
 def _sync_one(circle, meeting, reminder, now, retried=False):
@@ -449,7 +495,8 @@ def notify_change(circle, meeting, kind, now):
             run(signup, delivery.SMS, delivery.sms_send(signup.mobile, sms))
     if all(state in delivery.FINAL for state in counts):
         try:
-            reminder.update(actions=[MeetingReminder.sequence.set(sequence), MeetingReminder.updated_at.set(now)],
+            reminder.update(actions=[MeetingReminder.sequence.set(sequence), MeetingReminder.updated_at.set(now),
+                                     MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()],
                             condition=MeetingReminder.sequence < sequence)
         except UpdateError as error:
             if error.cause_response_code != 'ConditionalCheckFailedException':

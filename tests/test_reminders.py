@@ -485,3 +485,30 @@ def test_the_demo_circles_have_their_reminders_scheduled():
         circle = circles.get_circle(reminder.circle_id)
         meeting = next(m for m in circle.meetings if m.meeting_id == reminder.meeting_id)
         assert circle.published and reminder.due_at == reminders.send_time(circle, meeting)
+
+
+def test_a_change_notice_cut_short_is_finished_by_the_job_exactly_once(time_machine, moto, twilio):
+    """Twilio fails while the request sends the notice: the meeting stays on the CHANGE queue
+    and the scheduled job sends the missing SMS later, without repeating the emails."""
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=2)
+    _learners(circle)
+    reminders.sync_reminders(circle)
+    meeting = circle.meetings[0]
+    time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)
+    _mark_sent(circle, meeting)
+    circle = circles.get_circle(circle.id)
+    circle_admin.move_meeting(circle, meeting.meeting_id, {'date': '2027-02-03', 'time': '17:00'})
+    twilio.answer_next(500)
+    circle_admin.save(circle)
+    assert len(_notices(moto, 'Meeting moved')) == 2 and twilio.sent() == []
+    queued = list(MeetingReminder.by_due.query(reminders.CHANGE_QUEUE))
+    assert [r.meeting_id for r in queued] == [meeting.meeting_id]
+
+    assert reminders.send_due_change_notices(circles.utcnow()) == 0          # not due yet
+    time_machine.move_to('2027-01-31T13:00:00+00:00', tick=False)
+    assert reminders.send_due_change_notices(circles.utcnow()) == 1
+    assert len(twilio.sent()) == 1 and len(_notices(moto, 'Meeting moved')) == 2
+    assert list(MeetingReminder.by_due.query(reminders.CHANGE_QUEUE)) == []
+    assert reminders.send_due_change_notices(circles.utcnow() + timedelta(hours=1)) == 0
+    assert len(twilio.sent()) == 1

@@ -19,3 +19,10 @@ def send_due_reminders_job(event):
     from chalicelib.reminder_job import lambda_deadline, send_due_reminders
     tracing.ensure_patched()
     send_due_reminders(deadline=lambda_deadline(event.context))
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-change-notices')
+def send_due_change_notices_job(event):
+    from chalicelib.reminders import send_due_change_notices
+    tracing.ensure_patched()
+    send_due_change_notices()
