@@ -22,28 +22,16 @@ import math
 import os
 import random
 import statistics
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from tests.support import aws_calls
+from tests.support.environment import AWS_TEST_ENV
 
 # The same environment tests/conftest.py gives the test session.
-BENCH_ENV = {
-    'CIRCLES_STAGE': 'local',
-    'CIRCLES_TABLE': 'circles-test',
-    'CIRCLES_BASE_URL': 'http://circles.test',
-    'CIRCLES_SENDER': 'Learning Circles <circles@example.org>',
-    'CIRCLES_SECRET_KEY': 'test-secret-key',
-    'AWS_ACCESS_KEY_ID': 'testing',
-    'AWS_SECRET_ACCESS_KEY': 'testing',
-    'AWS_DEFAULT_REGION': 'us-east-1',
-    'AWS_XRAY_SDK_ENABLED': 'false',
-    'AWS_CONFIG_FILE': os.path.join(tempfile.gettempdir(), 'circles-no-aws-config'),
-    'AWS_SHARED_CREDENTIALS_FILE': os.path.join(tempfile.gettempdir(), 'circles-no-aws-credentials'),
-}
+BENCH_ENV = dict(AWS_TEST_ENV)
 SIZES = (200, 2000)
 # DynamoDB's Query page limit. AWS documents it as "1 MB"; we take 1,000,000 bytes
 # (the smaller reading, and moto's), so page estimates err on the high side.

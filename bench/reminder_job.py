@@ -231,15 +231,9 @@ def markdown(measured):
 
 
 def write_into_report(section, report=None):
-    """Replace what sits between this bench's markers in BENCHMARKS.md (added at the end if missing)."""
-    from bench.run_all import REPORT
-    report = report or REPORT
-    text = report.read_text()
-    if START not in text or END not in text:
-        text = text.rstrip('\n') + f'\n\n{START}\n{END}\n'
-    before, rest = text.split(START, 1)
-    after = rest.split(END, 1)[1]
-    report.write_text(f'{before}{START}\n{section}{END}{after}')
+    """Replace what sits between this bench's markers in BENCHMARKS.md."""
+    from bench.report import replace_section
+    replace_section(START, END, section, report)
 
 
 def main():

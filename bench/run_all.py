@@ -9,11 +9,9 @@ import os
 import platform
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
-
 from bench import cold_start, dynamodb_calls, facilitator_calls, reminder_job
+from bench.report import REPORT, replace_section
 
-REPORT = Path(__file__).resolve().parent.parent / 'BENCHMARKS.md'
 START, END = '<!-- bench results start -->', '<!-- bench results end -->'
 
 
@@ -38,12 +36,7 @@ def results_sections():
 
 
 def write_into_report(section):
-    text = REPORT.read_text() if REPORT.exists() else f'# Benchmarks\n\n{START}\n{END}\n'
-    if START not in text or END not in text:
-        text = text.rstrip('\n') + f'\n\n{START}\n{END}\n'
-    before, rest = text.split(START, 1)
-    after = rest.split(END, 1)[1]
-    REPORT.write_text(f'{before}{START}\n{section}{END}{after}')
+    replace_section(START, END, section)
 
 
 def main():

@@ -5,23 +5,14 @@ settings are read once per process and Chalice's test client applies config
 environment variables only during a request.
 """
 import os
-import tempfile
 
+from tests.support.environment import AWS_TEST_ENV
+
+os.environ.update(AWS_TEST_ENV)
 os.environ.update({
-    'CIRCLES_STAGE': 'local',
-    'CIRCLES_TABLE': 'circles-test',
-    'CIRCLES_BASE_URL': 'http://circles.test',
-    'CIRCLES_SENDER': 'Learning Circles <circles@example.org>',
-    'CIRCLES_SECRET_KEY': 'test-secret-key',
-    'AWS_ACCESS_KEY_ID': 'testing',
-    'AWS_SECRET_ACCESS_KEY': 'testing',
-    'AWS_DEFAULT_REGION': 'us-east-1',
-    'AWS_XRAY_SDK_ENABLED': 'false',
     'TWILIO_ACCOUNT_SID': 'AC' + '0123456789abcdef' * 2,    # the fake Twilio checks these
     'TWILIO_AUTH_TOKEN': 'test-twilio-auth-token',
     'TWILIO_FROM_NUMBER': '+13125550000',
-    'AWS_CONFIG_FILE': os.path.join(tempfile.gettempdir(), 'circles-no-aws-config'),
-    'AWS_SHARED_CREDENTIALS_FILE': os.path.join(tempfile.gettempdir(), 'circles-no-aws-credentials'),
 })
 os.environ.pop('AWS_PROFILE', None)
 

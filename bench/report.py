@@ -1,0 +1,15 @@
+"""BENCHMARKS.md: each bench owns a pair of marker comments and rewrites only what is between."""
+from pathlib import Path
+
+REPORT = Path(__file__).resolve().parent.parent / 'BENCHMARKS.md'
+
+
+def replace_section(start, end, section, report=None):
+    """Put `section` between the `start` and `end` markers (added at the end if missing)."""
+    report = report or REPORT
+    text = report.read_text() if report.exists() else '# Benchmarks\n'
+    if start not in text or end not in text:
+        text = text.rstrip('\n') + f'\n\n{start}\n{end}\n'
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    report.write_text(f'{before}{start}\n{section}{end}{after}')
