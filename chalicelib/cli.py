@@ -18,7 +18,7 @@ from pathlib import Path
 JOBS = {
     'send-pending-welcomes': 'chalicelib.jobs:send_pending_welcomes',
     'send-due-reminders': 'chalicelib.reminder_job:send_due_reminders',
-    'send-due-change-notices': 'chalicelib.reminders:send_due_change_notices',
+    'send-due-change-notices': 'chalicelib.change_notices:send_due_change_notices',
 }
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import circle_admin, circles, reminders, sms_text
+from chalicelib import change_notices, circle_admin, circles, reminders, sms_text
 from chalicelib.models import MeetingReminder
 from chalicelib.reminder_words import WORDS
 from tests.support.factories import make_circle
@@ -371,14 +371,14 @@ def test_a_change_notice_says_what_changed():
     meeting = circle.meetings[0]
     circle_admin.move_meeting(circle, meeting.meeting_id, {'date': '2027-02-03', 'time': '17:00'},
                               now=at('2027-01-20T12:00:00+00:00'))
-    subject, text, html, sms = reminders.change_notice(circle, meeting, learner(), links_for(), 'moved')
+    subject, text, html, sms = change_notices.change_notice(circle, meeting, learner(), links_for(), 'moved')
     assert subject == 'Meeting moved: Python for Everybody'
     assert 'The meeting of Tuesday, February 2, 2027, 18:00 has moved. It is now:' in text
     assert 'Wednesday, February 3, 2027, 17:00–18:30 CST' in text and links_for()['yes'] in text
     assert sms == f'Python for Everybody: Tue Feb 2 18:00 moved to Wed Feb 3 17:00 CST, Harold Washington Library. Coming? {SHORT}'
     other = circle.meetings[1]
     circle_admin.cancel_meeting(circle, other.meeting_id, now=at('2027-01-20T12:00:00+00:00'))
-    subject, text, html, sms = reminders.change_notice(circle, other, learner(), links_for(), 'cancelled')
+    subject, text, html, sms = change_notices.change_notice(circle, other, learner(), links_for(), 'cancelled')
     assert subject == 'Meeting cancelled: Python for Everybody'
     assert 'The meeting of Tuesday, February 9, 2027, 18:00 is cancelled.' in text and '/rsvp/' not in text
     assert sms == f'Python for Everybody: Tue Feb 9 18:00 cancelled. {SHORT}'
@@ -440,7 +440,7 @@ def test_a_meeting_moved_after_its_reminder_went_out_is_announced_once_by_email_
     # Saving the circle again (any edit) sends nothing more.
     circle_admin.set_signup_open(circle, False)
     circle_admin.save(circle)
-    reminders.notify_change(circle, circle.meetings[0], 'moved', circles.utcnow())
+    change_notices.notify_change(circle, circle.meetings[0], 'moved', circles.utcnow())
     assert len(_notices(moto, 'Meeting moved')) == 2 and len(twilio.sent()) == 1
 
 
@@ -502,13 +502,13 @@ def test_a_change_notice_cut_short_is_finished_by_the_job_exactly_once(time_mach
     twilio.answer_next(500)
     circle_admin.save(circle)
     assert len(_notices(moto, 'Meeting moved')) == 2 and twilio.sent() == []
-    queued = list(MeetingReminder.by_due.query(reminders.CHANGE_QUEUE))
+    queued = list(MeetingReminder.by_due.query(change_notices.CHANGE_QUEUE))
     assert [r.meeting_id for r in queued] == [meeting.meeting_id]
 
-    assert reminders.send_due_change_notices(circles.utcnow()) == 0          # not due yet
+    assert change_notices.send_due_change_notices(circles.utcnow()) == 0          # not due yet
     time_machine.move_to('2027-01-31T13:00:00+00:00', tick=False)
-    assert reminders.send_due_change_notices(circles.utcnow()) == 1
+    assert change_notices.send_due_change_notices(circles.utcnow()) == 1
     assert len(twilio.sent()) == 1 and len(_notices(moto, 'Meeting moved')) == 2
-    assert list(MeetingReminder.by_due.query(reminders.CHANGE_QUEUE)) == []
-    assert reminders.send_due_change_notices(circles.utcnow() + timedelta(hours=1)) == 0
+    assert list(MeetingReminder.by_due.query(change_notices.CHANGE_QUEUE)) == []
+    assert change_notices.send_due_change_notices(circles.utcnow() + timedelta(hours=1)) == 0
     assert len(twilio.sent()) == 1

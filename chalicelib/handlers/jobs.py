@@ -23,6 +23,6 @@ def send_due_reminders_job(event):
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-change-notices')
 def send_due_change_notices_job(event):
-    from chalicelib.reminders import send_due_change_notices
+    from chalicelib.change_notices import send_due_change_notices
     tracing.ensure_patched()
     send_due_change_notices()
