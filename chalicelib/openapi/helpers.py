@@ -1,0 +1,78 @@
+"""Small builders and shared constants of the OpenAPI document."""
+JSON = 'application/json'
+FORM = 'application/x-www-form-urlencoded'
+HTML = 'text/html; charset=utf-8'
+WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
+STATUSES = ['upcoming', 'in_progress', 'closed', 'completed']
+LOCAL_TIME = {'type': 'string', 'pattern': r'^\d{2}:\d{2}$', 'description': 'HH:MM, local time.'}
+
+
+def ref(name):
+    return {'$ref': f'#/components/schemas/{name}'}
+
+
+def nullable(schema):
+    """The same schema that also allows null (OpenAPI 3.1 uses JSON Schema's type lists)."""
+    kind = schema['type']
+    return {**schema, 'type': [*kind, 'null'] if isinstance(kind, list) else [kind, 'null']}
+
+
+def string(description=None, **extra):
+    return _described({'type': 'string', **extra}, description)
+
+
+def obj(properties, required=(), description=None):
+    schema = {'type': 'object', 'properties': properties}
+    if required:
+        schema['required'] = list(required)
+    return _described(schema, description)
+
+
+def _described(schema, description):
+    return {**schema, 'description': description} if description else schema
+
+
+def query(name, schema, description, **extra):
+    return {'name': name, 'in': 'query', 'required': False, 'schema': schema,
+            'description': description, **extra}
+
+
+def path_parameter(name, description):
+    return {'name': name, 'in': 'path', 'required': True, 'schema': {'type': 'string'},
+            'description': description}
+
+
+def json_response(description, schema):
+    return {'description': description, 'content': {JSON: {'schema': schema}}}
+
+
+def html_response(description):
+    return {'description': description, 'content': {HTML: {'schema': {'type': 'string'}}}}
+
+
+def api_error(description):
+    return json_response(description, ref('Error'))
+
+
+def form_body(properties, required=()):
+    return {'required': True, 'content': {FORM: {'schema': obj(properties, required)}}}
+
+
+def see_other(description, sets_cookie=False):
+    headers = {'Location': {'schema': {'type': 'string'}, 'description': 'Where the browser goes next.'}}
+    if sets_cookie:
+        headers['Set-Cookie'] = {'schema': {'type': 'string'}, 'description': 'The session cookie.'}
+    return {'description': description, 'headers': headers}
+
+
+def operation(operation_id, summary, tags, responses, description=None, parameters=None,
+              request_body=None):
+    """One operation; `operation_id` is the name of the Chalice view function that serves it."""
+    op = {'operationId': operation_id, 'summary': summary, 'tags': tags, 'responses': responses}
+    if description:
+        op['description'] = description
+    if parameters:
+        op['parameters'] = parameters
+    if request_body:
+        op['requestBody'] = request_body
+    return op
