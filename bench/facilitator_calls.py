@@ -288,18 +288,9 @@ def markdown(results):
     return '\n'.join(lines) + '\n'
 
 
-def write_into_report(section, report=None):
-    """Replace what sits between this bench's markers in BENCHMARKS.md."""
-    from bench.report import replace_section
-    replace_section(START, END, section, report)
-
-
 def main():
-    from bench.run_all import machine
-    with dynamodb_calls.moto_server() as server:
-        section = '\n'.join([machine(), '', markdown(run(server))])
-    print(section)
-    write_into_report(section)
+    from bench.report import run_alone
+    run_alone(START, END, run, markdown)
 
 
 if __name__ == '__main__':

@@ -5,19 +5,10 @@ BENCHMARKS.md, so the explanation around them stays as written; they are
 also printed. The facilitator pages' results have their own pair of markers
 (bench/facilitator_calls.py), so that bench can also be run alone.
 """
-import os
-import platform
-import sys
-from datetime import datetime, timezone
 from bench import cold_start, dynamodb_calls, facilitator_calls, reminder_job
-from bench.report import REPORT, replace_section
+from bench.report import REPORT, machine, replace_section
 
 START, END = '<!-- bench results start -->', '<!-- bench results end -->'
-
-
-def machine():
-    return (f'Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs (nproc), '
-            f'Python {platform.python_version()} ({sys.executable}), {platform.platform()}.')
 
 
 def results_sections():
@@ -35,18 +26,14 @@ def results_sections():
             '\n'.join([machine(), '', reminder_job.markdown(reminders)]))
 
 
-def write_into_report(section):
-    replace_section(START, END, section)
-
-
 def main():
     section, facilitator_section, reminder_section = results_sections()
     print(section)
     print(facilitator_section)
     print(reminder_section)
-    write_into_report(section)
-    facilitator_calls.write_into_report(facilitator_section)
-    reminder_job.write_into_report(reminder_section)
+    replace_section(START, END, section)
+    replace_section(facilitator_calls.START, facilitator_calls.END, facilitator_section)
+    replace_section(reminder_job.START, reminder_job.END, reminder_section)
     print(f'Written into {REPORT}')
 
 
