@@ -513,6 +513,16 @@ def _unchanged_draft(read_at, read_count):
             & (Circle.signup_count == read_count))
 
 
+def _write_draft(circle, setup, read_at, read_count):
+    """Save the circle and its setup together, unless the circle changed since it was read."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(circle, condition=_unchanged_draft(read_at, read_count))
+            transaction.save(setup)
+    except TransactWriteError:
+        raise DraftChanged() from None
+
+
 def save_step(workspace, step, clean, now=None):
     """Apply a validated step to the draft and write it: one transaction, refused with
     DraftChanged if the circle was saved or published since `workspace` was read."""
@@ -524,12 +534,7 @@ def save_step(workspace, step, clean, now=None):
     read_at, read_count = circle.updated_at, circle.signup_count
     circle.updated_at = now
     circles.refresh_derived(circle)
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(circle, condition=_unchanged_draft(read_at, read_count))
-            transaction.save(setup)
-    except TransactWriteError:
-        raise DraftChanged() from None
+    _write_draft(circle, setup, read_at, read_count)
     return circle, setup
 
 
@@ -585,12 +590,7 @@ def publish(workspace, user, now=None):
     circle.published = True
     circle.updated_at = setup.updated_at = now
     circles.refresh_derived(circle)
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(circle, condition=_unchanged_draft(read_at, read_count))
-            transaction.save(setup)
-    except TransactWriteError:
-        raise DraftChanged() from None
+    _write_draft(circle, setup, read_at, read_count)
     from chalicelib.models import MeetingReminder
     from chalicelib.reminders import sync_reminders
     sync_reminders(circle, existing=workspace.of_kind(MeetingReminder), now=now)

@@ -26,6 +26,17 @@ def _workspace(session, circle_id):
     return workspace(session, circle_id)
 
 
+def _circle_and_meeting(session, circle_id, meeting_id):
+    """(workspace, meeting) for someone who may manage the circle, or None (answer 404)."""
+    from chalicelib import feedback
+    from chalicelib.errors import NotFound
+    try:
+        ws = _workspace(session, circle_id)
+        return ws, feedback.find_meeting(ws.circle, meeting_id)[1]
+    except NotFound:
+        return None
+
+
 def _signed_in_context(session):
     from chalicelib import sessions
     return {'session': session, 'csrf_token': sessions.csrf_token(session)}
@@ -118,12 +129,10 @@ def _feedback_form(session, ws, meeting_id, status=200, values=None, errors=None
 @signed_in(bp)
 def meeting_feedback_form(session, circle_id, meeting_id):
     from chalicelib import circles, feedback
-    from chalicelib.errors import NotFound
-    try:
-        ws = _workspace(session, circle_id)
-        _, meeting = feedback.find_meeting(ws.circle, meeting_id)
-    except NotFound:
+    found = _circle_and_meeting(session, circle_id, meeting_id)
+    if found is None:
         return _not_found()
+    ws, meeting = found
     try:
         feedback.check_started(ws.circle, meeting, circles.utcnow())
     except feedback.TooEarly as early:
@@ -136,12 +145,11 @@ def meeting_feedback_form(session, circle_id, meeting_id):
 @signed_in(bp)
 def save_meeting_feedback(session, circle_id, meeting_id):
     from chalicelib import circles, feedback
-    from chalicelib.errors import NotFound, ValidationFailed
-    try:
-        ws = _workspace(session, circle_id)
-        _, meeting = feedback.find_meeting(ws.circle, meeting_id)
-    except NotFound:
+    from chalicelib.errors import ValidationFailed
+    found = _circle_and_meeting(session, circle_id, meeting_id)
+    if found is None:
         return _not_found()
+    ws, meeting = found
     fields = form_fields(bp.current_request)
     try:
         feedback.check_started(ws.circle, meeting, circles.utcnow())
