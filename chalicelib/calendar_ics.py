@@ -7,7 +7,7 @@ STATUS:CANCELLED rather than dropped (a dropped event just stays in people's cal
 Times carry the circle's TZID with a VTIMEZONE, so the event stays at the local time the
 circle meets at even across daylight-saving changes.
 """
-import functools
+import threading
 from datetime import date, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -81,12 +81,25 @@ def _calendar(pairs, method='PUBLISH', name=None, private=True, now=None):
     return calendar
 
 
-@functools.lru_cache(maxsize=256)
+_VTIMEZONES = {}
+_VTIMEZONES_LOCK = threading.Lock()
+
+
 def _vtimezone(tzid, first_year, last_year):
-    """A zone's VTIMEZONE for whole years, built once per process: building one costs ~50 ms
-    of CPU, paid otherwise by every reminder's attachment. Only ever serialized, never changed."""
-    from icalendar import Timezone
-    return Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31))
+    """A zone's VTIMEZONE for whole years, built once per process: building one costs tens of
+    milliseconds of CPU, paid otherwise by every reminder's attachment. The lock makes the
+    reminder job's threads wait for the first build instead of all building it at once. Only
+    ever serialized, never changed."""
+    key = (tzid, first_year, last_year)
+    found = _VTIMEZONES.get(key)
+    if found is None:
+        with _VTIMEZONES_LOCK:
+            found = _VTIMEZONES.get(key)
+            if found is None:
+                from icalendar import Timezone
+                found = Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31))
+                _VTIMEZONES[key] = found
+    return found
 
 
 def _event(circle, meeting, private, now):

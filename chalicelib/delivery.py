@@ -17,6 +17,18 @@ The item is `CIRCLE#<circle>` / `DELIVERY#<purpose>#<recipient>#<channel>` and m
   account, a bad address, Twilio 21610 "replied STOP") go straight to `failed`, with the reason.
 
 Items written by chalicelib.messages (`pending` with no `retry_at`) are never taken again.
+
+Two ways to use it:
+
+- `deliver(key, send, now)`: one message on its own (change notices). The claim is a
+  conditional put (or a conditional update of a retry), so two callers never both send.
+- In batches, by a caller that already holds an exclusive lease on everything the batch
+  delivers (the reminder job holds the meeting's reminder): `take` the deliveries in
+  memory, `write` the claims in one BatchWriteItem before sending, `attempt` each send, and
+  `write` the outcomes after. The exclusive claim is the lease's conditional write, made
+  once for the batch; the per-delivery records are still written before anything leaves,
+  so a crash is finished by the run that takes the lease next. A run never outlives its
+  lease (LEASE is longer than any Lambda or CLI run may take work).
 """
 import logging
 from datetime import timedelta
@@ -83,22 +95,57 @@ def deliver(key, send, now, existing=None):
     item, state = claim(key, now, existing)
     if item is None:
         return state
+    state = attempt(item, send, now)
+    item.save()     # ours: the claim above is held until this write
+    return state
+
+
+def attempt(item, send, now):
+    """Call `send()` for a claimed item and set the outcome on it, in memory (the caller writes
+    it): sent with the provider's id, or retrying / failed with the reason."""
     try:
         provider_id = send()
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the delivery
-        return record_failure(item, classify(error), now)
-    item.update(actions=[Delivery.state.set(SENT), Delivery.provider_id.set(provider_id or None),
-                         Delivery.retry_at.remove(), Delivery.updated_at.set(now)])
+        return set_failure(item, classify(error), now)
+    item.state, item.provider_id, item.retry_at, item.updated_at = SENT, provider_id or None, None, now
     return SENT
+
+
+def take(key, existing, now):
+    """For a caller holding a lease over the key: (the claimed item, PENDING) to write before
+    sending, or (None, its state) when it is final or a retry is not due yet. `existing` must
+    be a read made after the lease was taken."""
+    if existing is None:
+        return new_claim(key, now), PENDING
+    if not may_take(existing, now):
+        return None, existing.state
+    item = Delivery.from_raw_data(existing.serialize())     # a copy: `existing` is what to restore
+    item.state, item.attempts = PENDING, int(existing.attempts or 0) + 1
+    item.retry_at, item.updated_at = now + LEASE, now
+    return item, PENDING
+
+
+def write(save=(), delete=()):
+    """Claims or outcomes of a batch in BatchWriteItem requests (25 items each, unprocessed
+    items retried by PynamoDB): unconditional, so only for a caller holding the lease."""
+    with Delivery.batch_write() as batch:
+        for item in save:
+            batch.save(item)
+        for item in delete:
+            batch.delete(item)
+
+
+def new_claim(key, now):
+    return Delivery(*key.item_key(), circle_id=key.circle_id, message_key=key.purpose, signup_id=key.recipient_id,
+                    channel=key.channel, state=PENDING, attempts=1, retry_at=now + LEASE, created_at=now,
+                    updated_at=now)
 
 
 def claim(key, now, existing=None):
     """Take the delivery for this run: (item, PENDING), or (None, its state) when it is final,
     held by another run, or not due for a retry yet."""
     if existing is None:
-        item = Delivery(*key.item_key(), circle_id=key.circle_id, message_key=key.purpose,
-                        signup_id=key.recipient_id, channel=key.channel, state=PENDING, attempts=1,
-                        retry_at=now + LEASE, created_at=now, updated_at=now)
+        item = new_claim(key, now)
         try:
             item.save(condition=Delivery.pk.does_not_exist())
             return item, PENDING
@@ -133,18 +180,19 @@ def read(key):
         return None
 
 
-def record_failure(item, failure, now):
+def set_failure(item, failure, now):
+    """Failed for good (permanent, or the last try), or retrying after a backoff; in memory."""
     attempts = int(item.attempts or 1)
-    actions = [Delivery.updated_at.set(now), Delivery.error.set(failure.reason)]
+    item.updated_at, item.error = now, failure.reason
     if failure.code is not None:
-        actions.append(Delivery.error_code.set(failure.code))
+        item.error_code = failure.code
     if failure.permanent or attempts >= MAX_ATTEMPTS:
         if not failure.permanent:
-            actions[1] = Delivery.error.set(f'Gave up after {attempts} tries. Last error: {failure.reason}')
-        item.update(actions=[*actions, Delivery.state.set(FAILED), Delivery.retry_at.remove()])
-        return FAILED
-    item.update(actions=[*actions, Delivery.state.set(RETRYING), Delivery.retry_at.set(now + backoff(attempts))])
-    return RETRYING
+            item.error = f'Gave up after {attempts} tries. Last error: {failure.reason}'
+        item.state, item.retry_at = FAILED, None
+    else:
+        item.state, item.retry_at = RETRYING, now + backoff(attempts)
+    return item.state
 
 
 def backoff(attempts):

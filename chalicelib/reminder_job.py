@@ -5,13 +5,18 @@
 - Finds due reminders with one Query of the sparse `by_due` index (`REMINDER`, due_sk <= now):
   the work is proportional to what is due, never to how many circles exist.
 - Claims each reminder with a conditional update and a lease (`claimed_until`), so two runs
-  at once take different reminders; then reads the circle's partition once (circle,
-  signups, facilitators, earlier deliveries).
-- Every message is a `chalicelib.delivery.deliver` (claimed before it leaves, marked after),
-  so a crash, a retried Lambda or a second run that took the same reminder after a lease
-  never sends one twice. Each learner gets an email (personal RSVP links, withdraw link,
-  List-Unsubscribe headers, the meeting's .ics) unless they unsubscribed from reminders,
-  and an SMS if they gave a mobile that has not opted out; each facilitator gets a copy.
+  at once take different reminders; then reads the circle's partition once, consistently
+  (the circle, its signups, this meeting's earlier deliveries).
+- Exactly once per (meeting, recipient, channel): holding the reminder's lease, the run
+  writes a `Delivery` claim for each message still to send in one BatchWriteItem before
+  any leaves, sends, and writes the outcomes in one more (`chalicelib.delivery`'s batch
+  use). A crash, a retried Lambda or a second run that took the reminder after its lease
+  never sends one twice, and a claim left by a crash is sent by the run after the lease.
+  Each learner gets an email (personal RSVP links, withdraw link, List-Unsubscribe
+  headers, the meeting's .ics) unless they unsubscribed from reminders, and an SMS if they
+  gave a mobile that has not opted out; each facilitator gets a copy.
+- Reminders are handled REMINDERS_AT_ONCE at a time, each on its own thread; their
+  messages share one bounded send pool.
 - Sends go through a bounded thread pool and one rate limit shared by emails and SMS
   (`max_rate`, default CIRCLES_MAX_SENDS_PER_SECOND: the SES account's sending rate).
 - `deadline` is the `time.monotonic()` instant the run must be finished by (the Lambda's
@@ -27,11 +32,12 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import circles, delivery
-from chalicelib.models import Circle, CircleFacilitator, Delivery, MeetingReminder, Signup, TableItem
+from chalicelib.models import Circle, Delivery, MeetingReminder, Signup, TableItem
 from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED
 from chalicelib.settings import get_settings
 
@@ -40,6 +46,8 @@ log = logging.getLogger(__name__)
 REMINDER_LEASE = delivery.LEASE     # longer than a run can live
 STOP_MARGIN_SECONDS = 20            # stop taking new work this long before the deadline
 NOT_STARTED = 'not started'         # a delivery left for the next run (out of time)
+REMINDERS_AT_ONCE = 8               # reminders being claimed, read and written at once
+MAX_RUN_SECONDS = 14 * 60           # even without a deadline (the CLI), well inside the lease
 ICS_TYPE = 'text/calendar; charset=utf-8; method=PUBLISH'
 RATE_HEADROOM = 0.9                 # send at 90 % of the configured rate (see SendRateLimit)
 
@@ -74,6 +82,7 @@ class Run:
     stop_at: float | None           # time.monotonic() instant: take no new work after it
     limit: SendRateLimit
     states: Counter = field(default_factory=Counter)   # delivery states after this run
+    summary: Counter = field(default_factory=Counter)  # reminders: due, sent, skipped...
     sent_now: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -82,55 +91,59 @@ class Run:
     def warm_clients(self):
         """Build the SES and Twilio clients once, before the threads need them: a client made
         inside a send would delay that request past its rate-limit slot."""
-        if self.warmed:
-            return
-        from chalicelib.messaging import email, sms
-        email.ses_client(True)
-        settings = get_settings()
-        if not sms.uses_local_outbox(settings):
-            sms.twilio_client(settings)
-        self.warmed = True
+        with self.lock:
+            if self.warmed:
+                return
+            from chalicelib.messaging import email, sms
+            email.ses_client(True)
+            settings = get_settings()
+            if not sms.uses_local_outbox(settings):
+                sms.twilio_client(settings)
+            self.warmed = True
 
     def out_of_time(self):
         return self.stop_at is not None and time.monotonic() >= self.stop_at
 
-    def deliver(self, key, send, existing):
-        """One delivery, unless it is final already or the run is out of time. Its `send` waits
-        for the rate limit (`self.limit.wait`) itself, after rendering, just before the request."""
-        if existing is not None and existing.state in delivery.FINAL:
-            return existing.state
+    def count(self, name, states=()):
+        with self.lock:
+            self.summary[name] += 1
+            self.states.update(states)
+
+    def attempt(self, item, send):
+        """One claimed delivery: sent (or failed) now, unless the run is out of time. Its `send`
+        waits for the rate limit (`self.limit.wait`) itself, after rendering, just before the request."""
         if self.out_of_time():
             return NOT_STARTED
-
-        def counted_send():
-            result = send()
+        state = delivery.attempt(item, send, self.now)
+        if state == delivery.SENT:
             with self.lock:
                 self.sent_now += 1
-            return result
-        return delivery.deliver(key, counted_send, self.now, existing=existing)
+        return state
 
 
 @dataclass
 class CircleItems:
-    """What the job reads of a circle: its partition in one Query."""
+    """What the job reads of a circle: part of its partition, in one Query."""
     circle: Circle | None
     signups: list
-    facilitators: list
     deliveries: dict               # sk -> Delivery
 
 
-def read_circle(circle_id):
-    circle, signups, facilitators, deliveries = None, [], [], {}
-    for item in TableItem.query(f'CIRCLE#{circle_id}'):
+def read_circle(circle_id, meeting_id):
+    """The circle, its signups and this meeting's reminder deliveries: one consistent Query (after
+    taking the reminder's lease, the deliveries read here are the truth). The filter leaves the
+    rest of the partition (RSVPs, messages, other meetings' deliveries) out of the answer."""
+    condition = ((TableItem.sk == Circle.key(circle_id)[1]) | TableItem.sk.startswith('SIGNUP#')
+                 | TableItem.sk.startswith(f'DELIVERY#{purpose_of_id(meeting_id)}#'))
+    circle, signups, deliveries = None, [], {}
+    for item in TableItem.query(f'CIRCLE#{circle_id}', filter_condition=condition, consistent_read=True):
         if isinstance(item, Circle):
             circle = item
         elif isinstance(item, Signup):
             signups.append(item)
-        elif isinstance(item, CircleFacilitator):
-            facilitators.append(item)
         elif isinstance(item, Delivery):
             deliveries[item.sk] = item
-    return CircleItems(circle, signups, facilitators, deliveries)
+    return CircleItems(circle, signups, deliveries)
 
 
 def due_reminders(now):
@@ -205,7 +218,7 @@ def facilitator_emails(items):
 
 def learner_email(circle, signup, links, rendered, ics):
     from chalicelib.messaging.email import build_message
-    subject, text, html, _ = rendered
+    subject, text, html = rendered
     return build_message(
         to=signup.email, subject=subject, text=text, html=html, reply_to=list(circle.facilitator_emails),
         headers={'List-Unsubscribe': f'<{links["unsubscribe"]}>',
@@ -222,97 +235,119 @@ def facilitator_email(circle, meeting, reminder, address, ics):
 
 
 def meeting_ics(circle, meeting):
-    """The meeting's calendar entry, made once per reminder (the same for every recipient;
-    building a VTIMEZONE costs milliseconds of CPU, which all the sending threads share)."""
+    """The meeting's calendar entry, the same for every recipient: made once per reminder."""
     from chalicelib import calendar_ics
-    return functools.cache(lambda: calendar_ics.meeting_event_ics(circle, meeting))
+    return calendar_ics.meeting_event_ics(circle, meeting)
 
 
-def send_to_learner(run, items, meeting, reminder, ics, signup):
-    """The learner's email and SMS, rendered once (and only if one of them is still to send)."""
+@dataclass
+class Shared:
+    """What every message of one reminder uses, made once on the reminder's thread."""
+    ics: bytes
+    sms_text: object        # short link -> the SMS (reminders.sms_renderer)
+
+
+class Message(NamedTuple):
+    """One delivery a reminder wants: its key, its `send`, and an item to write with its claim."""
+    key: delivery.DeliveryKey
+    send: object
+    with_claim: object = None       # the SMS's ShortLink item
+
+
+def learner_messages(run, items, meeting, reminder, shared, signup):
+    """The learner's email and SMS; links made once, and each text only if its message is taken."""
     from chalicelib import reminders, rsvp
     circle, purpose = items.circle, purpose_of(meeting)
 
     @functools.cache
-    def rendered():
-        links = rsvp.learner_links(signup, meeting)
-        return links, reminders.render_for_learner(circle, meeting, reminder, signup, links)
+    def links():
+        return rsvp.learner_links(signup, meeting, save_short=False)    # the link is saved with the claim
 
-    states = []
+    def email():
+        rendered = reminders.render_email_for_learner(circle, meeting, reminder, signup, links())
+        return learner_email(circle, signup, links(), rendered, shared.ics)
+
+    messages = []
     if signup.email and not getattr(signup, 'reminders_stopped', False):
-        key = delivery.DeliveryKey(circle.id, purpose, signup.signup_id, delivery.EMAIL)
-        send = delivery.email_send(lambda: learner_email(circle, signup, *rendered(), ics()),
-                                   run.limit.wait)
-        states.append(run.deliver(key, send, items.deliveries.get(key.item_key()[1])))
+        send = delivery.email_send(email, run.limit.wait)
+        messages.append(Message(delivery.DeliveryKey(circle.id, purpose, signup.signup_id, delivery.EMAIL), send))
     if signup.mobile and not signup.sms_opted_out:
-        key = delivery.DeliveryKey(circle.id, purpose, signup.signup_id, delivery.SMS)
-        send = delivery.sms_send(signup.mobile, lambda: rendered()[1][3], run.limit.wait)
-        states.append(run.deliver(key, send, items.deliveries.get(key.item_key()[1])))
-    return states
+        send = delivery.sms_send(signup.mobile, lambda: shared.sms_text(links()['short']), run.limit.wait)
+        messages.append(Message(delivery.DeliveryKey(circle.id, purpose, signup.signup_id, delivery.SMS), send,
+                                rsvp.short_link(signup, meeting)[1]))
+    return messages
 
 
-def send_to_facilitator(run, items, meeting, reminder, ics, recipient_id, address):
-    key = delivery.DeliveryKey(items.circle.id, purpose_of(meeting), recipient_id, delivery.EMAIL)
-    send = delivery.email_send(lambda: facilitator_email(items.circle, meeting, reminder, address, ics()),
+def facilitator_message(run, items, meeting, reminder, shared, recipient_id, address):
+    send = delivery.email_send(lambda: facilitator_email(items.circle, meeting, reminder, address, shared.ics),
                                run.limit.wait)
-    return [run.deliver(key, send, items.deliveries.get(key.item_key()[1]))]
+    return Message(delivery.DeliveryKey(items.circle.id, purpose_of(meeting), recipient_id, delivery.EMAIL), send)
 
 
 def purpose_of(meeting):
-    return f'reminder#{meeting.meeting_id}'
+    return purpose_of_id(meeting.meeting_id)
+
+
+def purpose_of_id(meeting_id):
+    return f'reminder#{meeting_id}'
 
 
 # --- the run -------------------------------------------------------------------------------
 
-@dataclass
-class Pending:
-    """A claimed reminder whose deliveries are in the pool."""
-    reminder: MeetingReminder
-    meeting: object
-    futures: list
+def send_reminder(run, sends, reminder):
+    """Everything for one due reminder, on a reminder thread; its messages go through `sends`.
 
-
-def start_reminder(run, pool, slots, reminder, summary):
-    """Claim, read the circle, and queue a task per recipient; None when there is nothing to send."""
+    Claim the reminder (its lease makes this run the only one sending for that meeting), read
+    the circle, write the claims of every delivery still to make in one batch, send them on
+    the send pool, write their outcomes in one batch, then mark the reminder sent (every
+    delivery final) or release it for a later run. Deliveries the run had no time to start
+    are put back as they were, so the next run can take them at once.
+    """
     if not claim_reminder(reminder, run.now):
-        summary['held_by_another_run'] += 1
-        return None
-    items = read_circle(reminder.circle_id)
+        run.count('held_by_another_run')
+        return
+    items = read_circle(reminder.circle_id, reminder.meeting_id)
     meeting = find_meeting(items.circle, reminder.meeting_id) if items.circle else None
     if not still_wanted(items, meeting, run.now):
         finish_reminder(reminder, SKIPPED, run.now)
-        summary['skipped'] += 1
-        return None
-    ics = meeting_ics(items.circle, meeting)
-    tasks = [(send_to_learner, (run, items, meeting, reminder, ics, s)) for s in items.signups if s.active]
-    tasks += [(send_to_facilitator, (run, items, meeting, reminder, ics, rid, address))
-              for rid, address in facilitator_emails(items)]
-    run.warm_clients()
-    futures = []
-    for function, args in tasks:
-        slots.acquire()     # a bounded queue: reading runs at most a few tasks ahead of sending
-        future = pool.submit(function, *args)
-        future.add_done_callback(lambda _: slots.release())
-        futures.append(future)
-    return Pending(reminder, meeting, futures)
+        run.count('skipped')
+        return
+    shared = Shared(ics=None, sms_text=None)
+    messages = [m for s in items.signups if s.active
+                for m in learner_messages(run, items, meeting, reminder, shared, s)]
+    messages += [facilitator_message(run, items, meeting, reminder, shared, rid, address)
+                 for rid, address in facilitator_emails(items)]
 
-
-def settle(run, pending, summary):
-    """Wait for the reminder's deliveries; mark it sent when all are final, else release it."""
-    states = []
-    for future in pending.futures:
-        try:
-            states += future.result()
-        except Exception:  # noqa: BLE001 - a DynamoDB error on one delivery: retried next run
-            log.exception('reminder %s: a delivery task failed', pending.reminder.sk)
+    states, taken = [], []      # taken: (message, claimed item, the item as it was)
+    for message in messages:
+        existing = items.deliveries.get(message.key.item_key()[1])
+        item, state = delivery.take(message.key, existing, run.now)
+        if item is None:
+            states.append(state)
+        elif run.out_of_time():
             states.append(NOT_STARTED)
-    run.states.update(states)
+        else:
+            taken.append((message, item, existing))
+    if taken:
+        from chalicelib import reminders
+        run.warm_clients()
+        if any(message.key.channel == delivery.EMAIL for message, _, _ in taken):
+            shared.ics = meeting_ics(items.circle, meeting)
+        shared.sms_text = reminders.sms_renderer(items.circle, meeting, reminder.sms_text)
+        delivery.write(save=[item for _, item, _ in taken] + [m.with_claim for m, _, _ in taken if m.with_claim])
+        futures = [sends.submit(run.attempt, item, message.send) for message, item, _ in taken]
+        outcomes = [future.result() for future in futures]
+        done = [item for (_, item, _), state in zip(taken, outcomes) if state != NOT_STARTED]
+        restore = [existing for (_, _, existing), state in zip(taken, outcomes) if state == NOT_STARTED]
+        unclaim = [item for (_, item, existing), state in zip(taken, outcomes) if state == NOT_STARTED and not existing]
+        delivery.write(save=done + [e for e in restore if e is not None], delete=unclaim)
+        states += outcomes
     if all(state in delivery.FINAL for state in states):
-        finish_reminder(pending.reminder, SENT, run.now, sequence=int(pending.meeting.sequence or 0))
-        summary['reminders_sent'] += 1
+        finish_reminder(reminder, SENT, run.now, sequence=int(meeting.sequence or 0))
+        run.count('reminders_sent', states)
     else:
-        release_reminder(pending.reminder, run.now)
-        summary['reminders_left_due'] += 1
+        release_reminder(reminder, run.now)
+        run.count('reminders_left_due', states)
 
 
 def send_due_reminders(now=None, deadline=None, max_rate=None, workers=None):
@@ -321,25 +356,31 @@ def send_due_reminders(now=None, deadline=None, max_rate=None, workers=None):
     now = now or circles.utcnow()
     workers = workers or settings.send_workers
     started = time.monotonic()
-    run = Run(now=now, stop_at=stop_time(started, deadline),
+    run = Run(now=now, stop_at=stop_time(started, deadline or started + MAX_RUN_SECONDS),
               limit=SendRateLimit(max_rate if max_rate is not None else settings.max_sends_per_second))
-    summary = Counter()
-    slots = threading.BoundedSemaphore(workers * 4)
-    pending = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='reminder-send') as pool:
+    in_flight = threading.BoundedSemaphore(REMINDERS_AT_ONCE)
+    tasks = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='reminder-send') as sends, \
+            ThreadPoolExecutor(max_workers=REMINDERS_AT_ONCE, thread_name_prefix='reminder') as reminders:
         for reminder in due_reminders(now):
+            in_flight.acquire()     # read the due index only as fast as reminders are sent
             if run.out_of_time():
-                summary['stopped_early'] = 1
+                in_flight.release()
+                run.summary['stopped_early'] = 1
                 break
-            summary['due'] += 1
-            started_reminder = start_reminder(run, pool, slots, reminder, summary)
-            if started_reminder:
-                pending.append(started_reminder)
-        for item in pending:
-            settle(run, item, summary)
+            run.count('due')
+            task = reminders.submit(send_reminder, run, sends, reminder)
+            task.add_done_callback(lambda _: in_flight.release())
+            tasks.append((reminder, task))
+        for reminder, task in tasks:
+            try:
+                task.result()
+            except Exception:  # noqa: BLE001 - a DynamoDB error: its lease runs out, a later run retries
+                log.exception('reminder %s: failed', reminder.sk)
+                run.count('reminders_failed', [NOT_STARTED])
     if run.states[NOT_STARTED]:
-        summary['stopped_early'] = 1
-    result = {**summary, 'messages_sent': run.sent_now, 'deliveries': dict(run.states),
+        run.summary['stopped_early'] = 1
+    result = {**run.summary, 'messages_sent': run.sent_now, 'deliveries': dict(run.states),
               'seconds': round(time.monotonic() - started, 2)}
     log.info('send_due_reminders: %s', result)
     return result

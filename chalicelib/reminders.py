@@ -14,6 +14,7 @@ cancelled after its reminder went out, sends the learners a change notice
 The scheduled job (`chalicelib.reminder_job`) sends what is due.
 """
 import logging
+import re
 from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -318,9 +319,15 @@ def reminder_subject(circle, meeting, reminder):
 def render_for_learner(circle, meeting, reminder, signup, links):
     """(subject, text, html, sms) of the reminder for one learner. `links` holds the learner's
     'yes', 'no', 'withdraw', 'unsubscribe' and 'short' URLs (`rsvp.learner_links`)."""
+    return (*render_email_for_learner(circle, meeting, reminder, signup, links),
+            render_sms(circle, meeting, reminder.sms_text, links['short']))
+
+
+def render_email_for_learner(circle, meeting, reminder, signup, links):
+    """(subject, text, html) of the learner's reminder email."""
     context = _email_context(circle, meeting, reminder, signup.name, links, facilitator=False)
     return (reminder_subject(circle, meeting, reminder), _render('email/reminder.txt', **context),
-            _render('email/reminder.html', **context), render_sms(circle, meeting, reminder.sms_text, links['short']))
+            _render('email/reminder.html', **context))
 
 
 def render_for_facilitator(circle, meeting, reminder, facilitator_email):
@@ -350,7 +357,8 @@ def _shortened(text, length):
 
 
 def _fit(build, parts, shrink_order):
-    """Shrink `parts` (a dict of texts) in `shrink_order` until `build(parts)` fits one SMS.
+    """Shrink `parts` (a dict of texts) in `shrink_order` until `build(parts)` fits one SMS;
+    returns the shrunk parts.
 
     Each part is cut to the longest prefix that still fits (binary search), so the
     facilitator's words lose only what does not fit."""
@@ -367,19 +375,34 @@ def _fit(build, parts, shrink_order):
             else:
                 high = middle - 1
         parts[name] = _shortened(full, low)
-    return build(parts)
+    return parts
 
 
 def render_sms(circle, meeting, sms_words, short_link, template='sms/reminder.txt', **extra):
     """The reminder SMS: one message (160 GSM-7 characters, or 70 when a character forces UCS-2)
     with the date, time and short link always whole; the facilitator's words are shortened
     first, then the circle's name, then the place."""
-    context = facts(circle, meeting)
+    return sms_renderer(circle, meeting, sms_words, template, **extra)(short_link)
 
-    def build(parts):
-        return ' '.join(_render(template, **{**context, **extra, **parts, 'link': short_link}).split())
-    return _fit(build, {'sms_words': sms_words or '', 'name': circle.name, 'sms_place': context['sms_place']},
-                ['sms_words', 'name', 'sms_place'])
+
+def sms_renderer(circle, meeting, sms_words, template='sms/reminder.txt', **extra):
+    """`render_sms` for many learners of one meeting: a function short link -> SMS text. How
+    much to shorten is worked out once per shape of link (the learners' links differ only in
+    their code's letters), not once per learner."""
+    context = facts(circle, meeting)
+    parts = {'sms_words': sms_words or '', 'name': circle.name, 'sms_place': context['sms_place']}
+    fitted = {}     # link length -> shortened parts
+
+    def build(fields, link):
+        return ' '.join(_render(template, **{**context, **extra, **fields, 'link': link}).split())
+
+    def render(short_link):
+        # Letters and digits all count one GSM-7 character: links differing only in them fit alike.
+        shape = re.sub('[A-Za-z0-9]', 'x', short_link)
+        if shape not in fitted:
+            fitted[shape] = _fit(lambda fields: build(fields, shape), parts, ['sms_words', 'name', 'sms_place'])
+        return build(fitted[shape], short_link)
+    return render
 
 
 # --- what the facilitator sees -----------------------------------------------------------------

@@ -8,10 +8,15 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / 'templates'
 @functools.cache
 def environment():
     import jinja2
+
+    from chalicelib.settings import get_settings
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(['html', 'xml']),
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+        # A deployed Lambda's templates never change: no stat() of the file on every render
+        # (the reminder job renders thousands). `make run` still picks up edits.
+        auto_reload=get_settings().is_local,
     )
     from chalicelib import formatting
     env.filters.update(formatting.FILTERS)

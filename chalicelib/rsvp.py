@@ -49,19 +49,26 @@ class RsvpPage:
 
 # --- the links in a learner's messages ------------------------------------------------
 
-def learner_links(signup, meeting):
+def learner_links(signup, meeting, save_short=True):
     """{'yes', 'no', 'withdraw', 'unsubscribe', 'short'} URLs for one learner and meeting.
 
-    'short' is for SMS: `/r/<code>` for learners with a mobile (writes the ShortLink item,
-    the same item every time), else the page's long URL, which works the same way.
+    'short' is for SMS: `/r/<code>` for learners with a mobile (saving the ShortLink item,
+    the same item every time, unless the caller writes `short_link(...)[1]` itself with
+    others), else the page's long URL, which works the same way.
     """
     from chalicelib.signup import withdraw_link
+    if signup.mobile:
+        short, item = short_link(signup, meeting)
+        if save_short:
+            item.save()
+    else:
+        short = rsvp_url(signup, meeting)
     return {
         'yes': rsvp_url(signup, meeting, 'yes'),
         'no': rsvp_url(signup, meeting, 'no'),
         'withdraw': withdraw_link(signup),
         'unsubscribe': unsubscribe_url(signup),
-        'short': short_url(signup, meeting) if signup.mobile else rsvp_url(signup, meeting),
+        'short': short,
     }
 
 
@@ -71,11 +78,12 @@ def rsvp_url(signup, meeting, answer=None):
                                                         meeting.meeting_id, answer))
 
 
-def short_url(signup, meeting):
+def short_link(signup, meeting):
+    """(the `/r/<code>` URL, the ShortLink item it needs in the table)."""
     code = short_code(signup.circle_id, signup.signup_id, meeting.meeting_id)
-    ShortLink(*ShortLink.key(code), circle_id=signup.circle_id, signup_id=signup.signup_id,
-              meeting_id=meeting.meeting_id, expires_at=meeting.starts_at + SHORT_LINK_KEPT).save()
-    return f'{get_settings().public_base_url}/r/{code}'
+    item = ShortLink(*ShortLink.key(code), circle_id=signup.circle_id, signup_id=signup.signup_id,
+                     meeting_id=meeting.meeting_id, expires_at=meeting.starts_at + SHORT_LINK_KEPT)
+    return f'{get_settings().public_base_url}/r/{code}', item
 
 
 def short_code(circle_id, signup_id, meeting_id):

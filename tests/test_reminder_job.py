@@ -17,6 +17,7 @@ from chalicelib.messaging import email
 from chalicelib.messaging.sms import SmsFailed
 from chalicelib.models import Delivery, MeetingReminder, Signup
 from chalicelib.models.reminder import DUE_QUEUE, SENT
+from chalicelib.models.rsvp import ShortLink
 from chalicelib.signup import sign_up, withdraw
 from tests.support import aws_calls
 from tests.support.factories import make_circle
@@ -239,6 +240,8 @@ def test_a_due_reminder_goes_to_every_learner_by_email_and_sms_and_to_the_facili
     assert '/rsvp/' not in facilitator.get_body(('plain',)).get_content()
     [sms] = twilio.sent()
     assert sms['To'] == signups[0].mobile and '/r/' in sms['Body'] and len(sms['Body']) <= 160
+    code = sms['Body'].rsplit('/r/', 1)[1]      # its ShortLink went into the claims' batch write
+    assert ShortLink.get(*ShortLink.key(code)).signup_id == signups[0].signup_id
     item = reminder_item(circle)
     assert (item.state, item.due_pk, item.due_sk, item.claimed_until) == (SENT, None, None, None)
     calls = aws_calls.dynamodb_calls()
@@ -295,6 +298,30 @@ def test_a_run_that_crashed_between_claim_and_send_is_finished_once_after_the_le
     assert Counter(m['To'] for m in twilio.sent()) == expected_sms([(circle, signups)])
     assert reminder_job.send_due_reminders(after_lease + timedelta(hours=1)).get('due', 0) == 0
     assert sent_to(moto, before) == expected_emails([(circle, signups)])
+
+
+def test_claims_written_in_one_batch_by_a_run_that_then_died_are_sent_once_after_the_lease(moto, twilio):
+    (circle, signups), = [circle_with_learners(count=4)]
+    now = first_due(circle) + timedelta(minutes=1)
+    before = emails_before(moto)
+    # The crashed run got as far as the job's batch write of its claims, and no further.
+    [reminder] = reminder_job.due_reminders(now)
+    assert reminder_job.claim_reminder(reminder, now)
+    items = reminder_job.read_circle(circle.id, reminder.meeting_id)
+    purpose = reminder_job.purpose_of(circle.meetings[0])
+    keys = [delivery.DeliveryKey(circle.id, purpose, s.signup_id, delivery.EMAIL) for s in signups]
+    keys += [delivery.DeliveryKey(circle.id, purpose, s.signup_id, delivery.SMS) for s in signups if s.mobile]
+    claims = [delivery.take(key, items.deliveries.get(key.item_key()[1]), now)[0] for key in keys]
+    delivery.write(save=claims)
+    assert {d.state for d in deliveries(circle.id).values()} == {delivery.PENDING}
+
+    assert reminder_job.send_due_reminders(now + timedelta(minutes=5)).get('held_by_another_run') == 1
+    assert len(moto.sent_emails()) == before and twilio.sent() == []
+    after_lease = now + delivery.LEASE + timedelta(minutes=1)
+    assert reminder_job.send_due_reminders(after_lease)['reminders_sent'] == 1
+    assert sent_to(moto, before) == expected_emails([(circle, signups)])
+    assert Counter(m['To'] for m in twilio.sent()) == expected_sms([(circle, signups)])
+    assert all(d.attempts == 2 for d in deliveries(circle.id).values() if d.signup_id in {s.signup_id for s in signups})
 
 
 def test_with_injected_failures_every_deliverable_message_arrives_once_and_the_rest_say_why(

@@ -82,6 +82,7 @@ class SesFaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = 'HTTP/1.1'
+            disable_nagle_algorithm = True          # else headers then body wait 40 ms for an ACK
 
             def _handle(self):
                 length = int(self.headers.get('Content-Length') or 0)

@@ -100,6 +100,9 @@ class TwilioFake:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'           # keep-alive, like the real API
+            disable_nagle_algorithm = True          # no 40 ms wait between headers and body
+
             def do_POST(self):
                 length = int(self.headers.get('Content-Length') or 0)
                 form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode(), keep_blank_values=True).items()}
