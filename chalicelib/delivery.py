@@ -257,7 +257,7 @@ def sms_send(number, body, before_request=None):
         if before_request:
             before_request()
         try:
-            return sms.send(number, text)
+            return sms.send(number, text, single_attempt=True)     # a 429 is retried by a later run
         except sms.SmsFailed as failure:
             if failure.opted_out:
                 from chalicelib.messages import mark_sms_opted_out

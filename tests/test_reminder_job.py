@@ -180,6 +180,17 @@ def test_a_number_that_replied_stop_fails_at_once_and_is_marked_opted_out_everyw
     assert len(twilio.requests) == 1
 
 
+def test_a_twilio_429_in_a_delivery_is_one_request_and_a_retry_later(twilio):
+    circle = make_circle()
+    now = circles.utcnow()
+    key = delivery.DeliveryKey(circle.id, 'test#1', 'signup-1', delivery.SMS)
+    twilio.answer_next(429)
+    assert delivery.deliver(key, delivery.sms_send('+13125550100', 'Hello'), now) == delivery.RETRYING
+    assert [r['status'] for r in twilio.requests] == [429]      # no retry behind the rate limit's back
+    assert delivery.deliver(key, delivery.sms_send('+13125550100', 'Hello'), delivery.read(key).retry_at) == delivery.SENT
+    assert [r['status'] for r in twilio.requests] == [429, 201]
+
+
 @pytest.mark.parametrize('code, permanent', [
     ('ThrottlingException', False), ('TooManyRequestsException', False), ('LimitExceededException', False),
     ('MessageRejected', True), ('AccountSuspendedException', True), ('BadRequestException', True)])

@@ -48,16 +48,18 @@ def uses_local_outbox(settings):
     return settings.is_local and not settings.twilio_account_sid
 
 
-def send(to, body, settings=None):
+def send(to, body, settings=None, single_attempt=False):
     """Send `body` to the E.164 number `to`; returns the provider's message id (SID).
 
     Raises SmsFailed (with Twilio's error code when there is one). A 429 is retried a
-    couple of times after a short pause; every other refusal is final.
+    couple of times after a short pause, unless `single_attempt` (for callers with their own
+    retries and rate limit: a retry here would be a request the limit never counted); every
+    other refusal is final.
     """
     settings = settings or get_settings()
     if uses_local_outbox(settings):
         return _store_locally(to, body, settings)
-    for delay in (*RETRY_DELAYS, None):
+    for delay in (() if single_attempt else RETRY_DELAYS) + (None,):
         try:
             return _send_with_twilio(to, body, settings)
         except SmsFailed as failure:
