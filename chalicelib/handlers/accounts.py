@@ -2,19 +2,14 @@
 from chalice import Blueprint, Response
 
 from chalicelib.handlers.auth import client_ip, safe_next, signed_in
-from chalicelib.handlers.web import form_fields, html_response
+from chalicelib.handlers.web import form_fields, page
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
 
 
-def _page(template, status=200, **context):
-    from chalicelib.rendering import render
-    return html_response(render(template, **context), status)
-
-
 def _message(title, message, status=200):
-    return _page('message.html', status, title=title, message=message)
+    return page('message.html', status, title=title, message=message)
 
 
 CHECK_EMAIL = ('Check your email', 'We sent you a link to confirm your address. '
@@ -23,7 +18,7 @@ CHECK_EMAIL = ('Check your email', 'We sent you a link to confirm your address. 
 
 @bp.route('/register', methods=['GET'])
 def register_page():
-    return _page('register.html', values={}, errors={})
+    return page('register.html', values={}, errors={})
 
 
 @bp.route('/register', methods=['POST'], content_types=FORM)
@@ -34,7 +29,7 @@ def register():
     try:
         accounts.register(fields.get('name'), fields.get('email'), fields.get('password'))
     except ValidationFailed as error:
-        return _page('register.html', 400, values=fields, errors=error.errors)
+        return page('register.html', 400, values=fields, errors=error.errors)
     return _message(*CHECK_EMAIL)
 
 
@@ -46,7 +41,7 @@ def confirm(token):
     try:
         accounts.confirm_email(token)
     except BadLink:
-        return _page('link_invalid.html', 400)
+        return page('link_invalid.html', 400)
     except ValidationFailed as error:
         return _message('That address is taken', error.errors['email'][0], 409)
     return _message('Email confirmed', 'Thank you! Your email address is confirmed. You can now log in.')
@@ -55,7 +50,7 @@ def confirm(token):
 @bp.route('/login', methods=['GET'])
 def login_page():
     params = bp.current_request.query_params or {}
-    return _page('login.html', values={'next': safe_next(params.get('next'))}, error=None)
+    return page('login.html', values={'next': safe_next(params.get('next'))}, error=None)
 
 
 @bp.route('/login', methods=['POST'], content_types=FORM)
@@ -66,7 +61,7 @@ def login():
     try:
         user = accounts.log_in(fields.get('email'), fields.get('password'), client_ip(request))
     except accounts.LoginRefused as error:
-        return _page('login.html', 400, values={'email': fields.get('email', ''),
+        return page('login.html', 400, values={'email': fields.get('email', ''),
                                                  'next': safe_next(fields.get('next'))}, error=error.message)
     _, cookie = sessions.start(user)
     return Response(body='', status_code=303,
@@ -83,7 +78,7 @@ def logout(session):
 
 @bp.route('/password/forgot', methods=['GET'])
 def forgot_page():
-    return _page('forgot.html', values={}, errors={})
+    return page('forgot.html', values={}, errors={})
 
 
 @bp.route('/password/forgot', methods=['POST'], content_types=FORM)
@@ -94,7 +89,7 @@ def forgot():
     try:
         accounts.request_password_reset(fields.get('email'))
     except ValidationFailed as error:
-        return _page('forgot.html', 400, values=fields, errors=error.errors)
+        return page('forgot.html', 400, values=fields, errors=error.errors)
     return _message('Check your email', 'If this address has an account, we sent it a link to choose a '
                     'new password. The link works once, for one hour.')
 
@@ -106,8 +101,8 @@ def reset_page(token):
     try:
         accounts.user_for_reset_token(token)
     except BadLink:
-        return _page('link_invalid.html', 400)
-    return _page('reset.html', token=token, errors={})
+        return page('link_invalid.html', 400)
+    return page('reset.html', token=token, errors={})
 
 
 @bp.route('/password/reset/{token}', methods=['POST'], content_types=FORM)
@@ -119,16 +114,16 @@ def reset(token):
     try:
         accounts.set_password(accounts.user_for_reset_token(token), fields.get('password'))
     except BadLink:
-        return _page('link_invalid.html', 400)
+        return page('link_invalid.html', 400)
     except ValidationFailed as error:
-        return _page('reset.html', 400, token=token, errors=error.errors)
+        return page('reset.html', 400, token=token, errors=error.errors)
     return _message('Password changed', 'Your new password is set, and every device was signed out. '
                     'You can log in now.')
 
 
 def _account_page(session, status=200, **context):
     from chalicelib import sessions
-    return _page('account.html', status, session=session, csrf_token=sessions.csrf_token(session),
+    return page('account.html', status, session=session, csrf_token=sessions.csrf_token(session),
                  errors=context.pop('errors', {}), **context)
 
 

@@ -51,6 +51,12 @@ def signed_in(blueprint):
     return decorate
 
 
+def signed_in_context(session):
+    """What every signed-in page's template needs: the session and its form CSRF token."""
+    from chalicelib import sessions
+    return {'session': session, 'csrf_token': sessions.csrf_token(session)}
+
+
 def forbidden_page():
     from chalicelib.rendering import render
     return html_response(render('message.html', title='This form has expired',

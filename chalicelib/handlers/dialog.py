@@ -8,7 +8,7 @@ strangers get 404); every Next or Back writes it with one transaction.
 from chalice import Blueprint
 
 from chalicelib.handlers.auth import signed_in
-from chalicelib.handlers.web import form_fields, html_response, redirect
+from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
@@ -17,13 +17,8 @@ STEP_TEMPLATES = {1: 'facilitator/step_1.html', 2: 'facilitator/step_2.html', 3:
 MIN_CITY_QUERY = 2
 
 
-def _page(template, status=200, **context):
-    from chalicelib.rendering import render
-    return html_response(render(template, **context), status)
-
-
 def _not_found():
-    return _page('not_found.html', 404)
+    return page('not_found.html', 404)
 
 
 def _step_url(circle_id, step):
@@ -66,7 +61,7 @@ def _workspace(session, circle_id):
 
 
 def _draft_changed():
-    return _page('message.html', 409, title='This draft changed meanwhile',
+    return page('message.html', 409, title='This draft changed meanwhile',
                  message='It was saved from another window, or published. Please open it again from your '
                          'dashboard and repeat your last change.')
 
@@ -88,7 +83,7 @@ def _step_page(session, step, status=200, *, circle=None, setup=None, values, er
     if step == 4:
         context.update(languages=dialog.LANGUAGES)
     context.update(extra)
-    return _page(STEP_TEMPLATES[step], status, **context)
+    return page(STEP_TEMPLATES[step], status, **context)
 
 
 # --- step 1 before a draft exists ---------------------------------------------------
@@ -164,22 +159,22 @@ def save_draft_step(session, circle_id, step):
         return redirect(_elsewhere(circle, setup, number))
     fields = form_fields(bp.current_request)
     action = fields.get('action') or 'next'
-    page = dict(circle=circle, setup=setup, values=fields)
+    step = dict(circle=circle, setup=setup, values=fields)
     if number == 2:
-        page.update(_city_choices(fields))
-        if page['chosen_city'] and fields.get('coordinates_city_id') != page['chosen_city'].id:
-            city = page['chosen_city']     # newly chosen: show its coordinates if the page comes back
-            page['values'] = {**fields, 'latitude': f'{city.latitude:g}', 'longitude': f'{city.longitude:g}'}
+        step.update(_city_choices(fields))
+        if step['chosen_city'] and fields.get('coordinates_city_id') != step['chosen_city'].id:
+            city = step['chosen_city']     # newly chosen: show its coordinates if the page comes back
+            step['values'] = {**fields, 'latitude': f'{city.latitude:g}', 'longitude': f'{city.longitude:g}'}
         if action == 'find_city':
-            return _find_city(session, page, fields)
+            return _find_city(session, step, fields)
     try:
         clean = dialog.validate_step(number, fields, setup, circles.utcnow())
     except ValidationFailed as error:
         if number == 3:
-            page['rows'] = _posted_rows(fields)
-        return _step_page(session, number, 400, errors=error.errors, going_back=action == 'back', **page)
+            step['rows'] = _posted_rows(fields)
+        return _step_page(session, number, 400, errors=error.errors, going_back=action == 'back', **step)
     if number == 3 and action == 'preview':
-        return _step_page(session, 3, rows=dialog.preview(clean), **page)
+        return _step_page(session, 3, rows=dialog.preview(clean), **step)
     try:
         dialog.save_step(workspace, number, clean)
     except dialog.DraftChanged:
@@ -196,17 +191,17 @@ def _city_choices(fields):
     return {'chosen_city': chosen, 'city_results': results}
 
 
-def _find_city(session, page, fields):
+def _find_city(session, step, fields):
     from chalicelib import gazetteer
     query = (fields.get('city_query') or '').strip()
     if len(query) < MIN_CITY_QUERY:
         return _step_page(session, 2, 400, errors={'city_query': ['Please type at least two letters of the city.']},
-                          **page)
+                          **step)
     results = gazetteer.search(query)
-    page.update(chosen_city=None, city_results=results, values={**fields, 'city_id': ''})
+    step.update(chosen_city=None, city_results=results, values={**fields, 'city_id': ''})
     errors = {} if results else {'city_query': ['No city starts with these letters. Check the spelling, or try '
                                                 'the name of a larger town nearby.']}
-    return _step_page(session, 2, 200 if results else 400, errors=errors, **page)
+    return _step_page(session, 2, 200 if results else 400, errors=errors, **step)
 
 
 def _posted_rows(fields):
@@ -242,7 +237,7 @@ def _review_page(session, workspace, status=200, **extra):
         languages=dialog.LANGUAGES, public_url=f'/circles/{circle.id}', circle_page_url=_circle_page_url(circle.id),
         step_url=lambda n: _elsewhere(circle, setup, n) or _step_url(circle.id, n))
     context.update(extra)
-    return _page('facilitator/review.html', status, **context)
+    return page('facilitator/review.html', status, **context)
 
 
 @bp.route('/facilitate/circles/{circle_id}/publish', methods=['POST'], content_types=FORM)

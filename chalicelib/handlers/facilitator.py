@@ -11,8 +11,8 @@ import functools
 from chalice import Blueprint, Response
 
 from chalicelib.errors import NotFound, ValidationFailed
-from chalicelib.handlers.auth import signed_in
-from chalicelib.handlers.web import form_fields, html_response, redirect
+from chalicelib.handlers.auth import signed_in, signed_in_context
+from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
@@ -32,16 +32,6 @@ DONE = {
 }
 
 
-def _page(template, status=200, **context):
-    from chalicelib.rendering import render
-    return html_response(render(template, **context), status)
-
-
-def _signed_in_context(session):
-    from chalicelib import sessions
-    return {'session': session, 'csrf_token': sessions.csrf_token(session)}
-
-
 def _done_notice():
     params = bp.current_request.query_params or {}
     return DONE.get(params.get('done'))
@@ -56,7 +46,7 @@ def with_workspace(view):
         try:
             return view(session, workspace(session, circle_id), **kwargs)
         except NotFound:
-            return _page('not_found.html', 404, session=session)
+            return page('not_found.html', 404, session=session)
     return wrapper
 
 
@@ -71,14 +61,14 @@ def _reread(session, ws):
 @signed_in(bp)
 def dashboard(session):
     from chalicelib.dashboard import dashboard_context
-    return _page('dashboard.html', **_signed_in_context(session), **dashboard_context(session))
+    return page('dashboard.html', **signed_in_context(session), **dashboard_context(session))
 
 
 # --- the circle's page --------------------------------------------------------------
 
 def _circle_page(session, ws, status=200, errors=None, values=None, conflict=None):
     from chalicelib.circle_admin import page_context
-    return _page('facilitator/circle.html', status, **_signed_in_context(session), **page_context(ws),
+    return page('facilitator/circle.html', status, **signed_in_context(session), **page_context(ws),
                  notice=_done_notice() if status == 200 else None, conflict=conflict,
                  errors=errors or {}, values=values or {})
 
@@ -180,7 +170,7 @@ def facilitator_remove_cofacilitator(session, ws, user_id):
 
 def _edit_page(session, ws, status=200, values=None, errors=None, conflict=None):
     from chalicelib import circle_admin
-    return _page('facilitator/edit.html', status, **_signed_in_context(session), circle=ws.circle,
+    return page('facilitator/edit.html', status, **signed_in_context(session), circle=ws.circle,
                  values=values or circle_admin.detail_values(ws.circle), errors=errors or {},
                  version=circle_admin.version_of(ws.circle), languages=circle_admin.LANGUAGES,
                  conflict=conflict)
@@ -214,7 +204,7 @@ def _meetings_page(session, ws, status=200, errors=None, values=None, form=None,
     from chalicelib.circle_admin import meeting_rows
     from chalicelib.circles import utcnow
     now = utcnow()
-    return _page('facilitator/meetings.html', status, **_signed_in_context(session), circle=ws.circle,
+    return page('facilitator/meetings.html', status, **signed_in_context(session), circle=ws.circle,
                  meetings=meeting_rows(ws.circle, [], {}, now), errors=errors or {}, values=values or {},
                  active_form=form, conflict=conflict, notice=_done_notice() if status == 200 else None)
 

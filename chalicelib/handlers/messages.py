@@ -5,20 +5,15 @@ anyone who does not facilitate the circle or organize its team gets 404.
 """
 from chalice import Blueprint
 
-from chalicelib.handlers.auth import signed_in
-from chalicelib.handlers.web import form_fields, html_response, redirect
+from chalicelib.handlers.auth import signed_in, signed_in_context
+from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
 
 
-def _page(template, status=200, **context):
-    from chalicelib.rendering import render
-    return html_response(render(template, **context), status)
-
-
 def _not_found():
-    return _page('not_found.html', 404)
+    return page('not_found.html', 404)
 
 
 def _workspace(session, circle_id):
@@ -37,20 +32,15 @@ def _circle_and_meeting(session, circle_id, meeting_id):
         return None
 
 
-def _signed_in_context(session):
-    from chalicelib import sessions
-    return {'session': session, 'csrf_token': sessions.csrf_token(session)}
-
-
 # --- messages -------------------------------------------------------------------
 
 def _message_form(session, ws, status=200, values=None, errors=None):
     from chalicelib import messages, sms_text
     values = values or {'message_key': messages.new_message_key()}
-    return _page('facilitator/message_form.html', status, ws=ws, values=values, errors=errors or {},
+    return page('facilitator/message_form.html', status, ws=ws, values=values, errors=errors or {},
                  email_count=len(messages.email_recipients(ws)), sms_count=len(messages.sms_recipients(ws)),
                  max_segments=sms_text.MAX_SEGMENTS, sms_summary=sms_text.segments(values.get('sms_text') or ''),
-                 **_signed_in_context(session))
+                 **signed_in_context(session))
 
 
 @bp.route('/facilitate/circles/{circle_id}/messages/new', methods=['GET'])
@@ -100,8 +90,8 @@ def circle_message_page(session, circle_id, message_key):
     if message is None:
         return _not_found()
     already = (bp.current_request.query_params or {}).get('already') == '1'
-    return _page('facilitator/message_sent.html', ws=ws, report=messages.message_report(ws, message),
-                 already=already, **_signed_in_context(session))
+    return page('facilitator/message_sent.html', ws=ws, report=messages.message_report(ws, message),
+                 already=already, **signed_in_context(session))
 
 
 # --- meeting feedback -------------------------------------------------------------
@@ -118,11 +108,11 @@ def _feedback_form(session, ws, meeting_id, status=200, values=None, errors=None
                       'reflection': existing.reflection,
                       'share_with_learners': 'on' if existing.share_with_learners else '',
                       'share_with_organizers': 'on' if existing.share_with_organizers else ''}
-    return _page('facilitator/feedback_form.html', status, ws=ws, meeting=meeting, number=number + 1,
+    return page('facilitator/feedback_form.html', status, ws=ws, meeting=meeting, number=number + 1,
                  when=meeting_when(meeting, ws.circle.timezone), existing=existing,
                  prompt=existing.prompt if existing else feedback_.prompt_for(number),
                  values=values, errors=errors or {}, refusal=refusal, saved=saved,
-                 max_attendance=feedback_.MAX_ATTENDANCE, **_signed_in_context(session))
+                 max_attendance=feedback_.MAX_ATTENDANCE, **signed_in_context(session))
 
 
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback', methods=['GET'])

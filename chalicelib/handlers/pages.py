@@ -5,7 +5,7 @@ the browser's geolocation.
 """
 from chalice import Blueprint, Response
 
-from chalicelib.handlers.web import form_fields, html_response, redirect
+from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
@@ -15,16 +15,11 @@ STATIC_FILES = {'style.css': 'text/css; charset=utf-8', 'near-me.js': 'text/java
 HONEYPOT = 'website'
 
 
-def _page(template, status=200, **context):
-    from chalicelib.rendering import render
-    return html_response(render(template, **context), status)
-
-
 @bp.route('/', methods=['GET'])
 def browse_page():
     from chalicelib.browse_page import browse_page_context
     context = browse_page_context(bp.current_request.query_params or {})
-    return _page('browse.html', 400 if context['errors'] else 200, **context)
+    return page('browse.html', 400 if context['errors'] else 200, **context)
 
 
 @bp.route('/circles/{circle_id}', methods=['GET'])
@@ -32,8 +27,8 @@ def circle_page(circle_id):
     from chalicelib.browse_page import circle_page_context
     context = circle_page_context(circle_id)
     if context is None:
-        return _page('not_found.html', 404)
-    return _page('circle.html', **context)
+        return page('not_found.html', 404)
+    return page('circle.html', **context)
 
 
 @bp.route('/circles/{circle_id}/signup', methods=['POST'], content_types=FORM)
@@ -49,11 +44,11 @@ def circle_signup(circle_id):
     try:
         signup, circle, created = sign_up(circle_id, fields)
     except NotFound:
-        return _page('not_found.html', 404)
+        return page('not_found.html', 404)
     except ValidationFailed as error:
-        return _page('circle.html', 400, **circle_page_context(circle_id, values=fields, errors=error.errors))
+        return page('circle.html', 400, **circle_page_context(circle_id, values=fields, errors=error.errors))
     except SignupRefused as error:
-        return _page('circle.html', 400, **circle_page_context(circle_id, values=fields, refusal=error.message))
+        return page('circle.html', 400, **circle_page_context(circle_id, values=fields, refusal=error.message))
     if created:
         send_welcome(signup, circle)
     return redirect(f'/circles/{circle_id}/thanks')
@@ -64,8 +59,8 @@ def thanks_page(circle_id):
     from chalicelib.browse_page import circle_page_context
     context = circle_page_context(circle_id)
     if context is None:
-        return _page('not_found.html', 404)
-    return _page('thanks.html', **context)
+        return page('not_found.html', 404)
+    return page('thanks.html', **context)
 
 
 @bp.route('/withdraw/{token}', methods=['GET'])
@@ -85,14 +80,14 @@ def _withdraw(token, confirm):
     try:
         signup = signup_from_withdraw_token(token)
     except BadLink:
-        return _page('link_invalid.html', 400)
+        return page('link_invalid.html', 400)
     circle = signup and circles.get_circle(signup.circle_id)
     if signup is None or circle is None:
-        return _page('link_invalid.html', 400)
+        return page('link_invalid.html', 400)
     if confirm and signup.active:
         withdraw(signup)
-        return _page('withdraw.html', circle=circle, done=True, token=token)
-    return _page('withdraw.html', circle=circle, done=not signup.active, token=token)
+        return page('withdraw.html', circle=circle, done=True, token=token)
+    return page('withdraw.html', circle=circle, done=not signup.active, token=token)
 
 
 @bp.route('/static/{name}', methods=['GET'])

@@ -7,8 +7,8 @@ that does not exist. Only the words are edited here; the facts come from the mee
 """
 from chalice import Blueprint
 
-from chalicelib.handlers.auth import signed_in
-from chalicelib.handlers.web import form_fields, html_response, redirect
+from chalicelib.handlers.auth import signed_in, signed_in_context
+from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
@@ -16,13 +16,8 @@ SAVED = {'saved': 'Your words are saved. The reminder goes out with them.',
          'reset': 'The reminder uses the standard words again.'}
 
 
-def _page(template, status=200, **context):
-    from chalicelib.rendering import render
-    return html_response(render(template, **context), status)
-
-
 def _not_found(session):
-    return _page('not_found.html', 404, session=session)
+    return page('not_found.html', 404, session=session)
 
 
 def _workspace_and_meeting(session, circle_id, meeting_id):
@@ -37,11 +32,11 @@ def _workspace_and_meeting(session, circle_id, meeting_id):
 
 
 def _reminder_page(session, ws, meeting, status=200, values=None, errors=None, conflict=None, notice=None):
-    from chalicelib import reminders, sessions
+    from chalicelib import reminders
     view = reminders.preview(ws, meeting, values=values)
     form_values = values or {'subject': view['reminder'].subject, 'intro': view['reminder'].intro,
                              'sms_text': view['reminder'].sms_text}
-    return _page('facilitator/reminder.html', status, session=session, csrf_token=sessions.csrf_token(session),
+    return page('facilitator/reminder.html', status, **signed_in_context(session),
                  circle=ws.circle, meeting=meeting, view=view, values=form_values, errors=errors or {},
                  conflict=conflict, notice=notice, max_subject=reminders.MAX_SUBJECT,
                  max_intro=reminders.MAX_INTRO, max_sms_words=reminders.MAX_SMS_WORDS)

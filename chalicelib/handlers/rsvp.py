@@ -7,17 +7,12 @@ for something else, or whose meeting has started gets a page saying so (400), ne
 """
 from chalice import Blueprint, Response
 
-from chalicelib.handlers.web import SECURITY_HEADERS, form_fields, html_response
+from chalicelib.handlers.web import SECURITY_HEADERS, form_fields, page
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
 # RFC 8058: mail providers POST `List-Unsubscribe=One-Click` as either of these.
 ONE_CLICK = ['application/x-www-form-urlencoded', 'multipart/form-data']
-
-
-def _page(template, status=200, **context):
-    from chalicelib.rendering import render
-    return html_response(render(template, **context), status)
 
 
 def _calendar(body, filename):
@@ -63,18 +58,18 @@ def _rsvp(open_page, wanted_answer, status=200, error=None):
     from chalicelib.formatting import meeting_when
     from chalicelib.links import BadLink
     try:
-        page = open_page()
+        view = open_page()
         answer = wanted_answer()
     except BadLink:
-        return _page('rsvp_invalid.html', 400, started=False)
+        return page('rsvp_invalid.html', 400, started=False)
     except rsvp.MeetingStarted:
-        return _page('rsvp_invalid.html', 400, started=True)
-    saved = bool(answer) and not page.cancelled
+        return page('rsvp_invalid.html', 400, started=True)
+    saved = bool(answer) and not view.cancelled
     if saved:
-        rsvp.record_answer(page, answer)
-    return _page('rsvp.html', status, page=page, circle=page.circle, meeting=page.meeting,
-                 when=meeting_when(page.meeting, page.circle.timezone), saved=saved, error=error,
-                 withdraw_url=_withdraw_url(page.signup), feed_url=rsvp.learner_feed_url(page.signup.email))
+        rsvp.record_answer(view, answer)
+    return page('rsvp.html', status, page=view, circle=view.circle, meeting=view.meeting,
+                 when=meeting_when(view.meeting, view.circle.timezone), saved=saved, error=error,
+                 withdraw_url=_withdraw_url(view.signup), feed_url=rsvp.learner_feed_url(view.signup.email))
 
 
 def _withdraw_url(signup):
@@ -93,11 +88,11 @@ def unsubscribe_page(token):
     try:
         circle, signup = rsvp.unsubscribe_status(token)
     except BadLink:
-        return _page('link_invalid.html', 400)
+        return page('link_invalid.html', 400)
     if circle is None or signup is None:
-        return _page('link_invalid.html', 400)
+        return page('link_invalid.html', 400)
     stopped = bool(signup.reminders_stopped) or not signup.active
-    return _page('unsubscribe.html', circle=circle, done=stopped, token=token)
+    return page('unsubscribe.html', circle=circle, done=stopped, token=token)
 
 
 @bp.route('/unsubscribe/{token}', methods=['POST'], content_types=ONE_CLICK)
@@ -109,8 +104,8 @@ def unsubscribe(token):
     try:
         circle_id = rsvp.stop_reminders(token)
     except BadLink:
-        return _page('link_invalid.html', 400)
-    return _page('unsubscribe.html', circle=circles.get_circle(circle_id), done=True, token=token)
+        return page('link_invalid.html', 400)
+    return page('unsubscribe.html', circle=circles.get_circle(circle_id), done=True, token=token)
 
 
 # --- calendars --------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ def html_response(html, status=200):
                     headers={'Content-Type': 'text/html; charset=utf-8', **SECURITY_HEADERS})
 
 
+def page(template, status=200, **context):
+    """An HTML page rendered from `templates/`."""
+    from chalicelib.rendering import render
+    return html_response(render(template, **context), status)
+
+
 def redirect(location, status=303):
     return Response(body='', status_code=status, headers={'Location': location})
 
