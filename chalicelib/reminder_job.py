@@ -337,10 +337,15 @@ def send_reminder(run, sends, reminder):
         delivery.write(save=[item for _, item, _ in taken] + [m.with_claim for m, _, _ in taken if m.with_claim])
         futures = [sends.submit(run.attempt, item, message.send) for message, item, _ in taken]
         outcomes = [future.result() for future in futures]
-        done = [item for (_, item, _), state in zip(taken, outcomes) if state != NOT_STARTED]
-        restore = [existing for (_, _, existing), state in zip(taken, outcomes) if state == NOT_STARTED]
-        unclaim = [item for (_, item, existing), state in zip(taken, outcomes) if state == NOT_STARTED and not existing]
-        delivery.write(save=done + [e for e in restore if e is not None], delete=unclaim)
+        save, unclaim = [], []     # outcomes; and claims never started, put back as they were
+        for (_, item, existing), state in zip(taken, outcomes):
+            if state != NOT_STARTED:
+                save.append(item)
+            elif existing is not None:
+                save.append(existing)
+            else:
+                unclaim.append(item)
+        delivery.write(save=save, delete=unclaim)
         states += outcomes
     if all(state in delivery.FINAL for state in states):
         finish_reminder(reminder, SENT, run.now, sequence=int(meeting.sequence or 0))
