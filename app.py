@@ -7,7 +7,7 @@ import os
 
 from chalice import Chalice
 
-from chalicelib import tracing
+from chalicelib.core import tracing
 from chalicelib.handlers import accounts, api, jobs, local, pages
 from chalicelib.handlers import dialog as dialog_pages
 from chalicelib.handlers import facilitator

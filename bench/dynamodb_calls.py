@@ -105,7 +105,7 @@ def moto_server():
 
 def fresh_table(server):
     """Wipe moto and create the empty table and the verified sender, as the test fixture does."""
-    from chalicelib import admin
+    from chalicelib.ops import admin
     server.reset()
     admin.create_table()
     admin.verify_local_sender()
@@ -127,7 +127,7 @@ def _place(rng):
 
 def build_circle(rng, now):
     """One active, published circle with realistic fields, built by the app's own functions."""
-    from chalicelib import circles
+    from chalicelib.circles import circles
     from chalicelib.models import Course
     title, provider, topics = rng.choice(COURSES)
     online = rng.random() < 0.25
@@ -179,7 +179,7 @@ def seed_circles(count, now=None, seed=2026):
 
 def open_circle(circles_):
     """A circle that accepts a signup now (published, open, room left), for the signup scenario."""
-    from chalicelib.circles import accepts_signups, is_full, utcnow
+    from chalicelib.circles.circles import accepts_signups, is_full, utcnow
     now = utcnow()
     return next(c for c in circles_ if accepts_signups(c, now) and not is_full(c) and not c.online)
 

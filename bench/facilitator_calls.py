@@ -44,8 +44,8 @@ class World:
 # --- seeding -----------------------------------------------------------------------
 
 def _account(name, password_hash):
-    from chalicelib import circles
-    from chalicelib.ids import new_id
+    from chalicelib.circles import circles
+    from chalicelib.core.ids import new_id
     from chalicelib.models import EmailClaim, User
     user_id = new_id()
     email = f'{user_id}@example.org'
@@ -67,7 +67,7 @@ def _organizer(name, team_ids, password_hash):
 
 
 def _cookie(user):
-    from chalicelib import sessions
+    from chalicelib.accounts import sessions
     _, set_cookie = sessions.start(user)
     return set_cookie.split(';')[0]
 
@@ -75,7 +75,8 @@ def _cookie(user):
 def _facilitated_circles(user, count, rng, now):
     """`count` published circles run by `user`, half in TEAM; the first started a week ago
     (so its first meeting can have feedback) and takes signups without limit."""
-    from chalicelib import circles, facilitation
+    from chalicelib.circles import circles
+    from chalicelib.facilitators import access as facilitation
     from chalicelib.models import Circle, Team
     Team(*Team.key(TEAM), team_id=TEAM, name='Bench Library').save()
     Team(*Team.key(OTHER_TEAM), team_id=OTHER_TEAM, name='Other Library').save()
@@ -101,8 +102,11 @@ def _facilitated_circles(user, count, rng, now):
 
 def _activity(circle, facilitator, signups):
     """Learners, one message to all of them and feedback on the first meeting: the items the page reads."""
-    from chalicelib import feedback, facilitation, messages, sessions
-    from chalicelib.signup import sign_up
+    from chalicelib.facilitators import feedback
+    from chalicelib.facilitators import access as facilitation
+    from chalicelib.facilitators import messages
+    from chalicelib.accounts import sessions
+    from chalicelib.learners.signup import sign_up
     for n in range(signups):
         sign_up(circle.id, {'name': f'Learner {n}', 'email': f'learner{n}@example.org', 'consent': 'true',
                             'goals': 'Finish the course with others', 'support': 'None'})
@@ -118,7 +122,8 @@ def _activity(circle, facilitator, signups):
 
 
 def seed_world(circle_count, signup_count, seed=2026):
-    from chalicelib import accounts, circles
+    from chalicelib.accounts import accounts
+    from chalicelib.circles import circles
     rng = random.Random(seed)
     now = circles.utcnow()
     password_hash = accounts.hash_password(PASSWORD)

@@ -42,7 +42,7 @@ def use_fakes(server):
     """Twilio fake and SES fault proxy started and the environment pointed at them; settings
     and the cached clients are made again from it."""
     from chalicelib.messaging import email
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
     from tests.support.ses_fault_proxy import SesFaultProxy
     from tests.support.twilio_fake import TwilioFake
     twilio = TwilioFake(TWILIO_ENV['TWILIO_ACCOUNT_SID'], TWILIO_ENV['TWILIO_AUTH_TOKEN'])
@@ -55,7 +55,7 @@ def use_fakes(server):
 
 def stop_fakes(twilio, proxy):
     from chalicelib.messaging import email
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
     for name in [*TWILIO_ENV, 'TWILIO_API_BASE', 'AWS_ENDPOINT_URL_SESV2']:
         os.environ.pop(name, None)
     get_settings.cache_clear()
@@ -65,14 +65,14 @@ def stop_fakes(twilio, proxy):
 
 
 def _tomorrow_evening(circle, now):
-    from chalicelib import circles
+    from chalicelib.circles import circles
     local = now.astimezone(ZoneInfo(circle.timezone)).date() + timedelta(days=1)
     return circles.weekly_meetings(local, datetime.strptime('18:00', '%H:%M').time(), 6, 90, circle.timezone)
 
 
 def _learners(circle, now, count):
     from chalicelib.models import Signup
-    from chalicelib.signup import CONSENT_VERSION
+    from chalicelib.learners.signup import CONSENT_VERSION
     result = []
     for n in range(count):
         signup_id = f'{circle.id}l{n}'
@@ -88,7 +88,7 @@ def _learners(circle, now, count):
 
 
 def _reminder(circle, now, due_at):
-    from chalicelib import reminders
+    from chalicelib.reminders import schedule as reminders
     from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, MeetingReminder
     meeting = next((m for m in circle.meetings if m.starts_at > due_at), circle.meetings[-1])
     reminder = reminders.new_reminder(circle, meeting, now)
@@ -100,7 +100,7 @@ def _reminder(circle, now, due_at):
 def seed(size, due, now, learners=LEARNERS, seed_value=2026):
     """`size` published circles, each with a reminder; `due` of them due at `now`, with learners.
     Returns (seconds spent seeding, messages the run should send)."""
-    from chalicelib import circles
+    from chalicelib.circles import circles
     from chalicelib.models import TableItem
     started = time.monotonic()
     rng = random.Random(seed_value)
@@ -124,7 +124,7 @@ def seed(size, due, now, learners=LEARNERS, seed_value=2026):
 
 def count_run(server, size, now):
     """One run over `size` circles (DUE due); DynamoDB calls by operation and what it sent."""
-    from chalicelib.reminder_job import send_due_reminders
+    from chalicelib.reminders.job import send_due_reminders
     dynamodb_calls.fresh_table(server)
     seconds, expected = seed(size, DUE, now)
     aws_calls.reset()
@@ -155,7 +155,7 @@ def throughput_run(server, twilio, proxy, due, rate, workers, now, size=None):
     """One run against providers answering after PROVIDER_DELAY, `due` reminders among `size`
     circles (only the due ones by default); messages/s, the busiest second, and the CPU each
     message cost the run's process (with the in-process fakes) and moto."""
-    from chalicelib.reminder_job import send_due_reminders
+    from chalicelib.reminders.job import send_due_reminders
     dynamodb_calls.fresh_table(server)
     size = size or due
     _, expected = seed(size, due, now, seed_value=7)

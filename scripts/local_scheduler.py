@@ -121,7 +121,7 @@ def scheduled_jobs(app):
             kind, rule = parse_schedule(expression)
         except ValueError as error:
             log.warning('scheduler: not scheduling %s (%s); run it by hand with '
-                        '`python -m chalicelib.cli run-job %s`', source.name, error, source.name)
+                        '`python -m chalicelib.ops.cli run-job %s`', source.name, error, source.name)
             continue
         jobs.append(ScheduledJob(source.name, expression, kind, rule))
     return jobs

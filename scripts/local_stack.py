@@ -284,7 +284,7 @@ class CodeWatcher:
 
 def prepare_table(data_path):
     """Create the table and verify the sender, then restore the saved data or load the demo."""
-    from chalicelib import admin
+    from chalicelib.ops import admin
     admin.create_table()
     admin.verify_local_sender()
     if data_path.exists():
@@ -294,14 +294,14 @@ def prepare_table(data_path):
             raise StackError(f'{data_path} could not be loaded ({error}). Fix it, or `make reset` '
                                  'to start again from the demo data.') from error
         return f'Restored {count} items from {data_path}'
-    from chalicelib.demo import load_demo_data
+    from chalicelib.ops.demo import load_demo_data
     load_demo_data()
     return 'Loaded the demo data'
 
 
 def save_table(data_path):
     """Dump to a temporary file first, so an interrupted save never destroys the last good one."""
-    from chalicelib import admin
+    from chalicelib.ops import admin
     partial = data_path.with_suffix('.partial')
     count = admin.dump(partial)
     os.replace(partial, data_path)
@@ -319,7 +319,7 @@ def _still_saving(signum, frame):
 
 
 def print_banner(options, moto_url, data_message):
-    from chalicelib.demo import demo_logins
+    from chalicelib.ops.demo import demo_logins
     lines = [
         '',
         f'  Circles is running.  {data_message}.',

@@ -59,7 +59,7 @@ def twilio():
 @pytest.fixture(autouse=True)
 def aws(moto):
     """A fresh, empty table and a verified sender for every test."""
-    from chalicelib import admin
+    from chalicelib.ops import admin
     moto.reset()
     admin.create_table()
     admin.verify_local_sender()

@@ -23,8 +23,8 @@ def register_page():
 
 @bp.route('/register', methods=['POST'], content_types=FORM)
 def register():
-    from chalicelib import accounts
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.accounts import accounts
+    from chalicelib.core.errors import ValidationFailed
     fields = form_fields(bp.current_request)
     try:
         accounts.register(fields.get('name'), fields.get('email'), fields.get('password'))
@@ -35,9 +35,9 @@ def register():
 
 @bp.route('/confirm/{token}', methods=['GET'])
 def confirm(token):
-    from chalicelib import accounts
-    from chalicelib.errors import ValidationFailed
-    from chalicelib.links import BadLink
+    from chalicelib.accounts import accounts
+    from chalicelib.core.errors import ValidationFailed
+    from chalicelib.core.links import BadLink
     try:
         accounts.confirm_email(token)
     except BadLink:
@@ -55,7 +55,8 @@ def login_page():
 
 @bp.route('/login', methods=['POST'], content_types=FORM)
 def login():
-    from chalicelib import accounts, sessions
+    from chalicelib.accounts import accounts
+    from chalicelib.accounts import sessions
     request = bp.current_request
     fields = form_fields(request)
     try:
@@ -71,7 +72,7 @@ def login():
 @bp.route('/logout', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 def logout(session):
-    from chalicelib import sessions
+    from chalicelib.accounts import sessions
     sessions.end(session)
     return Response(body='', status_code=303, headers={'Location': '/login', 'Set-Cookie': sessions.clearing_cookie()})
 
@@ -83,8 +84,8 @@ def forgot_page():
 
 @bp.route('/password/forgot', methods=['POST'], content_types=FORM)
 def forgot():
-    from chalicelib import accounts
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.accounts import accounts
+    from chalicelib.core.errors import ValidationFailed
     fields = form_fields(bp.current_request)
     try:
         accounts.request_password_reset(fields.get('email'))
@@ -96,8 +97,8 @@ def forgot():
 
 @bp.route('/password/reset/{token}', methods=['GET'])
 def reset_page(token):
-    from chalicelib import accounts
-    from chalicelib.links import BadLink
+    from chalicelib.accounts import accounts
+    from chalicelib.core.links import BadLink
     try:
         accounts.user_for_reset_token(token)
     except BadLink:
@@ -107,9 +108,9 @@ def reset_page(token):
 
 @bp.route('/password/reset/{token}', methods=['POST'], content_types=FORM)
 def reset(token):
-    from chalicelib import accounts
-    from chalicelib.errors import ValidationFailed
-    from chalicelib.links import BadLink
+    from chalicelib.accounts import accounts
+    from chalicelib.core.errors import ValidationFailed
+    from chalicelib.core.links import BadLink
     fields = form_fields(bp.current_request)
     try:
         accounts.set_password(accounts.user_for_reset_token(token), fields.get('password'))
@@ -122,7 +123,7 @@ def reset(token):
 
 
 def _account_page(session, status=200, **context):
-    from chalicelib import sessions
+    from chalicelib.accounts import sessions
     return page('account.html', status, session=session, csrf_token=sessions.csrf_token(session),
                  errors=context.pop('errors', {}), **context)
 
@@ -136,8 +137,9 @@ def account_page(session):
 @bp.route('/account/password', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 def change_password(session):
-    from chalicelib import accounts, sessions
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.accounts import accounts
+    from chalicelib.accounts import sessions
+    from chalicelib.core.errors import ValidationFailed
     fields = form_fields(bp.current_request)
     user = accounts.get_user(session.user_id)
     try:
@@ -151,8 +153,8 @@ def change_password(session):
 @bp.route('/account/email', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 def change_email(session):
-    from chalicelib import accounts
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.accounts import accounts
+    from chalicelib.core.errors import ValidationFailed
     fields = form_fields(bp.current_request)
     try:
         accounts.change_email(accounts.get_user(session.user_id), fields.get('password'), fields.get('new_email'))

@@ -9,14 +9,14 @@ bp = Blueprint(__name__)
 @bp.route('/api/learningcircles', methods=['GET'], cors=True)
 @api_errors
 def list_learning_circles():
-    from chalicelib.browse import browse, parse_browse_query
+    from chalicelib.circles.browse import browse, parse_browse_query
     return json_response(browse(parse_browse_query(bp.current_request.query_params)))
 
 
 @bp.route('/api/learningcircles/{circle_id}', methods=['GET'], cors=True)
 @api_errors
 def learning_circle(circle_id):
-    from chalicelib.circles import public_details
+    from chalicelib.circles.circles import public_details
     return json_response(public_details(circle_id))
 
 
@@ -24,8 +24,8 @@ def learning_circle(circle_id):
           content_types=['application/json', 'text/plain'])
 @api_errors
 def signup():
-    from chalicelib.signup import sign_up
-    from chalicelib.welcome import send_welcome
+    from chalicelib.learners.signup import sign_up
+    from chalicelib.learners.welcome import send_welcome
     body = json_body(bp.current_request)
     questions = body.get('signup_questions') if isinstance(body.get('signup_questions'), dict) else {}
     fields = {

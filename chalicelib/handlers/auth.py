@@ -25,7 +25,7 @@ def safe_next(value):
 
 
 def current_session(request):
-    from chalicelib import sessions
+    from chalicelib.accounts import sessions
     headers = request.headers or {}
     return sessions.from_cookie_header(headers.get('cookie'))
 
@@ -37,7 +37,7 @@ def signed_in(blueprint):
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            from chalicelib import sessions
+            from chalicelib.accounts import sessions
             request = blueprint.current_request
             session = current_session(request)
             if session is None:
@@ -53,11 +53,11 @@ def signed_in(blueprint):
 
 def signed_in_context(session):
     """What every signed-in page's template needs: the session and its form CSRF token."""
-    from chalicelib import sessions
+    from chalicelib.accounts import sessions
     return {'session': session, 'csrf_token': sessions.csrf_token(session)}
 
 
 def forbidden_page():
-    from chalicelib.rendering import render
+    from chalicelib.core.rendering import render
     return html_response(render('message.html', title='This form has expired',
                                 message='Please go back, reload the page and try again.'), 403)

@@ -37,7 +37,7 @@ def _elsewhere(circle, setup, number):
     """Where a step is edited instead, if not in the dialog: a published circle on its own page,
     and the meetings of a circle published before on the meetings page (learners may have been
     told about them, so they are moved or cancelled one by one there)."""
-    from chalicelib import dialog
+    from chalicelib.facilitators import dialog
     if circle.published:
         return _circle_page_url(circle.id)
     if number == 3 and dialog.was_published(setup):
@@ -47,13 +47,13 @@ def _elsewhere(circle, setup, number):
 
 def _step_number(step):
     """The step from the path, or None: only 1 to 6 exist."""
-    from chalicelib.dialog import STEPS
+    from chalicelib.facilitators.dialog import STEPS
     return int(step) if step.isdigit() and int(step) in STEPS else None
 
 
 def _workspace(session, circle_id):
-    from chalicelib import facilitation
-    from chalicelib.errors import NotFound
+    from chalicelib.facilitators import access as facilitation
+    from chalicelib.core.errors import NotFound
     try:
         return facilitation.workspace(session, circle_id)
     except NotFound:
@@ -68,7 +68,8 @@ def _draft_changed():
 
 def _step_page(session, step, status=200, *, circle=None, setup=None, values, errors=None, **extra):
     """Render a form step; `values` are what the fields show (saved answers or the posted form)."""
-    from chalicelib import dialog, sessions
+    from chalicelib.facilitators import dialog
+    from chalicelib.accounts import sessions
     done = set(map(int, setup.steps_done)) if setup else set()
     context = dict(session=session, csrf_token=sessions.csrf_token(session), step=step, steps=dialog.STEPS,
                    circle=circle, done=done, values=values, errors=errors or {}, going_back=False,
@@ -91,15 +92,15 @@ def _step_page(session, step, status=200, *, circle=None, setup=None, values, er
 @bp.route('/facilitate/circles/new', methods=['GET'])
 @signed_in(bp)
 def new_circle_page(session):
-    from chalicelib import dialog
+    from chalicelib.facilitators import dialog
     return _step_page(session, 1, values={}, teams=dialog.user_teams(session.user_id))
 
 
 @bp.route('/facilitate/circles/new', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 def start_circle(session):
-    from chalicelib import dialog
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.facilitators import dialog
+    from chalicelib.core.errors import ValidationFailed
     fields = form_fields(bp.current_request)
     teams = dialog.user_teams(session.user_id)
     errors, clean, team_id = {}, None, None
@@ -122,7 +123,7 @@ def start_circle(session):
 @bp.route('/facilitate/circles/{circle_id}/step/{step}', methods=['GET'])
 @signed_in(bp)
 def draft_step_page(session, circle_id, step):
-    from chalicelib import dialog
+    from chalicelib.facilitators import dialog
     number = _step_number(step)
     workspace = _workspace(session, circle_id) if number else None
     if workspace is None:
@@ -135,7 +136,7 @@ def draft_step_page(session, circle_id, step):
     values = dialog.step_values(number, circle, setup)
     extra = {}
     if number == 2 and setup.city_id:
-        from chalicelib import gazetteer
+        from chalicelib.circles import gazetteer
         extra['chosen_city'] = gazetteer.lookup(setup.city_id)
     if number == 3:
         schedule = dialog.stored_schedule(circle, setup)
@@ -148,8 +149,9 @@ def draft_step_page(session, circle_id, step):
 def save_draft_step(session, circle_id, step):
     """Next saves and moves on; Back saves and goes back; on step 2 "Find city" and on step 3
     "Update preview" only show the page again. Invalid input comes back with the errors."""
-    from chalicelib import circles, dialog
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.circles import circles
+    from chalicelib.facilitators import dialog
+    from chalicelib.core.errors import ValidationFailed
     number = _step_number(step)
     workspace = _workspace(session, circle_id) if number and number in dialog.FORM_STEPS else None
     if workspace is None:
@@ -184,7 +186,7 @@ def save_draft_step(session, circle_id, step):
 
 def _city_choices(fields):
     """The cities the Place step lists: the search results for what was typed, or the chosen one."""
-    from chalicelib import gazetteer
+    from chalicelib.circles import gazetteer
     chosen = gazetteer.lookup(fields.get('city_id'))
     query = (fields.get('city_query') or '').strip()
     results = gazetteer.search(query) if len(query) >= MIN_CITY_QUERY and chosen is None else []
@@ -192,7 +194,7 @@ def _city_choices(fields):
 
 
 def _find_city(session, step, fields):
-    from chalicelib import gazetteer
+    from chalicelib.circles import gazetteer
     query = (fields.get('city_query') or '').strip()
     if len(query) < MIN_CITY_QUERY:
         return _step_page(session, 2, 400, errors={'city_query': ['Please type at least two letters of the city.']},
@@ -208,7 +210,7 @@ def _posted_rows(fields):
     """The preview rows as posted, so moved dates and removals survive an error on the page."""
     import re
 
-    from chalicelib.dialog import MAX_WEEKS
+    from chalicelib.facilitators.dialog import MAX_WEEKS
     row_field = re.compile(r'meeting_(\d+)_(?:planned|date|remove)$')
     indexes = sorted({int(match.group(1)) for match in map(row_field.match, fields) if match})
     rows = []
@@ -222,8 +224,11 @@ def _posted_rows(fields):
 # --- review and publish ------------------------------------------------------------------
 
 def _review_page(session, workspace, status=200, **extra):
-    from chalicelib import accounts, circles, dialog, sessions
-    from chalicelib.formatting import meeting_when_short
+    from chalicelib.accounts import accounts
+    from chalicelib.circles import circles
+    from chalicelib.facilitators import dialog
+    from chalicelib.accounts import sessions
+    from chalicelib.core.formatting import meeting_when_short
     circle, setup = workspace.circle, dialog.setup_of(workspace)
     confirmed = session.email_confirmed or bool(getattr(accounts.get_user(session.user_id), 'email_confirmed', False))
     params = bp.current_request.query_params or {}
@@ -243,8 +248,8 @@ def _review_page(session, workspace, status=200, **extra):
 @bp.route('/facilitate/circles/{circle_id}/publish', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 def publish_circle(session, circle_id):
-    from chalicelib import dialog
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.facilitators import dialog
+    from chalicelib.core.errors import ValidationFailed
     workspace = _workspace(session, circle_id)
     if workspace is None:
         return _not_found()
@@ -267,7 +272,7 @@ def publish_circle(session, circle_id):
 @signed_in(bp)
 def resend_confirmation(session, circle_id):
     """Send the email confirmation link again, from the review page that asked for it."""
-    from chalicelib import dialog
+    from chalicelib.facilitators import dialog
     if _workspace(session, circle_id) is None:
         return _not_found()
     dialog.resend_confirmation(session)

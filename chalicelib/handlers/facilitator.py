@@ -10,7 +10,7 @@ import functools
 
 from chalice import Blueprint, Response
 
-from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.core.errors import NotFound, ValidationFailed
 from chalicelib.handlers.auth import signed_in, signed_in_context
 from chalicelib.handlers.web import form_fields, page, redirect
 
@@ -42,7 +42,7 @@ def with_workspace(view):
     not allowed to manage it, and for a meeting or facilitator that is not there."""
     @functools.wraps(view)
     def wrapper(session, circle_id, **kwargs):
-        from chalicelib.facilitation import workspace
+        from chalicelib.facilitators.access import workspace
         try:
             return view(session, workspace(session, circle_id), **kwargs)
         except NotFound:
@@ -51,7 +51,7 @@ def with_workspace(view):
 
 
 def _reread(session, ws):
-    from chalicelib.facilitation import workspace
+    from chalicelib.facilitators.access import workspace
     return workspace(session, ws.circle.id)
 
 
@@ -60,14 +60,14 @@ def _reread(session, ws):
 @bp.route('/dashboard', methods=['GET'])
 @signed_in(bp)
 def dashboard(session):
-    from chalicelib.dashboard import dashboard_context
+    from chalicelib.facilitators.dashboard import dashboard_context
     return page('dashboard.html', **signed_in_context(session), **dashboard_context(session))
 
 
 # --- the circle's page --------------------------------------------------------------
 
 def _circle_page(session, ws, status=200, errors=None, values=None, conflict=None):
-    from chalicelib.circle_admin import page_context
+    from chalicelib.facilitators.circle_admin import page_context
     return page('facilitator/circle.html', status, **signed_in_context(session), **page_context(ws),
                  notice=_done_notice() if status == 200 else None, conflict=conflict,
                  errors=errors or {}, values=values or {})
@@ -88,7 +88,7 @@ def facilitator_circle(session, ws):
 @signed_in(bp)
 @with_workspace
 def facilitator_signups_csv(session, ws):
-    from chalicelib.circle_admin import signups_csv as build_csv
+    from chalicelib.facilitators.circle_admin import signups_csv as build_csv
     return Response(body=build_csv(ws), status_code=200, headers={
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': f'attachment; filename="signups-{ws.circle.id}.csv"',
@@ -99,7 +99,7 @@ def facilitator_signups_csv(session, ws):
 
 def _change_circle(session, ws, change, done, on_error):
     """Apply `change(circle)` and save. Errors re-render through `on_error(ws, status, errors, conflict)`."""
-    from chalicelib.circle_admin import CircleChanged, save
+    from chalicelib.facilitators.circle_admin import CircleChanged, save
     try:
         change(ws.circle)
         save(ws.circle)
@@ -114,7 +114,7 @@ def _change_circle(session, ws, change, done, on_error):
 @signed_in(bp)
 @with_workspace
 def facilitator_set_signup_open(session, ws):
-    from chalicelib import circle_admin
+    from chalicelib.facilitators import circle_admin
     is_open = form_fields(bp.current_request).get('open') == 'yes'
     return _change_circle(session, ws, lambda circle: circle_admin.set_signup_open(circle, is_open),
                           'signup-opened' if is_open else 'signup-closed',
@@ -126,7 +126,7 @@ def facilitator_set_signup_open(session, ws):
 @signed_in(bp)
 @with_workspace
 def facilitator_unpublish(session, ws):
-    from chalicelib import circle_admin
+    from chalicelib.facilitators import circle_admin
     return _change_circle(session, ws, circle_admin.unpublish, 'unpublished',
                           lambda fresh, status, errors, conflict: _circle_page(
                               session, fresh, status, errors=errors, conflict=conflict))
@@ -138,7 +138,7 @@ def facilitator_unpublish(session, ws):
 @signed_in(bp)
 @with_workspace
 def facilitator_add_cofacilitator(session, ws):
-    from chalicelib import circle_admin
+    from chalicelib.facilitators import circle_admin
     fields = form_fields(bp.current_request)
     try:
         circle_admin.add_facilitator(ws, fields.get('email'))
@@ -153,8 +153,8 @@ def facilitator_add_cofacilitator(session, ws):
 @signed_in(bp)
 @with_workspace
 def facilitator_remove_cofacilitator(session, ws, user_id):
-    from chalicelib import circle_admin
-    from chalicelib.facilitation import can_manage
+    from chalicelib.facilitators import circle_admin
+    from chalicelib.facilitators.access import can_manage
     try:
         circle_admin.remove_facilitator(ws, user_id)
     except ValidationFailed as error:
@@ -169,7 +169,7 @@ def facilitator_remove_cofacilitator(session, ws, user_id):
 # --- editing the details -------------------------------------------------------------
 
 def _edit_page(session, ws, status=200, values=None, errors=None, conflict=None):
-    from chalicelib import circle_admin
+    from chalicelib.facilitators import circle_admin
     return page('facilitator/edit.html', status, **signed_in_context(session), circle=ws.circle,
                  values=values or circle_admin.detail_values(ws.circle), errors=errors or {},
                  version=circle_admin.version_of(ws.circle), languages=circle_admin.LANGUAGES,
@@ -187,7 +187,7 @@ def facilitator_edit_page(session, ws):
 @signed_in(bp)
 @with_workspace
 def facilitator_edit(session, ws):
-    from chalicelib import circle_admin
+    from chalicelib.facilitators import circle_admin
     fields = form_fields(bp.current_request)
     if fields.get('version') != circle_admin.version_of(ws.circle):
         # Someone saved the circle after this form was shown: writing it now would undo their change.
@@ -201,8 +201,8 @@ def facilitator_edit(session, ws):
 
 def _meetings_page(session, ws, status=200, errors=None, values=None, form=None, conflict=None):
     """`form` names the form the errors belong to: 'add' or a meeting id (its move form)."""
-    from chalicelib.circle_admin import meeting_rows
-    from chalicelib.circles import utcnow
+    from chalicelib.facilitators.circle_admin import meeting_rows
+    from chalicelib.circles.circles import utcnow
     now = utcnow()
     return page('facilitator/meetings.html', status, **signed_in_context(session), circle=ws.circle,
                  meetings=meeting_rows(ws.circle, [], {}, now), errors=errors or {}, values=values or {},
@@ -214,7 +214,7 @@ def _meetings_redirect(ws, done):
 
 
 def _change_meetings(session, ws, change, done, form):
-    from chalicelib.circle_admin import CircleChanged, save
+    from chalicelib.facilitators.circle_admin import CircleChanged, save
     fields = form_fields(bp.current_request)
     try:
         change(ws.circle, fields)
@@ -237,7 +237,7 @@ def facilitator_meetings_page(session, ws):
 @signed_in(bp)
 @with_workspace
 def facilitator_add_meeting(session, ws):
-    from chalicelib import circle_admin
+    from chalicelib.facilitators import circle_admin
     return _change_meetings(session, ws, circle_admin.add_meeting, 'added', 'add')
 
 
@@ -245,7 +245,7 @@ def facilitator_add_meeting(session, ws):
 @signed_in(bp)
 @with_workspace
 def facilitator_move_meeting(session, ws, meeting_id):
-    from chalicelib import circle_admin
+    from chalicelib.facilitators import circle_admin
     return _change_meetings(session, ws, lambda circle, fields: circle_admin.move_meeting(circle, meeting_id, fields),
                             'moved', meeting_id)
 
@@ -254,6 +254,6 @@ def facilitator_move_meeting(session, ws, meeting_id):
 @signed_in(bp)
 @with_workspace
 def facilitator_cancel_meeting(session, ws, meeting_id):
-    from chalicelib import circle_admin
+    from chalicelib.facilitators import circle_admin
     return _change_meetings(session, ws, lambda circle, fields: circle_admin.cancel_meeting(circle, meeting_id),
                             'cancelled', meeting_id)

@@ -2,27 +2,27 @@
 so a job's cold start never imports the HTTP routes."""
 from chalice import Blueprint, Rate
 
-from chalicelib import tracing
+from chalicelib.core import tracing
 
 bp = Blueprint(__name__)
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-pending-welcomes')
 def send_pending_welcomes_job(event):
-    from chalicelib.jobs import send_pending_welcomes
+    from chalicelib.learners.pending_welcomes import send_pending_welcomes
     tracing.ensure_patched()
     send_pending_welcomes()
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-reminders')
 def send_due_reminders_job(event):
-    from chalicelib.reminder_job import lambda_deadline, send_due_reminders
+    from chalicelib.reminders.job import lambda_deadline, send_due_reminders
     tracing.ensure_patched()
     send_due_reminders(deadline=lambda_deadline(event.context))
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-change-notices')
 def send_due_change_notices_job(event):
-    from chalicelib.change_notices import send_due_change_notices
+    from chalicelib.reminders.change_notices import send_due_change_notices
     tracing.ensure_patched()
     send_due_change_notices()

@@ -8,6 +8,6 @@ bp = Blueprint(__name__)
 
 @bp.route('/local/outbox', methods=['GET'])
 def outbox_page():
-    from chalicelib.outbox import outbox_messages
-    from chalicelib.rendering import render
+    from chalicelib.messaging.local_outbox import outbox_messages
+    from chalicelib.core.rendering import render
     return html_response(render('outbox.html', messages=outbox_messages()))

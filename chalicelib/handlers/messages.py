@@ -17,14 +17,14 @@ def _not_found():
 
 
 def _workspace(session, circle_id):
-    from chalicelib.facilitation import workspace
+    from chalicelib.facilitators.access import workspace
     return workspace(session, circle_id)
 
 
 def _circle_and_meeting(session, circle_id, meeting_id):
     """(workspace, meeting) for someone who may manage the circle, or None (answer 404)."""
-    from chalicelib import feedback
-    from chalicelib.errors import NotFound
+    from chalicelib.facilitators import feedback
+    from chalicelib.core.errors import NotFound
     try:
         ws = _workspace(session, circle_id)
         return ws, feedback.find_meeting(ws.circle, meeting_id)[1]
@@ -35,7 +35,8 @@ def _circle_and_meeting(session, circle_id, meeting_id):
 # --- messages -------------------------------------------------------------------
 
 def _message_form(session, ws, status=200, values=None, errors=None):
-    from chalicelib import messages, sms_text
+    from chalicelib.facilitators import messages
+    from chalicelib.messaging import sms_text
     values = values or {'message_key': messages.new_message_key()}
     return page('facilitator/message_form.html', status, ws=ws, values=values, errors=errors or {},
                  email_count=len(messages.email_recipients(ws)), sms_count=len(messages.sms_recipients(ws)),
@@ -46,7 +47,7 @@ def _message_form(session, ws, status=200, values=None, errors=None):
 @bp.route('/facilitate/circles/{circle_id}/messages/new', methods=['GET'])
 @signed_in(bp)
 def compose_message(session, circle_id):
-    from chalicelib.errors import NotFound
+    from chalicelib.core.errors import NotFound
     try:
         ws = _workspace(session, circle_id)
     except NotFound:
@@ -57,8 +58,8 @@ def compose_message(session, circle_id):
 @bp.route('/facilitate/circles/{circle_id}/messages/new', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 def send_circle_message(session, circle_id):
-    from chalicelib import messages
-    from chalicelib.errors import NotFound, ValidationFailed
+    from chalicelib.facilitators import messages
+    from chalicelib.core.errors import NotFound, ValidationFailed
     try:
         ws = _workspace(session, circle_id)
     except NotFound:
@@ -79,8 +80,8 @@ def send_circle_message(session, circle_id):
 @bp.route('/facilitate/circles/{circle_id}/messages/{message_key}', methods=['GET'])
 @signed_in(bp)
 def circle_message_page(session, circle_id, message_key):
-    from chalicelib import messages
-    from chalicelib.errors import NotFound
+    from chalicelib.facilitators import messages
+    from chalicelib.core.errors import NotFound
     from chalicelib.models import CircleMessage
     try:
         ws = _workspace(session, circle_id)
@@ -97,8 +98,8 @@ def circle_message_page(session, circle_id, message_key):
 # --- meeting feedback -------------------------------------------------------------
 
 def _feedback_form(session, ws, meeting_id, status=200, values=None, errors=None, refusal=None, saved=None):
-    from chalicelib import feedback as feedback_
-    from chalicelib.formatting import meeting_when
+    from chalicelib.facilitators import feedback as feedback_
+    from chalicelib.core.formatting import meeting_when
     number, meeting = feedback_.find_meeting(ws.circle, meeting_id)
     existing = feedback_.existing_feedback(ws, meeting_id)
     if values is None:
@@ -118,7 +119,8 @@ def _feedback_form(session, ws, meeting_id, status=200, values=None, errors=None
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback', methods=['GET'])
 @signed_in(bp)
 def meeting_feedback_form(session, circle_id, meeting_id):
-    from chalicelib import circles, feedback
+    from chalicelib.circles import circles
+    from chalicelib.facilitators import feedback
     found = _circle_and_meeting(session, circle_id, meeting_id)
     if found is None:
         return _not_found()
@@ -134,8 +136,9 @@ def meeting_feedback_form(session, circle_id, meeting_id):
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 def save_meeting_feedback(session, circle_id, meeting_id):
-    from chalicelib import circles, feedback
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.circles import circles
+    from chalicelib.facilitators import feedback
+    from chalicelib.core.errors import ValidationFailed
     found = _circle_and_meeting(session, circle_id, meeting_id)
     if found is None:
         return _not_found()

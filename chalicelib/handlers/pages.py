@@ -17,14 +17,14 @@ HONEYPOT = 'website'
 
 @bp.route('/', methods=['GET'])
 def browse_page():
-    from chalicelib.browse_page import browse_page_context
+    from chalicelib.circles.browse_page import browse_page_context
     context = browse_page_context(bp.current_request.query_params or {})
     return page('browse.html', 400 if context['errors'] else 200, **context)
 
 
 @bp.route('/circles/{circle_id}', methods=['GET'])
 def circle_page(circle_id):
-    from chalicelib.browse_page import circle_page_context
+    from chalicelib.circles.browse_page import circle_page_context
     context = circle_page_context(circle_id)
     if context is None:
         return page('not_found.html', 404)
@@ -33,10 +33,10 @@ def circle_page(circle_id):
 
 @bp.route('/circles/{circle_id}/signup', methods=['POST'], content_types=FORM)
 def circle_signup(circle_id):
-    from chalicelib.browse_page import circle_page_context
-    from chalicelib.errors import NotFound, SignupRefused, ValidationFailed
-    from chalicelib.signup import sign_up
-    from chalicelib.welcome import send_welcome
+    from chalicelib.circles.browse_page import circle_page_context
+    from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
+    from chalicelib.learners.signup import sign_up
+    from chalicelib.learners.welcome import send_welcome
     fields = form_fields(bp.current_request)
     if fields.get(HONEYPOT):
         # A bot filled the field people cannot see: answer as if it worked, write nothing.
@@ -56,7 +56,7 @@ def circle_signup(circle_id):
 
 @bp.route('/circles/{circle_id}/thanks', methods=['GET'])
 def thanks_page(circle_id):
-    from chalicelib.browse_page import circle_page_context
+    from chalicelib.circles.browse_page import circle_page_context
     context = circle_page_context(circle_id)
     if context is None:
         return page('not_found.html', 404)
@@ -74,9 +74,9 @@ def withdraw_confirm(token):
 
 
 def _withdraw(token, confirm):
-    from chalicelib import circles
-    from chalicelib.links import BadLink
-    from chalicelib.signup import signup_from_withdraw_token, withdraw
+    from chalicelib.circles import circles
+    from chalicelib.core.links import BadLink
+    from chalicelib.learners.signup import signup_from_withdraw_token, withdraw
     try:
         signup = signup_from_withdraw_token(token)
     except BadLink:
@@ -92,7 +92,7 @@ def _withdraw(token, confirm):
 
 @bp.route('/static/{name}', methods=['GET'])
 def static_file(name):
-    from chalicelib.rendering import TEMPLATES_DIR
+    from chalicelib.core.rendering import TEMPLATES_DIR
     if name not in STATIC_FILES:
         return Response(body='Not found', status_code=404, headers={'Content-Type': 'text/plain'})
     body = (TEMPLATES_DIR / 'static' / name).read_text()

@@ -22,8 +22,8 @@ def _not_found(session):
 
 def _workspace_and_meeting(session, circle_id, meeting_id):
     """(workspace, meeting), or NotFound for strangers and meetings that are not there."""
-    from chalicelib.errors import NotFound
-    from chalicelib.facilitation import workspace
+    from chalicelib.core.errors import NotFound
+    from chalicelib.facilitators.access import workspace
     ws = workspace(session, circle_id)
     meeting = next((m for m in ws.circle.meetings if m.meeting_id == meeting_id), None)
     if meeting is None:
@@ -32,7 +32,7 @@ def _workspace_and_meeting(session, circle_id, meeting_id):
 
 
 def _reminder_page(session, ws, meeting, status=200, values=None, errors=None, conflict=None, notice=None):
-    from chalicelib import reminders
+    from chalicelib.reminders import schedule as reminders
     view = reminders.preview(ws, meeting, values=values)
     form_values = values or {'subject': view['reminder'].subject, 'intro': view['reminder'].intro,
                              'sms_text': view['reminder'].sms_text}
@@ -45,7 +45,7 @@ def _reminder_page(session, ws, meeting, status=200, values=None, errors=None, c
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder', methods=['GET'])
 @signed_in(bp)
 def meeting_reminder_page(session, circle_id, meeting_id):
-    from chalicelib.errors import NotFound
+    from chalicelib.core.errors import NotFound
     try:
         ws, meeting = _workspace_and_meeting(session, circle_id, meeting_id)
     except NotFound:
@@ -57,8 +57,8 @@ def meeting_reminder_page(session, circle_id, meeting_id):
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 def save_meeting_reminder(session, circle_id, meeting_id):
-    from chalicelib import reminders
-    from chalicelib.errors import NotFound, ValidationFailed
+    from chalicelib.reminders import schedule as reminders
+    from chalicelib.core.errors import NotFound, ValidationFailed
     try:
         ws, meeting = _workspace_and_meeting(session, circle_id, meeting_id)
     except NotFound:

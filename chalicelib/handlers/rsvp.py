@@ -16,7 +16,7 @@ ONE_CLICK = ['application/x-www-form-urlencoded', 'multipart/form-data']
 
 
 def _calendar(body, filename):
-    from chalicelib.calendar_ics import CONTENT_TYPE
+    from chalicelib.circles.calendar_ics import CONTENT_TYPE
     return Response(body=body.decode('utf-8'), status_code=200, headers={
         'Content-Type': CONTENT_TYPE, 'Content-Disposition': f'inline; filename="{filename}"',
         'Cache-Control': 'private, max-age=300', 'X-Content-Type-Options': 'nosniff'})
@@ -32,13 +32,13 @@ def _not_found():
 @bp.route('/rsvp/{token}', methods=['GET'])
 def rsvp_page(token):
     """Following a yes/no link records the answer; the page's own link only shows it."""
-    from chalicelib import rsvp
+    from chalicelib.learners import rsvp
     return _rsvp(lambda: rsvp.open_rsvp(token), lambda: rsvp.answer_from_token(token))
 
 
 @bp.route('/rsvp/{token}', methods=['POST'], content_types=FORM)
 def rsvp_change(token):
-    from chalicelib import rsvp
+    from chalicelib.learners import rsvp
     answer = form_fields(bp.current_request).get('answer')
     if answer not in ('yes', 'no'):
         return _rsvp(lambda: rsvp.open_rsvp(token), lambda: None, status=400,
@@ -49,14 +49,14 @@ def rsvp_change(token):
 @bp.route('/r/{code}', methods=['GET'])
 def short_rsvp_page(code):
     """The short link from an SMS: the RSVP page, where the learner taps their answer."""
-    from chalicelib import rsvp
+    from chalicelib.learners import rsvp
     return _rsvp(lambda: rsvp.open_short_link(code), lambda: None)
 
 
 def _rsvp(open_page, wanted_answer, status=200, error=None):
-    from chalicelib import rsvp
-    from chalicelib.formatting import meeting_when
-    from chalicelib.links import BadLink
+    from chalicelib.learners import rsvp
+    from chalicelib.core.formatting import meeting_when
+    from chalicelib.core.links import BadLink
     try:
         view = open_page()
         answer = wanted_answer()
@@ -73,8 +73,8 @@ def _rsvp(open_page, wanted_answer, status=200, error=None):
 
 
 def _withdraw_url(signup):
-    from chalicelib.settings import get_settings
-    from chalicelib.signup import withdraw_link
+    from chalicelib.core.settings import get_settings
+    from chalicelib.learners.signup import withdraw_link
     return withdraw_link(signup).removeprefix(get_settings().public_base_url)
 
 
@@ -83,8 +83,8 @@ def _withdraw_url(signup):
 @bp.route('/unsubscribe/{token}', methods=['GET'])
 def unsubscribe_page(token):
     """Only asks: mail scanners follow links, and a GET must never unsubscribe anyone."""
-    from chalicelib import rsvp
-    from chalicelib.links import BadLink
+    from chalicelib.learners import rsvp
+    from chalicelib.core.links import BadLink
     try:
         circle, signup = rsvp.unsubscribe_status(token)
     except BadLink:
@@ -99,8 +99,9 @@ def unsubscribe_page(token):
 def unsubscribe(token):
     """RFC 8058 one-click: the body is `List-Unsubscribe=One-Click` (or the confirmation
     page's button); the reminders stop with the first write, before anything is read."""
-    from chalicelib import circles, rsvp
-    from chalicelib.links import BadLink
+    from chalicelib.circles import circles
+    from chalicelib.learners import rsvp
+    from chalicelib.core.links import BadLink
     try:
         circle_id = rsvp.stop_reminders(token)
     except BadLink:
@@ -112,7 +113,8 @@ def unsubscribe(token):
 
 @bp.route('/circles/{circle_id}/calendar.ics', methods=['GET'])
 def circle_calendar(circle_id):
-    from chalicelib import calendar_ics, circles
+    from chalicelib.circles import calendar_ics
+    from chalicelib.circles import circles
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
         return _not_found()
@@ -123,8 +125,9 @@ def circle_calendar(circle_id):
 def learner_calendar(token):
     """A learner's own feed (API Gateway takes path parameters only as whole segments,
     hence `/calendar/<token>/circles.ics` rather than `/calendar/<token>.ics`)."""
-    from chalicelib import calendar_ics, rsvp
-    from chalicelib.links import BadLink
+    from chalicelib.circles import calendar_ics
+    from chalicelib.learners import rsvp
+    from chalicelib.core.links import BadLink
     try:
         email = rsvp.email_from_feed_token(token)
     except BadLink:

@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl
 
 from chalice import Response
 
-from chalicelib.errors import NotFound, SignupRefused, ValidationFailed
+from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
 
 SECURITY_HEADERS = {
     'X-Content-Type-Options': 'nosniff',
@@ -28,7 +28,7 @@ def html_response(html, status=200):
 
 def page(template, status=200, **context):
     """An HTML page rendered from `templates/`."""
-    from chalicelib.rendering import render
+    from chalicelib.core.rendering import render
     return html_response(render(template, **context), status)
 
 

@@ -10,7 +10,7 @@ nothing leaves the machine: the text is stored as a `LocalSms` item and shown on
 import functools
 import time
 
-from chalicelib.settings import get_settings
+from chalicelib.core.settings import get_settings
 
 OPTED_OUT = 21610          # Twilio: the recipient replied STOP; never retry, mark the number
 TOO_MANY_REQUESTS = 429
@@ -87,8 +87,8 @@ def _short(reason):
 
 
 def _store_locally(to, body, settings):
-    from chalicelib.circles import utcnow
-    from chalicelib.ids import new_id
+    from chalicelib.circles.circles import utcnow
+    from chalicelib.core.ids import new_id
     from chalicelib.models import LocalSms
     now, sid = utcnow(), 'LOCAL' + new_id(16)
     LocalSms(*LocalSms.key(now, sid), to=to, sender=settings.twilio_from_number or 'local',

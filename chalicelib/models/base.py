@@ -12,7 +12,7 @@ from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute, UTCDat
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.settings import get_settings
+from chalicelib.core.settings import get_settings
 
 
 class TableItem(Model):

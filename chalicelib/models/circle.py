@@ -1,7 +1,7 @@
 """A learning circle: one item `CIRCLE#<id>` / `CIRCLE` holding the circle and its meetings.
 
 Browse indexes are sparse: their keys are set only while the circle is
-published, so drafts never show up in a listing (see `chalicelib.circles`).
+published, so drafts never show up in a listing (see `chalicelib.circles.circles`).
 """
 from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  UnicodeAttribute, UTCDateTimeAttribute)
@@ -117,7 +117,7 @@ class Circle(TableItem, discriminator='Circle'):
     facilitator_emails = ListAttribute(of=UnicodeAttribute, default=list)
     team_id = UnicodeAttribute(null=True, attr_name='tm')
 
-    # Derived from the fields above by `chalicelib.circles.refresh_derived`.
+    # Derived from the fields above by `chalicelib.circles.circles.refresh_derived`.
     start_date = UnicodeAttribute(null=True, attr_name='sd')
     end_date = UnicodeAttribute(null=True, attr_name='ed')
     meeting_time = UnicodeAttribute(null=True, attr_name='mt')

@@ -6,7 +6,7 @@ All live in the circle's partition, so the facilitator's page reads them in its 
   the compose form, so a second submit of the same form finds this item and sends nothing.
 - `CIRCLE#<id>` / `DELIVERY#<message key>#<signup id>#<channel>`: one email or SMS to one
   learner, claimed (`pending`) before it is sent and then marked `sent` or `failed`.
-  `chalicelib.delivery` writes the same items for reminders and change notices, with a
+  `chalicelib.messaging.delivery` writes the same items for reminders and change notices, with a
   purpose such as `reminder#<meeting id>` in place of the message key (and `retrying`).
 - `CIRCLE#<id>` / `FEEDBACK#<meeting id>`: how a meeting went, from its facilitator.
 
@@ -43,7 +43,7 @@ class Delivery(TableItem, discriminator='Delivery'):
     error = UnicodeAttribute(null=True)
     error_code = NumberAttribute(null=True)     # Twilio's error code, e.g. 21610
     provider_id = UnicodeAttribute(null=True)   # SES message id or Twilio message SID
-    # Kept by chalicelib.delivery (reminders, change notices): how many tries so far, and when
+    # Kept by chalicelib.messaging.delivery (reminders, change notices): how many tries so far, and when
     # another run may take it again (the end of a claim's lease, or the next retry).
     attempts = NumberAttribute(null=True)
     retry_at = UTCDateTimeAttribute(null=True)

@@ -2,7 +2,7 @@
 
 - `CIRCLE#<circle>` / `RSVP#<meeting id>#<signup id>`: one answer per learner and meeting,
   beside the circle, so the facilitator's page counts them in its one Query
-  (`chalicelib.circle_admin.rsvp_answers` reads `sk` and `answer`). Answering again
+  (`chalicelib.facilitators.circle_admin.rsvp_answers` reads `sk` and `answer`). Answering again
   overwrites the same item: the key is the idempotency.
 - `SHORT#<code>` / `SHORT`: what a short RSVP link (`/r/<code>`) points at. The code is an
   HMAC of circle, signup and meeting, so writing it again writes the same item; it expires

@@ -18,7 +18,7 @@ class CircleSetup(TableItem, discriminator='CircleSetup'):
     steps_done = ListAttribute(of=NumberAttribute, default=list)
     first_date = UnicodeAttribute(null=True)      # ISO date of week 1 of the planned pattern
     weeks = NumberAttribute(null=True)
-    city_id = UnicodeAttribute(null=True)         # GeoNames id (chalicelib.gazetteer)
+    city_id = UnicodeAttribute(null=True)         # GeoNames id (chalicelib.circles.gazetteer)
     goal = UnicodeAttribute(null=True)
     concerns = UnicodeAttribute(null=True)
     published_at = UTCDateTimeAttribute(null=True)   # first publication; later ones keep meetings as they are

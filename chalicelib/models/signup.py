@@ -1,7 +1,7 @@
 """A learner's signup: `CIRCLE#<circle>` / `SIGNUP#<signup id>`, beside its circle.
 
 The signup id is derived from the circle and the normalised email (see
-`chalicelib.signup.signup_id_for`), so a second signup with the same email
+`chalicelib.learners.signup.signup_id_for`), so a second signup with the same email
 lands on the same item: dedupe is a key, not a lookup.
 """
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute

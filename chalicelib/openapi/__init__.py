@@ -3,13 +3,13 @@
 Partner websites build search and signup forms against the public endpoints,
 so this document is their reference. It is a plain dict: limits and choices
 come from the modules that enforce them (browse, signup, pages), and
-`tests/test_openapi.py` checks every route and real responses against it.
+`tests/handlers/test_openapi.py` checks every route and real responses against it.
 Built in two halves: `public` (learners and partners) and `facilitators`.
 """
 from chalicelib.openapi.facilitators import (account_paths, dialog_paths, facilitator_paths,
                                              messages_paths, session_cookie)
 from chalicelib.openapi.public import api_paths, page_paths, rsvp_paths, schemas
-from chalicelib.settings import get_settings
+from chalicelib.core.settings import get_settings
 
 
 def document():

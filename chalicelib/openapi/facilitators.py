@@ -7,7 +7,7 @@ from chalicelib.openapi.helpers import (FORM, LOCAL_TIME, form_body, html_respon
 def account_paths():
     """Facilitators' and organizers' accounts. Pages marked with the `session` cookie send
     anonymous visitors to `/login?next=...`; their form posts also need `csrf_token`."""
-    from chalicelib.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+    from chalicelib.accounts.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
     tags = ['Accounts']
     signed_in = [{'session': []}]
     password = string(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH)
@@ -92,7 +92,7 @@ def account_paths():
 def facilitator_paths():
     """Running a circle: only its facilitators and the organizers of its team get these pages;
     anyone else (and a circle, meeting or facilitator that does not exist) gets 404."""
-    from chalicelib.circle_admin import MAX_LENGTHS
+    from chalicelib.facilitators.circle_admin import MAX_LENGTHS
     tags = ['Facilitators']
     circle_id = path_parameter('circle_id', 'The circle\'s id.')
     meeting_id = path_parameter('meeting_id', 'The meeting\'s permanent id.')
@@ -182,9 +182,9 @@ def facilitator_paths():
 def messages_paths():
     """Messages to a circle's learners and feedback on its meetings (facilitators and organizers
     of the circle's team only; anyone else gets 404, like a circle that does not exist)."""
-    from chalicelib.feedback import MAX_ATTENDANCE, MAX_REFLECTION
-    from chalicelib.messages import MAX_BODY, MAX_SUBJECT, MESSAGE_KEY_LENGTH
-    from chalicelib.sms_text import MAX_SEGMENTS
+    from chalicelib.facilitators.feedback import MAX_ATTENDANCE, MAX_REFLECTION
+    from chalicelib.facilitators.messages import MAX_BODY, MAX_SUBJECT, MESSAGE_KEY_LENGTH
+    from chalicelib.messaging.sms_text import MAX_SEGMENTS
     tags = ['Facilitators']
     circle_id = path_parameter('circle_id', 'The circle\'s id.')
     meeting_id = path_parameter('meeting_id', 'The meeting\'s permanent id.')
@@ -249,7 +249,7 @@ def messages_paths():
 def dialog_paths():
     """The step-by-step creation dialog (chalicelib/handlers/dialog.py). Drafts are circles with
     `published=false`; every step of a draft is `/facilitate/circles/{circle_id}/step/{step}`."""
-    from chalicelib import dialog
+    from chalicelib.facilitators import dialog
     tags = ['Facilitators']
     circle_id = path_parameter('circle_id', 'The draft\'s id.')
     step = {**path_parameter('step', 'The step: 1 course, 2 place, 3 schedule, 4 details, 5 goals, '
@@ -332,6 +332,6 @@ def dialog_paths():
 
 
 def session_cookie():
-    from chalicelib.sessions import COOKIE_NAME
+    from chalicelib.accounts.sessions import COOKIE_NAME
     return {'type': 'apiKey', 'in': 'cookie', 'name': COOKIE_NAME,
             'description': 'Set by `POST /login`; HttpOnly, SameSite=Lax.'}

@@ -8,7 +8,7 @@ from chalicelib.openapi.helpers import (FORM, JSON, LOCAL_TIME, STATUSES, WEEKDA
 # --- schemas --------------------------------------------------------------------
 
 def _item_properties():
-    """Fields of `chalicelib.circles.to_api_item`, the P2PU-compatible list item."""
+    """Fields of `chalicelib.circles.circles.to_api_item`, the P2PU-compatible list item."""
     text = {'type': 'string'}
     return {
         'id': string('Short random id; also the last segment of `url`.'),
@@ -76,7 +76,7 @@ def _details_schema():
 
 
 def schemas():
-    from chalicelib.signup import MAX_LENGTHS
+    from chalicelib.learners.signup import MAX_LENGTHS
     text = {'type': 'string'}
     return {
         'Course': obj({
@@ -138,7 +138,7 @@ def schemas():
 # --- operations -----------------------------------------------------------------
 
 def _browse_parameters():
-    from chalicelib.browse import (DEFAULT_DISTANCE_KM, DEFAULT_LIMIT, MAX_DISTANCE_KM, MAX_LIMIT,
+    from chalicelib.circles.browse import (DEFAULT_DISTANCE_KM, DEFAULT_LIMIT, MAX_DISTANCE_KM, MAX_LIMIT,
                                    ORDERS, SCOPES)
     true_false = {'type': 'boolean'}
     comma_list = {'style': 'form', 'explode': False}
@@ -208,7 +208,7 @@ def api_paths():
 
 def _signup_form():
     from chalicelib.handlers.pages import HONEYPOT
-    from chalicelib.signup import MAX_LENGTHS
+    from chalicelib.learners.signup import MAX_LENGTHS
     checkbox = {'type': 'string', 'enum': ['true'], 'description': 'Sent only when ticked.'}
     return obj({
         'name': string(maxLength=MAX_LENGTHS['name']),
@@ -284,7 +284,7 @@ def page_paths():
 
 def rsvp_paths():
     """Links in reminders: RSVP, one-click unsubscribe, calendars (chalicelib/handlers/rsvp.py)."""
-    from chalicelib.calendar_ics import CONTENT_TYPE as ICS
+    from chalicelib.circles.calendar_ics import CONTENT_TYPE as ICS
     from chalicelib.handlers.rsvp import ONE_CLICK
     tags = ['Pages']
     rsvp_token = path_parameter('token', 'The signed token of an RSVP link (learner and meeting).')

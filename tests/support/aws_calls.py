@@ -12,7 +12,7 @@ import botocore.session
 calls = collections.Counter()
 _lock = threading.Lock()
 _installed = False
-ADMIN_MODULES = ('chalicelib.admin',)
+ADMIN_MODULES = ('chalicelib.ops.admin',)
 
 
 class ScanRefused(AssertionError):

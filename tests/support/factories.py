@@ -2,7 +2,7 @@
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from chalicelib import circles
+from chalicelib.circles import circles
 from chalicelib.models import Course
 
 CHICAGO = dict(city='Chicago', region='Illinois', country='United States',

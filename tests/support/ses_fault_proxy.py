@@ -4,7 +4,7 @@ Every request is forwarded to moto unchanged, except SES v2 SendEmail
 (`POST /v2/email/outbound-emails`), which can be answered the way SES answers when the
 account's send rate is exceeded, or delayed. Point only the `sesv2` client at it
 (botocore honours `AWS_ENDPOINT_URL_SESV2`) and clear `email.ses_client`'s cache, see
-`tests/test_reminder_job.py`.
+`tests/reminders/test_reminder_job.py`.
 
 SES v2 is a REST-JSON API: an error is an HTTP status, an `x-amzn-ErrorType` header naming
 the error and a JSON body with a `message`. `ThrottlingException` is one of its common

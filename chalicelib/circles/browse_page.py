@@ -1,0 +1,52 @@
+"""What the learner pages show: the browse filters and a circle with its signup form."""
+from chalicelib.circles import circles
+from chalicelib.circles.browse import browse, parse_browse_query
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.formatting import meeting_when, meeting_when_short
+from chalicelib.learners.signup import CONSENT_TEXT, refusal as signup_refusal
+
+PAGE_FILTERS = ('q', 'city', 'weekday', 'online', 'latitude', 'longitude', 'distance')
+
+
+def browse_page_context(params):
+    """Translate the page's filters into a public API query and run it."""
+    filters = {name: (params.get(name) or '').strip() for name in PAGE_FILTERS}
+    api_params = {'scope': 'active'}
+    for name in ('q', 'city', 'latitude', 'longitude', 'distance'):
+        if filters[name]:
+            api_params[name] = filters[name]
+    if filters['weekday']:
+        api_params['weekdays'] = filters['weekday']
+    if filters['online'] in ('yes', 'no'):
+        api_params['online'] = 'true' if filters['online'] == 'yes' else 'false'
+    if not filters['latitude']:
+        api_params['order'] = 'first_meeting_date'
+    try:
+        result = browse(parse_browse_query(api_params))
+        errors = {}
+    except ValidationFailed as error:
+        result, errors = {'count': 0, 'items': []}, error.errors
+    return {'filters': filters, 'result': result, 'errors': errors,
+            'near_me': bool(filters['latitude'] and filters['longitude'])}
+
+
+def circle_page_context(circle_id, values=None, errors=None, refusal=None):
+    """The circle page's data, or None when no published circle has this id."""
+    now = circles.utcnow()
+    circle = circles.get_circle(circle_id)
+    if circle is None or not circle.published:
+        return None
+    meetings = [{'when': meeting_when_short(m, circle.timezone), 'when_full': meeting_when(m, circle.timezone),
+                 'past': m.starts_at <= now}
+                for m in circles.active_meetings(circle)]
+    return {
+        'circle': circle,
+        'item': circles.to_api_item(circle, now),
+        'meetings': meetings,
+        'next_meeting': circles.next_meeting(circle, now),
+        'refusal': refusal or signup_refusal(circle, now),
+        'values': values or {},
+        'errors': errors or {},
+        'consent_text': CONSENT_TEXT,
+    }
+

@@ -1,0 +1,275 @@
+"""Learning circles: meetings in local time, derived fields, status and the public API shape.
+
+A circle's meetings are stored with their local date and time and the UTC
+instant computed with zoneinfo, so every rule here compares instants or
+compares dates in the circle's own timezone.
+"""
+import re
+import unicodedata
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from chalicelib.circles import geo
+from chalicelib.core.ids import new_id
+from chalicelib.models import Circle, Meeting
+from chalicelib.core.settings import get_settings
+
+LISTED = 'L'    # the `listing` index's one partition: every published circle
+WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def local_start(local_date, local_time, tz_name):
+    """The aware local datetime of a meeting; zoneinfo resolves DST gaps and folds."""
+    return datetime.combine(local_date, local_time, tzinfo=ZoneInfo(tz_name))
+
+
+def new_meeting(local_date, local_time, duration_minutes, tz_name):
+    start = local_start(local_date, local_time, tz_name)
+    return Meeting(meeting_id=new_id(8), local_date=local_date.isoformat(),
+                   local_time=local_time.strftime('%H:%M'), duration_minutes=duration_minutes,
+                   starts_at=start.astimezone(timezone.utc), cancelled=False)
+
+
+def weekly_meetings(first_date, local_time, weeks, duration_minutes, tz_name):
+    return [new_meeting(first_date + timedelta(weeks=n), local_time, duration_minutes, tz_name)
+            for n in range(weeks)]
+
+
+def active_meetings(circle):
+    return sorted((m for m in circle.meetings if not m.cancelled), key=lambda m: m.starts_at)
+
+
+def local_today(circle, now):
+    return now.astimezone(ZoneInfo(circle.timezone)).date()
+
+
+def normalise_city(city):
+    return ' '.join(search_words(city or ''))
+
+
+def search_words(text):
+    """Lowercase words without accents: the unit of the prefix text search."""
+    decomposed = unicodedata.normalize('NFKD', text)
+    plain = ''.join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return re.findall(r'\w+', plain)
+
+
+def refresh_derived(circle):
+    """Recompute the fields and index keys that follow from the circle's own data.
+
+    Call before every save. Browse index keys exist only while the circle is
+    published and has meetings, so drafts are invisible to every listing.
+    """
+    meetings = active_meetings(circle)
+    first, last = (meetings[0], meetings[-1]) if meetings else (None, None)
+    circle.start_date = first.local_date if first else None
+    circle.end_date = last.local_date if last else None
+    circle.meeting_time = first.local_time if first else None
+    circle.duration_minutes = first.duration_minutes if first else None
+    circle.first_starts_at = first.starts_at if first else None
+    circle.meeting_days = _meeting_days(meetings)
+    circle.created_millis = int(circle.created_at.timestamp() * 1000) if circle.created_at else None
+    if circle.latitude is not None and circle.longitude is not None and not circle.online:
+        circle.geohash = geo.encode(float(circle.latitude), float(circle.longitude))
+    else:
+        circle.geohash = None
+
+    listed = bool(circle.published and meetings)
+    order_key = f'{circle.end_date}#{circle.id}' if listed else None
+    circle.list_pk = LISTED if listed else None
+    circle.list_sk = order_key
+    circle.city_pk = f'CITY#{normalise_city(circle.city)}' if listed and circle.city else None
+    circle.city_sk = order_key if circle.city_pk else None
+    circle.team_pk = f'TEAM#{circle.team_id}' if listed and circle.team_id else None
+    circle.team_sk = order_key if circle.team_pk else None
+    circle.area_pk = (f'AREA#{circle.geohash[:geo.PARTITION_PRECISION]}'
+                      if listed and circle.geohash else None)
+    circle.area_sk = f'{circle.geohash}#{circle.id}' if circle.area_pk else None
+
+
+def _meeting_days(meetings):
+    if not meetings:
+        return None
+    first = date.fromisoformat(meetings[0].local_date)
+    offsets = ','.join(str((date.fromisoformat(m.local_date) - first).days) for m in meetings)
+    return f'{first.isoformat()}:{offsets}'
+
+
+def search_words_of(circle):
+    """The words a text search matches by prefix: name, course, venue, city, facilitators.
+
+    Derived at read time from attributes every browse index carries, rather than stored.
+    """
+    words = set()
+    for text in [circle.name, circle.course.title, circle.course.provider or '', *circle.course.topics,
+                 circle.venue_name or '', circle.city or '', *circle.facilitator_names]:
+        words.update(search_words(text))
+    return words
+
+
+def new_circle(*, name, course, timezone_name, meetings, **fields):
+    now = utcnow()
+    circle_id = new_id()
+    pk, sk = Circle.key(circle_id)
+    circle = Circle(pk, sk, id=circle_id, name=name, course=course, timezone=timezone_name,
+                    meetings=meetings, created_at=now, updated_at=now, **fields)
+    refresh_derived(circle)
+    return circle
+
+
+def create(circle):
+    refresh_derived(circle)
+    circle.save(condition=Circle.pk.does_not_exist())
+
+
+def save(circle):
+    """Write an edited circle, unless it changed since it was read.
+
+    Signups change `signup_count` on the same item, so the condition covers it:
+    a whole-item put must never write back a stale count (PutError: re-read, re-apply).
+    """
+    read_at, read_count = circle.updated_at, circle.signup_count
+    circle.updated_at = utcnow()
+    refresh_derived(circle)
+    circle.save(condition=(Circle.updated_at == read_at) & (Circle.signup_count == read_count))
+
+
+def get_circle(circle_id):
+    """The circle, or None. One GetItem."""
+    pk, sk = Circle.key(circle_id)
+    try:
+        return Circle.get(pk, sk)
+    except Circle.DoesNotExist:
+        return None
+
+
+# --- status and the public shape -------------------------------------------------
+
+def meeting_dates(circle):
+    """Local dates of the active meetings, from the compact `meeting_days` (index-safe)."""
+    if not circle.meeting_days:
+        return []
+    first, offsets = circle.meeting_days.split(':')
+    start = date.fromisoformat(first)
+    return [start + timedelta(days=int(offset)) for offset in offsets.split(',')]
+
+
+def first_start(circle):
+    """The first meeting's aware local start, from attributes every browse index carries."""
+    return _local_datetime(circle.start_date, circle.meeting_time, circle.timezone)
+
+
+def is_finished(circle, now):
+    return circle.end_date is None or date.fromisoformat(circle.end_date) < local_today(circle, now)
+
+
+def is_full(circle):
+    return circle.capacity is not None and circle.signup_count >= circle.capacity
+
+
+def accepts_signups(circle, now):
+    return bool(circle.published and circle.signup_open and not is_finished(circle, now))
+
+
+def status(circle, now):
+    """The public status, as P2PU defines it, with "today" in the circle's timezone."""
+    today = local_today(circle, now)
+    start = date.fromisoformat(circle.start_date) if circle.start_date else None
+    end = date.fromisoformat(circle.end_date) if circle.end_date else None
+    if start is None:
+        return 'closed'
+    if circle.signup_open and start > today:
+        return 'upcoming'
+    if circle.signup_open and start <= today <= end:
+        return 'in_progress'
+    if not circle.signup_open and end >= today:
+        return 'closed'
+    return 'completed'
+
+
+def next_meeting(circle, now):
+    """The first meeting that has not started yet (None once the last one has started)."""
+    return next((m for m in active_meetings(circle) if m.starts_at > now), None)
+
+
+def circle_url(circle_id):
+    return f'{get_settings().public_base_url}/circles/{circle_id}'
+
+
+def _local_datetime(local_date, local_time, tz_name):
+    return local_start(date.fromisoformat(local_date), time.fromisoformat(local_time), tz_name)
+
+
+def to_api_item(circle, now):
+    """A circle as the public `GET /api/learningcircles/` lists it (works on index projections)."""
+    dates = meeting_dates(circle)
+    today = local_today(circle, now)
+    upcoming = [d for d in dates if d >= today]
+    start = end_time = None
+    if circle.start_date:
+        start = _local_datetime(circle.start_date, circle.meeting_time, circle.timezone)
+        end_time = (start + timedelta(minutes=int(circle.duration_minutes or 0))).strftime('%H:%M')
+    item = {
+        'id': circle.id,
+        'name': circle.name,
+        'course': {'id': None, 'title': circle.course.title, 'provider': circle.course.provider,
+                   'link': circle.course.link, 'topics': list(circle.course.topics)},
+        'facilitator': circle.facilitator_names[0] if circle.facilitator_names else None,
+        'facilitators': list(circle.facilitator_names),
+        'venue': circle.venue_name,
+        'venue_address': circle.venue_address,
+        'venue_website': circle.venue_website,
+        'city': circle.city,
+        'region': circle.region,
+        'country': circle.country,
+        'latitude': float(circle.latitude) if circle.latitude is not None else None,
+        'longitude': float(circle.longitude) if circle.longitude is not None else None,
+        'online': bool(circle.online),
+        'language': circle.language,
+        'day': WEEKDAYS[start.weekday()] if start else None,
+        'start_date': circle.start_date,
+        'start_datetime': start.isoformat() if start else None,
+        'meeting_time': circle.meeting_time,
+        'time_zone': circle.timezone,
+        'last_meeting_date': circle.end_date,
+        'end_time': end_time,
+        'weeks': len(dates),
+        'url': circle_url(circle.id),
+        'report_url': None,
+        'draft': not circle.published,
+        'signup_limit': int(circle.capacity) if circle.capacity is not None else None,
+        'signup_count': int(circle.signup_count or 0),
+        'signup_open': bool(circle.signup_open) and not is_finished(circle, now),
+        'status': status(circle, now),
+    }
+    if circle.signup_question:
+        item['signup_question'] = circle.signup_question
+    if circle.image_url:
+        item['image_url'] = circle.image_url
+    if upcoming:
+        item['next_meeting_date'] = upcoming[0].isoformat()
+    return item
+
+
+def public_details(circle_id, now=None):
+    """One published circle for `GET /api/learningcircles/{id}`: the list item plus its
+    description and every meeting. The online link is kept for learners who signed up."""
+    from chalicelib.core.errors import NotFound
+    now = now or utcnow()
+    circle = get_circle(circle_id)
+    if circle is None or not circle.published:
+        raise NotFound('No such learning circle.')
+    item = to_api_item(circle, now)
+    item['description'] = circle.description
+    item['venue_details'] = circle.venue_details
+    item['welcome_message'] = circle.welcome_message
+    item['meetings'] = [{
+        'id': m.meeting_id, 'date': m.local_date, 'time': m.local_time,
+        'duration_minutes': int(m.duration_minutes), 'starts_at': m.starts_at.isoformat(),
+        'cancelled': bool(m.cancelled),
+    } for m in sorted(circle.meetings, key=lambda m: m.starts_at)]
+    return item

@@ -1,0 +1,455 @@
+"""Running a published circle: what its facilitator page shows, editing its details and
+meetings, signup open or closed, unpublishing, co-facilitators and the signups export.
+
+Every change is applied to a circle read by `facilitation.workspace` and written with
+`circles.save`, which refuses the write when someone else saved the circle meanwhile
+(CircleChanged: the page re-reads and asks the facilitator to check and submit again).
+
+Meetings keep what the reminders need to tell learners about a change: a `sequence`
+that grows with every move or cancel (iCalendar SEQUENCE), the list of `changes`, and
+cancelled meetings stay in the list with `cancelled=True`.
+"""
+import csv
+import io
+import re
+from datetime import date, time, timezone
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.circles import circles
+from chalicelib.core.errors import NotFound, ValidationFailed
+from chalicelib.core.formatting import meeting_when_short
+from chalicelib.models import Circle, CircleFacilitator
+from chalicelib.models.base import connection
+from chalicelib.models.circle import MeetingChange
+
+CONFLICT = 'This circle changed meanwhile, please check and submit again.'
+LANGUAGES = {'en': 'English', 'es': 'Spanish', 'pt': 'Portuguese', 'fr': 'French', 'de': 'German',
+             'sw': 'Swahili'}
+MAX_LENGTHS = {'name': 200, 'description': 5000, 'course_title': 200, 'course_provider': 200,
+               'course_link': 500, 'venue_name': 200, 'venue_address': 300, 'venue_details': 1000,
+               'venue_website': 500, 'online_link': 500, 'welcome_message': 5000, 'signup_question': 500}
+MIN_DURATION, MAX_DURATION = 15, 600
+CSV_FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
+
+
+class CircleChanged(Exception):
+    """Someone else saved the circle after it was read; nothing was written."""
+
+
+def _conditional_failure(error):
+    return error.cause_response_code in ('ConditionalCheckFailedException', 'TransactionCanceledException')
+
+
+def save(circle):
+    """`circles.save`, with a lost race reported as CircleChanged; then the meetings' reminders
+    follow the saved circle (`reminders.sync_reminders`)."""
+    from chalicelib.reminders.schedule import sync_reminders
+    try:
+        circles.save(circle)
+    except PutError as error:
+        if _conditional_failure(error):
+            raise CircleChanged(CONFLICT) from None
+        raise
+    sync_reminders(circle)
+
+
+# --- what the facilitator page shows ---------------------------------------------
+
+def local_datetime(value, tz_name):
+    """'2026-12-01 18:00' in the circle's timezone."""
+    return value.astimezone(ZoneInfo(tz_name)).strftime('%Y-%m-%d %H:%M') if value else ''
+
+
+def rsvp_answers(items):
+    """{(meeting_id, signup_id): 'yes' | 'no'} from RSVP items of the circle's partition.
+
+    RSVPs are `CIRCLE#<id>` / `RSVP#<meeting id>#<signup id>` with an `answer`; they arrive
+    with the workspace's one Query, whatever model class the reminders issue gives them.
+    """
+    answers = {}
+    for item in items:
+        sk = getattr(item, 'sk', '') or ''
+        if not sk.startswith('RSVP#'):
+            continue
+        parts = sk.split('#', 2)
+        answer = getattr(item, 'answer', None)
+        if len(parts) == 3 and answer in ('yes', 'no'):
+            answers[(parts[1], parts[2])] = answer
+    return answers
+
+
+def rsvp_counts(meeting_id, signup_ids, answers):
+    """Yes, no and no answer for one meeting, among the learners currently signed up."""
+    counts = {'yes': 0, 'no': 0, 'no_answer': 0}
+    for signup_id in signup_ids:
+        counts[answers.get((meeting_id, signup_id), 'no_answer')] += 1
+    return counts
+
+
+def rsvp_names(meeting_id, names, answers):
+    """{'yes': [...], 'no': [...]}: who answered, by name, among `names` ({signup id: name})."""
+    found = {'yes': [], 'no': []}
+    for signup_id, name in names.items():
+        answer = answers.get((meeting_id, signup_id))
+        if answer in found:
+            found[answer].append(name)
+    return {answer: sorted(people, key=str.casefold) for answer, people in found.items()}
+
+
+def meeting_rows(circle, signup_ids, answers, now, names=None):
+    rows = []
+    for meeting in sorted(circle.meetings, key=lambda m: m.starts_at):
+        last_change = meeting.changes[-1] if meeting.changes else None
+        rows.append({
+            'meeting': meeting,
+            'when': meeting_when_short(meeting, circle.timezone),
+            'past': meeting.starts_at <= now,
+            'cancelled': bool(meeting.cancelled),
+            'moved_from': (f'{last_change.from_date} {last_change.from_time}'
+                           if last_change and last_change.kind == 'moved' else None),
+            'rsvp': rsvp_counts(meeting.meeting_id, signup_ids, answers),
+            'rsvp_names': rsvp_names(meeting.meeting_id, names or {}, answers),
+        })
+    return rows
+
+
+def signup_rows(workspace):
+    """Current learners, oldest signup first. Withdrawn signups hold no personal data
+    and are only counted."""
+    tz_name = workspace.circle.timezone
+    active = sorted(workspace.active_signups, key=lambda s: s.created_at or circles.utcnow())
+    return [{'signup': s, 'signed_up': local_datetime(s.created_at, tz_name)} for s in active]
+
+
+def facilitator_rows(workspace):
+    """Who runs the circle, from the circle's own lists, with each one's role from their link."""
+    circle = workspace.circle
+    roles = {link.user_id: link.role for link in workspace.facilitators}
+    names = list(circle.facilitator_names) + [''] * len(circle.facilitator_ids)
+    emails = list(circle.facilitator_emails) + [''] * len(circle.facilitator_ids)
+    return [{'user_id': uid, 'name': names[i], 'email': emails[i], 'role': roles.get(uid, 'facilitator')}
+            for i, uid in enumerate(circle.facilitator_ids)]
+
+
+def page_context(workspace, now=None):
+    now = now or circles.utcnow()
+    circle = workspace.circle
+    signups = signup_rows(workspace)
+    answers = rsvp_answers(workspace.others)
+    signup_ids = [row['signup'].signup_id for row in signups]
+    return {
+        'ws': workspace,
+        'circle': circle,
+        'circle_status': circles.status(circle, now) if circle.published else 'draft',
+        'signups': signups,
+        'withdrawn_count': len(workspace.signups) - len(signups),
+        'meetings': meeting_rows(circle, signup_ids, answers, now,
+                                 names={row['signup'].signup_id: row['signup'].name for row in signups}),
+        'facilitators': facilitator_rows(workspace),
+        'now': now,
+    }
+
+
+# --- editing the details ---------------------------------------------------------
+
+def detail_values(circle):
+    """The edit form's fields, filled from the circle."""
+    return {
+        'name': circle.name, 'description': circle.description or '',
+        'course_title': circle.course.title, 'course_provider': circle.course.provider or '',
+        'course_link': circle.course.link or '',
+        'venue_name': circle.venue_name or '', 'venue_address': circle.venue_address or '',
+        'venue_details': circle.venue_details or '', 'venue_website': circle.venue_website or '',
+        'online': 'yes' if circle.online else '', 'online_link': circle.online_link or '',
+        'language': circle.language, 'welcome_message': circle.welcome_message or '',
+        'signup_question': circle.signup_question or '',
+        'capacity': '' if circle.capacity is None else str(int(circle.capacity)),
+    }
+
+
+def _is_web_link(value):
+    return re.fullmatch(r'https?://[^\s/$.?#][^\s]*', value, re.IGNORECASE) is not None
+
+
+def validate_details(fields, circle):
+    """Cleaned values for every detail, or ValidationFailed naming each bad field."""
+    values = {name: (fields.get(name) or '').strip() for name in detail_values(circle)}
+    values['online'] = fields.get('online') in ('yes', 'on', 'true')
+    errors = {}
+    for name in ('name', 'course_title'):
+        if not values[name]:
+            errors[name] = ['Please fill this in.']
+    for name, limit in MAX_LENGTHS.items():
+        if len(values[name]) > limit and name not in errors:
+            errors[name] = [f'Please keep this under {limit} characters.']
+    for name in ('course_link', 'venue_website', 'online_link'):
+        if values[name] and not _is_web_link(values[name]) and name not in errors:
+            errors[name] = ['Please give a full link starting with https://']
+    if values['online'] and not values['online_link'] and 'online_link' not in errors:
+        errors['online_link'] = ['An online circle needs the link where learners meet.']
+    if not values['online'] and not values['venue_name']:
+        errors['venue_name'] = ['Please name the place where the circle meets, or make it online.']
+    if values['language'] not in LANGUAGES and values['language'] != circle.language:
+        errors['language'] = ['Please choose a language from the list.']
+    capacity = None
+    if values['capacity']:
+        try:
+            capacity = int(values['capacity'])
+        except ValueError:
+            errors['capacity'] = ['Please give a whole number, or leave it empty for no limit.']
+        else:
+            signed_up = int(circle.signup_count or 0)
+            if capacity < 1:
+                errors['capacity'] = ['Please give a number of at least 1, or leave it empty for no limit.']
+            elif capacity < signed_up:
+                errors['capacity'] = [f'{signed_up} learners have signed up already: the capacity cannot be lower.']
+            elif capacity > 10000:
+                errors['capacity'] = ['Please give a number up to 10000, or leave it empty for no limit.']
+    if errors:
+        raise ValidationFailed(errors)
+    values['capacity'] = capacity
+    return values
+
+
+def apply_details(circle, fields):
+    """Validate the edit form and copy it onto the circle (not saved)."""
+    values = validate_details(fields, circle)
+    circle.name = values['name']
+    circle.description = values['description'] or None
+    circle.course.title = values['course_title']
+    circle.course.provider = values['course_provider'] or None
+    circle.course.link = values['course_link'] or None
+    circle.venue_name = values['venue_name'] or None
+    circle.venue_address = values['venue_address'] or None
+    circle.venue_details = values['venue_details'] or None
+    circle.venue_website = values['venue_website'] or None
+    circle.online = values['online']
+    circle.online_link = values['online_link'] or None
+    circle.language = values['language']
+    circle.welcome_message = values['welcome_message'] or None
+    circle.signup_question = values['signup_question'] or None
+    circle.capacity = values['capacity']
+    return circle
+
+
+def version_of(circle):
+    """What the edit form remembers of the circle it showed, to notice a later save by someone else."""
+    return circle.updated_at.isoformat() if circle.updated_at else ''
+
+
+# --- meetings ----------------------------------------------------------------------
+
+def _meeting(circle, meeting_id):
+    for meeting in circle.meetings:
+        if meeting.meeting_id == meeting_id:
+            return meeting
+    raise NotFound('No such meeting.')
+
+
+def parse_when(fields, errors, date_field='date', time_field='time'):
+    """(date, time) from the form's fields; problems go into `errors`."""
+    local_date = local_time = None
+    try:
+        local_date = date.fromisoformat((fields.get(date_field) or '').strip())
+    except ValueError:
+        errors[date_field] = ['Please give the date as YYYY-MM-DD.']
+    value = (fields.get(time_field) or '').strip()
+    if re.fullmatch(r'\d{2}:\d{2}', value):
+        try:
+            local_time = time.fromisoformat(value)
+        except ValueError:
+            pass
+    if local_time is None:
+        errors[time_field] = ['Please give the time as HH:MM, e.g. 18:30.']
+    return local_date, local_time
+
+
+def _check_slot(circle, start, now, errors, date_field, ignore=None):
+    if start.astimezone(timezone.utc) <= now:
+        errors[date_field] = ['Please choose a date and time that has not passed.']
+        return
+    for other in circle.meetings:
+        if other is not ignore and not other.cancelled and other.starts_at == start.astimezone(timezone.utc):
+            errors[date_field] = ['Another meeting is already at that date and time.']
+
+
+def _change(kind, now, before=None, after=None):
+    """A MeetingChange; `before` and `after` are (local date, local time) pairs."""
+    return MeetingChange(at=now, kind=kind,
+                         from_date=before[0] if before else None, from_time=before[1] if before else None,
+                         to_date=after[0] if after else None, to_time=after[1] if after else None)
+
+
+def add_meeting(circle, fields, now=None):
+    """A new meeting from the add form (date, time, optional duration in minutes)."""
+    now = now or circles.utcnow()
+    errors = {}
+    local_date, local_time = parse_when(fields, errors)
+    duration = int(circle.duration_minutes or 90)
+    if (fields.get('duration') or '').strip():
+        try:
+            duration = int(fields['duration'])
+            if not MIN_DURATION <= duration <= MAX_DURATION:
+                raise ValueError
+        except ValueError:
+            errors['duration'] = [f'Please give the length in minutes, {MIN_DURATION} to {MAX_DURATION}.']
+    if not errors:
+        _check_slot(circle, circles.local_start(local_date, local_time, circle.timezone), now, errors, 'date')
+    if errors:
+        raise ValidationFailed(errors)
+    meeting = circles.new_meeting(local_date, local_time, duration, circle.timezone)
+    meeting.sequence = 0
+    meeting.changes = [_change('added', now, after=(meeting.local_date, meeting.local_time))]
+    circle.meetings = sorted([*circle.meetings, meeting], key=lambda m: m.starts_at)
+    return meeting
+
+
+def _changeable(meeting, now):
+    if meeting.cancelled:
+        raise ValidationFailed({'meeting': ['This meeting is cancelled.']})
+    if meeting.starts_at <= now:
+        raise ValidationFailed({'meeting': ['This meeting has started already.']})
+
+
+def move_meeting(circle, meeting_id, fields, now=None):
+    """Move a meeting to another date and time; learners are told by the reminders job."""
+    now = now or circles.utcnow()
+    meeting = _meeting(circle, meeting_id)
+    _changeable(meeting, now)
+    errors = {}
+    local_date, local_time = parse_when(fields, errors)
+    if not errors:
+        start = circles.local_start(local_date, local_time, circle.timezone)
+        if start.astimezone(timezone.utc) == meeting.starts_at:
+            errors['date'] = ['The meeting is already at that date and time.']
+        else:
+            _check_slot(circle, start, now, errors, 'date', ignore=meeting)
+    if errors:
+        raise ValidationFailed(errors)
+    before = (meeting.local_date, meeting.local_time)
+    moved = circles.new_meeting(local_date, local_time, meeting.duration_minutes, circle.timezone)
+    meeting.local_date, meeting.local_time, meeting.starts_at = moved.local_date, moved.local_time, moved.starts_at
+    meeting.sequence = int(meeting.sequence or 0) + 1
+    meeting.changes = [*meeting.changes, _change('moved', now, before, (meeting.local_date, meeting.local_time))]
+    circle.meetings = sorted(circle.meetings, key=lambda m: m.starts_at)
+    return meeting
+
+
+def cancel_meeting(circle, meeting_id, now=None):
+    """Cancel a meeting; it stays in the list (cancelled) so learners can be told."""
+    now = now or circles.utcnow()
+    meeting = _meeting(circle, meeting_id)
+    _changeable(meeting, now)
+    meeting.cancelled = True
+    meeting.cancelled_at = now
+    meeting.sequence = int(meeting.sequence or 0) + 1
+    meeting.changes = [*meeting.changes, _change('cancelled', now, before=(meeting.local_date, meeting.local_time))]
+    return meeting
+
+
+# --- signup and publication ------------------------------------------------------------
+
+def set_signup_open(circle, is_open):
+    circle.signup_open = bool(is_open)
+
+
+def unpublish(circle):
+    """Off every listing (`refresh_derived` drops the index keys); signups are kept."""
+    circle.published = False
+
+
+# --- co-facilitators -------------------------------------------------------------------
+
+def _save_with_link(circle, link, add):
+    """The circle's facilitator lists and the facilitator's link item change together or not at all."""
+    read_at, read_count = circle.updated_at, circle.signup_count
+    circle.updated_at = circles.utcnow()
+    circles.refresh_derived(circle)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(circle, condition=(Circle.updated_at == read_at) & (Circle.signup_count == read_count))
+            if add:
+                transaction.save(link, condition=CircleFacilitator.pk.does_not_exist())
+            else:
+                transaction.delete(link)
+    except TransactWriteError as error:
+        circle.updated_at = read_at
+        if _conditional_failure(error):
+            raise CircleChanged(CONFLICT) from None
+        raise
+
+
+def add_facilitator(workspace, email, now=None):
+    """Make the account with this email a co-facilitator of the circle; returns the User."""
+    from chalicelib.accounts import accounts
+    from chalicelib.facilitators.access import facilitator_link
+    from chalicelib.learners.signup import normalise_email
+    circle = workspace.circle
+    try:
+        address = normalise_email((email or '').strip())
+    except Exception:  # noqa: BLE001 - email_validator's errors: any of them means "not an address"
+        raise ValidationFailed({'email': ['Please give a valid email address.']}) from None
+    user = accounts.user_for_email(address)
+    if user is None:
+        raise ValidationFailed({'email': ['No account with that email; ask them to register first.']})
+    if not user.email_confirmed:
+        raise ValidationFailed({'email': ['That account has not confirmed its email address yet; '
+                                          'ask them to follow the link we emailed them first.']})
+    if user.user_id in circle.facilitator_ids:
+        raise ValidationFailed({'email': ['They already facilitate this circle.']})
+    circle.facilitator_ids = [*circle.facilitator_ids, user.user_id]
+    circle.facilitator_names = [*circle.facilitator_names, user.first_name]
+    circle.facilitator_emails = [*circle.facilitator_emails, user.email]
+    _save_with_link(circle, facilitator_link(circle, user, role='co-facilitator', now=now or circles.utcnow()),
+                    add=True)
+    return user
+
+
+def remove_facilitator(workspace, user_id):
+    """Take someone off the circle; a circle always keeps at least one facilitator."""
+    circle = workspace.circle
+    if user_id not in circle.facilitator_ids:
+        raise NotFound('No such facilitator.')
+    if len(circle.facilitator_ids) == 1:
+        raise ValidationFailed({'facilitators': ['A circle needs at least one facilitator: '
+                                                 'add someone else before removing the last one.']})
+    index = circle.facilitator_ids.index(user_id)
+
+    def without(values):
+        return [v for i, v in enumerate(values) if i != index]
+    circle.facilitator_ids = without(circle.facilitator_ids)
+    circle.facilitator_names = without(circle.facilitator_names)
+    circle.facilitator_emails = without(circle.facilitator_emails)
+    _save_with_link(circle, CircleFacilitator(*CircleFacilitator.key(circle.id, user_id)), add=False)
+
+
+# --- the signups export ------------------------------------------------------------------
+
+def safe_cell(value):
+    """A spreadsheet cell that cannot run as a formula: text starting with = + - @ (or a tab or
+    carriage return) gets a leading single quote, as OWASP recommends against CSV injection."""
+    text = '' if value is None else str(value)
+    return f"'{text}" if text.startswith(CSV_FORMULA_STARTS) else text
+
+
+def signups_csv(workspace):
+    """Current learners as CSV (UTF-8 with a byte order mark, so spreadsheets read accents right)."""
+    circle = workspace.circle
+    header = ['Name', 'Email', 'Mobile', 'Goals', 'Support wanted']
+    if circle.signup_question:
+        header.append(circle.signup_question)
+    header += ['Signed up', 'Messages opt-in']
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator='\r\n')
+    writer.writerow([safe_cell(h) for h in header])
+    for row in signup_rows(workspace):
+        signup = row['signup']
+        cells = [signup.name, signup.email, signup.mobile, signup.goals, signup.support]
+        if circle.signup_question:
+            cells.append(signup.custom_answer)
+        cells += [row['signed_up'], 'yes' if signup.communications_opt_in else 'no']
+        writer.writerow([safe_cell(cell) for cell in cells])
+    return '\ufeff' + out.getvalue()

@@ -1,0 +1,223 @@
+"""A learner's links in reminders (RSVP yes/no, short RSVP link, one-click unsubscribe, their
+calendar feed) and what happens when they follow them. Learners have no account: each link
+is signed for one purpose (`chalicelib.core.links`) and names the circle and the signup.
+
+RSVP links are bound to a learner and a meeting and work until that meeting starts (the
+meeting as it is now: a moved meeting moves the deadline). Following a yes/no link records
+the answer and shows a page to change it; the same answer twice writes nothing, a new one
+overwrites the learner's one `Rsvp` item for the meeting.
+
+Costs: opening an RSVP link is one BatchGet (circle, signup and current answer) plus one
+put when the answer changes; a short link adds one GetItem; a one-click unsubscribe is one
+update, done before anything else is read.
+"""
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.circles import circles
+from chalicelib.core import links
+from chalicelib.core.links import BadLink
+from chalicelib.models import Circle, Signup, TableItem
+from chalicelib.models.rsvp import ANSWERS, Rsvp, ShortLink
+from chalicelib.core.settings import get_settings
+
+SHORT_CODE_LENGTH = 12                  # base32: 60 bits, not guessable
+SHORT_LINK_KEPT = timedelta(days=7)     # after the meeting's start, then DynamoDB's TTL removes it
+
+
+class MeetingStarted(Exception):
+    """The RSVP link's meeting has started (or ended): answers are closed."""
+
+
+@dataclass
+class RsvpPage:
+    """What the RSVP page shows: the meeting as it is now and the learner's current answer."""
+    circle: Circle
+    signup: Signup
+    meeting: object
+    answer: str | None
+    token: str            # a fresh answer-less token for the page's form
+
+    @property
+    def cancelled(self):
+        return bool(self.meeting.cancelled)
+
+
+# --- the links in a learner's messages ------------------------------------------------
+
+def learner_links(signup, meeting, save_short=True):
+    """{'yes', 'no', 'withdraw', 'unsubscribe', 'short'} URLs for one learner and meeting.
+
+    'short' is for SMS: `/r/<code>` for learners with a mobile (saving the ShortLink item,
+    the same item every time, unless the caller writes `short_link(...)[1]` itself with
+    others), else the page's long URL, which works the same way.
+    """
+    from chalicelib.learners.signup import withdraw_link
+    if signup.mobile:
+        short, item = short_link(signup, meeting)
+        if save_short:
+            item.save()
+    else:
+        short = rsvp_url(signup, meeting)
+    return {
+        'yes': rsvp_url(signup, meeting, 'yes'),
+        'no': rsvp_url(signup, meeting, 'no'),
+        'withdraw': withdraw_link(signup),
+        'unsubscribe': unsubscribe_url(signup),
+        'short': short,
+    }
+
+
+def rsvp_url(signup, meeting, answer=None):
+    """The RSVP page; with an answer, following the link records it."""
+    return links.url('/rsvp', links.RSVP, _rsvp_payload(signup.circle_id, signup.signup_id,
+                                                        meeting.meeting_id, answer))
+
+
+def short_link(signup, meeting):
+    """(the `/r/<code>` URL, the ShortLink item it needs in the table)."""
+    code = short_code(signup.circle_id, signup.signup_id, meeting.meeting_id)
+    item = ShortLink(*ShortLink.key(code), circle_id=signup.circle_id, signup_id=signup.signup_id,
+                     meeting_id=meeting.meeting_id, expires_at=meeting.starts_at + SHORT_LINK_KEPT)
+    return f'{get_settings().public_base_url}/r/{code}', item
+
+
+def short_code(circle_id, signup_id, meeting_id):
+    """Derived, not random: a retried reminder writes the same item and sends the same link."""
+    message = f'short\n{circle_id}\n{signup_id}\n{meeting_id}'.encode()
+    digest = hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).digest()
+    return base64.b32encode(digest).decode().lower()[:SHORT_CODE_LENGTH]
+
+
+def unsubscribe_url(signup):
+    """The `List-Unsubscribe` URL: a POST stops reminder emails for this signup."""
+    return links.url('/unsubscribe', links.UNSUBSCRIBE, {'c': signup.circle_id, 's': signup.signup_id})
+
+
+def learner_feed_url(email):
+    """A calendar subscription URL with every meeting of every circle this email signed up to.
+
+    The token carries the (normalised) email, signed: anyone holding the URL can read that
+    learner's meetings, which is what a calendar subscription needs and no more.
+    """
+    return f'{links.url("/calendar", links.CALENDAR, {"e": email})}/circles.ics'
+
+
+def email_from_feed_token(token):
+    payload = links.unsign(links.CALENDAR, token)
+    if not isinstance(payload, dict) or not isinstance(payload.get('e'), str):
+        raise BadLink('not a calendar feed token')
+    return payload['e']
+
+
+# --- answering ------------------------------------------------------------------------
+
+def _rsvp_payload(circle_id, signup_id, meeting_id, answer=None):
+    payload = {'c': circle_id, 's': signup_id, 'm': meeting_id}
+    if answer:
+        payload['a'] = answer
+    return payload
+
+
+def _rsvp_token_payload(token):
+    payload = links.unsign(links.RSVP, token)
+    if not isinstance(payload, dict) or not all(isinstance(payload.get(k), str) for k in 'csm'):
+        raise BadLink('not an RSVP token')
+    if payload.get('a') not in (None, *ANSWERS):
+        raise BadLink('not an RSVP answer')
+    return payload
+
+
+def answer_from_token(token):
+    """The answer a yes/no link carries (None for the page's own link). Raises BadLink."""
+    return _rsvp_token_payload(token).get('a')
+
+
+def open_rsvp(token, now=None):
+    """The page for an RSVP token. Raises BadLink (tampered, foreign, or its learner or
+    meeting is gone) or MeetingStarted."""
+    payload = _rsvp_token_payload(token)
+    return _open(payload['c'], payload['s'], payload['m'], now)
+
+
+def open_short_link(code, now=None):
+    """The page for a short link's code; unknown codes are BadLink like tampered tokens."""
+    if len(code) != SHORT_CODE_LENGTH:
+        raise BadLink('not a short link')
+    try:
+        link = ShortLink.get(*ShortLink.key(code))
+    except ShortLink.DoesNotExist:
+        raise BadLink('no such short link') from None
+    return _open(link.circle_id, link.signup_id, link.meeting_id, now)
+
+
+def _open(circle_id, signup_id, meeting_id, now):
+    now = now or circles.utcnow()
+    keys = [Circle.key(circle_id), Signup.key(circle_id, signup_id), Rsvp.key(circle_id, meeting_id, signup_id)]
+    items = {(item.pk, item.sk): item for item in TableItem.batch_get(keys)}
+    circle = items.get(Circle.key(circle_id))
+    signup = items.get(Signup.key(circle_id, signup_id))
+    rsvp = items.get(Rsvp.key(circle_id, meeting_id, signup_id))
+    meeting = circle and next((m for m in circle.meetings if m.meeting_id == meeting_id), None)
+    if meeting is None or signup is None or not signup.active:
+        raise BadLink('the learner or the meeting is gone')
+    if meeting.starts_at <= now:
+        raise MeetingStarted(meeting)
+    token = links.sign(links.RSVP, _rsvp_payload(circle_id, signup_id, meeting_id))
+    return RsvpPage(circle, signup, meeting, rsvp.answer if rsvp else None, token)
+
+
+def record_answer(page, answer, now=None):
+    """Keep the learner's one answer for the meeting; True when it changed.
+
+    Nothing is written for a cancelled meeting or an answer the learner already gave.
+    """
+    if answer not in ANSWERS:
+        raise ValueError(f'not an answer: {answer!r}')
+    if page.cancelled or page.answer == answer:
+        return False
+    circle_id, signup_id, meeting_id = page.circle.id, page.signup.signup_id, page.meeting.meeting_id
+    now = now or circles.utcnow()
+    Rsvp(*Rsvp.key(circle_id, meeting_id, signup_id), circle_id=circle_id, meeting_id=meeting_id,
+         signup_id=signup_id, answer=answer, answered_at=now, created_at=now, updated_at=now).save()
+    page.answer = answer
+    return True
+
+
+# --- one-click unsubscribe ----------------------------------------------------------------
+
+def _unsubscribe_key(token):
+    payload = links.unsign(links.UNSUBSCRIBE, token)
+    if not isinstance(payload, dict) or not all(isinstance(payload.get(k), str) for k in 'cs'):
+        raise BadLink('not an unsubscribe token')
+    return payload['c'], payload['s']
+
+
+def stop_reminders(token, now=None):
+    """Stop reminder emails for the token's signup, at once: one conditional update.
+
+    Returns the circle id. A signup that is gone gets nothing any more anyway, so that
+    is not an error either (the one-click POST must answer 200). Raises BadLink.
+    """
+    circle_id, signup_id = _unsubscribe_key(token)
+    signup = Signup(*Signup.key(circle_id, signup_id))
+    try:
+        signup.update(actions=[Signup.reminders_stopped.set(True), Signup.updated_at.set(now or circles.utcnow())],
+                      condition=Signup.pk.exists())
+    except UpdateError as error:
+        if error.cause_response_code != 'ConditionalCheckFailedException':
+            raise
+    return circle_id
+
+
+def unsubscribe_status(token):
+    """(circle or None, signup or None) for the confirmation page: one BatchGet. Raises BadLink."""
+    circle_id, signup_id = _unsubscribe_key(token)
+    items = {(item.pk, item.sk): item
+             for item in TableItem.batch_get([Circle.key(circle_id), Signup.key(circle_id, signup_id)])}
+    return items.get(Circle.key(circle_id)), items.get(Signup.key(circle_id, signup_id))

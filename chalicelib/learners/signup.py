@@ -1,0 +1,243 @@
+"""Signing up for a learning circle, and withdrawing.
+
+`sign_up` costs at most three DynamoDB calls: read the circle, one transaction
+that creates the signup and counts it on the circle (conditions keep the
+capacity and the open/published rules exact under concurrency), and one update
+recording that the welcome email went out. A second signup with the same email
+for the same circle becomes an update of the first: same item, no new email.
+"""
+import base64
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.circles import circles
+from chalicelib.learners import pending_welcomes as jobs
+from chalicelib.core import links
+from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
+from chalicelib.models import Circle, Signup
+from chalicelib.models.base import connection
+from chalicelib.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+CONSENT_VERSION = '2026-11'
+CONSENT_TEXT = ('I consent to the facilitator and the organizers of this learning circle keeping '
+                'my answers and contacting me about it.')
+MAX_LENGTHS = {'name': 200, 'email': 254, 'goals': 2000, 'support': 2000, 'custom_answer': 2000}
+TRUE_VALUES = (True, 'true', 'on', 'yes', '1', 1)
+FULL = 'This learning circle is full.'
+
+
+@dataclass
+class SignupForm:
+    name: str
+    email: str
+    mobile: str
+    goals: str
+    support: str
+    custom_answer: str
+    consent: bool
+    communications_opt_in: bool
+
+
+def normalise_email(address):
+    """The address as email-validator normalises it, lowercased for matching."""
+    return validate_email(address, check_deliverability=False).normalized.lower()
+
+
+def normalise_mobile(number, region=None):
+    """An E.164 number, or ValueError. Numbers without a +country code use `region`."""
+    import phonenumbers
+    try:
+        parsed = phonenumbers.parse(number, region or get_settings().default_phone_region)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError(str(error)) from error
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError('not a valid number')
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def signup_id_for(circle_id, email):
+    """Stable per (circle, email), and not reversible without the secret key."""
+    digest = hmac.new(get_settings().secret_key.encode(), f'{circle_id}\n{email}'.encode(),
+                      hashlib.sha256).digest()
+    return base64.b32encode(digest[:10]).decode().lower()
+
+
+def _text(data, name):
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else ''
+
+
+def validate_signup(data, circle):
+    """Check a submitted signup (API JSON or form fields, flattened) against the circle."""
+    errors = {}
+    form = SignupForm(
+        name=_text(data, 'name'), email=_text(data, 'email'), mobile=_text(data, 'mobile'),
+        goals=_text(data, 'goals'), support=_text(data, 'support'),
+        custom_answer=_text(data, 'custom_answer'),
+        consent=data.get('consent') in TRUE_VALUES,
+        communications_opt_in=data.get('communications_opt_in') in TRUE_VALUES,
+    )
+    if not form.name:
+        errors['name'] = ['Please tell us your name.']
+    if not form.email:
+        errors['email'] = ['Please give an email address.']
+    else:
+        try:
+            form.email = normalise_email(form.email)
+        except EmailNotValidError as error:
+            errors['email'] = [f'This email address is not valid: {error}']
+    if form.mobile:
+        try:
+            form.mobile = normalise_mobile(form.mobile)
+        except ValueError:
+            errors['mobile'] = ['This mobile number is not valid. Include the country code, e.g. +1 312 555 0100.']
+    if not form.consent:
+        errors['consent'] = ['Please give your consent to sign up.']
+    if circle.signup_question and not form.custom_answer:
+        errors['custom_answer'] = ['Please answer the question from the facilitator.']
+    for name, limit in MAX_LENGTHS.items():
+        if len(getattr(form, name)) > limit and name not in errors:
+            errors[name] = [f'Please keep this under {limit} characters.']
+    if errors:
+        raise ValidationFailed(errors)
+    return form
+
+
+def refusal(circle, now):
+    """Why this circle takes no signup now, or None."""
+    if not circle.published:
+        return 'This learning circle is not published yet.'
+    if circles.is_finished(circle, now):
+        return 'This learning circle has finished.'
+    if not circle.signup_open:
+        return 'Signup for this learning circle is closed.'
+    if circles.is_full(circle):
+        return FULL
+    return None
+
+
+def _apply_form(signup, form, now):
+    signup.name, signup.email, signup.mobile = form.name, form.email, form.mobile or None
+    signup.goals, signup.support = form.goals or None, form.support or None
+    signup.custom_answer = form.custom_answer or None
+    signup.communications_opt_in = form.communications_opt_in
+    signup.email_pk, signup.email_sk = f'EMAIL#{form.email}', f'SIGNUP#{signup.circle_id}'
+    signup.phone_pk = f'PHONE#{form.mobile}' if form.mobile else None
+    signup.phone_sk = f'SIGNUP#{signup.circle_id}' if form.mobile else None
+    signup.updated_at = now
+
+
+def _new_signup(circle, form, now):
+    signup_id = signup_id_for(circle.id, form.email)
+    signup = Signup(*Signup.key(circle.id, signup_id), signup_id=signup_id, circle_id=circle.id,
+                    created_at=now, consent_at=now, consent_version=CONSENT_VERSION,
+                    welcome_status='pending', due_pk=jobs.WELCOME_QUEUE,
+                    due_sk=jobs.welcome_due_key(now + jobs.WELCOME_GRACE, signup_id))
+    _apply_form(signup, form, now)
+    return signup
+
+
+def _count_on_circle_condition(circle):
+    """The circle still takes signups: published, open, and (if limited) not full."""
+    condition = (Circle.published == True) & (Circle.signup_open == True)  # noqa: E712
+    if circle.capacity is not None:
+        condition &= Circle.signup_count < circle.capacity
+    return condition
+
+
+def _update_existing(circle, form, now):
+    """The same email signed up before: refresh their answers, keep one signup."""
+    signup = Signup(*Signup.key(circle.id, signup_id_for(circle.id, form.email)))
+    actions = [Signup.name.set(form.name), Signup.mobile.set(form.mobile or None),
+               Signup.goals.set(form.goals or None), Signup.support.set(form.support or None),
+               Signup.custom_answer.set(form.custom_answer or None),
+               Signup.communications_opt_in.set(form.communications_opt_in),
+               Signup.updated_at.set(now)]
+    if form.mobile:
+        actions += [Signup.phone_pk.set(f'PHONE#{form.mobile}'), Signup.phone_sk.set(f'SIGNUP#{circle.id}')]
+    else:
+        actions += [Signup.phone_pk.remove(), Signup.phone_sk.remove()]
+    signup.update(actions=actions, condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
+    return signup
+
+
+def sign_up(circle_id, data, now=None):
+    """Create or update a signup; returns (signup, circle, created).
+
+    Raises NotFound, SignupRefused or ValidationFailed; on any of them nothing is written.
+    """
+    circle = circles.get_circle(circle_id)
+    if circle is None or not circle.published:
+        raise NotFound('No such learning circle.')
+    return sign_up_for(circle, data, now)
+
+
+def sign_up_for(circle, data, now=None):
+    """`sign_up` for a circle already read. The circle may be stale: the transaction's
+    conditions, not this copy, decide whether there is room."""
+    now = now or circles.utcnow()
+    form = validate_signup(data, circle)
+    reason = refusal(circle, now)
+    if reason and reason != FULL:
+        # When full, the transaction decides: a learner already in the circle may update.
+        raise SignupRefused(reason)
+    signup = _new_signup(circle, form, now)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(signup, condition=Signup.pk.does_not_exist() | Signup.withdrawn_at.exists())
+            transaction.update(circle, actions=[Circle.signup_count.add(1)],
+                               condition=_count_on_circle_condition(circle))
+    except TransactWriteError as error:
+        reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
+        if reasons and reasons[0] == 'ConditionalCheckFailed':
+            try:
+                return _update_existing(circle, form, now), circle, False
+            except UpdateError:
+                raise SignupRefused('Please try again in a moment.') from None
+        if len(reasons) > 1 and reasons[1] == 'ConditionalCheckFailed':
+            fresh = circles.get_circle(circle.id)
+            raise SignupRefused(refusal(fresh, now) or 'Please try again in a moment.') from None
+        raise
+    circle.signup_count = int(circle.signup_count or 0) + 1
+    return signup, circle, True
+
+
+def withdraw_link(signup):
+    return links.url('/withdraw', links.WITHDRAW, {'c': signup.circle_id, 's': signup.signup_id})
+
+
+def signup_from_withdraw_token(token):
+    """The signup a withdraw link points at, or None when it no longer holds personal data."""
+    payload = links.unsign(links.WITHDRAW, token)
+    try:
+        signup = Signup.get(*Signup.key(payload['c'], payload['s']))
+    except Signup.DoesNotExist:
+        return None
+    return signup
+
+
+def withdraw(signup, now=None):
+    """Erase the learner's personal data and stop every message to them, in one transaction.
+
+    The item stays (without personal data) so that counts and history remain true.
+    """
+    now = now or circles.utcnow()
+    if not signup.active:
+        return
+    circle = Circle(*Circle.key(signup.circle_id))
+    erase = [getattr(Signup, name).remove() for name in (
+        'name', 'email', 'mobile', 'goals', 'support', 'custom_answer',
+        'email_pk', 'email_sk', 'phone_pk', 'phone_sk', 'due_pk', 'due_sk')]
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.update(signup, actions=[*erase, Signup.withdrawn_at.set(now), Signup.updated_at.set(now)],
+                           condition=Signup.withdrawn_at.does_not_exist())
+        transaction.update(circle, actions=[Circle.signup_count.add(-1)], condition=Circle.pk.exists())
+    signup.withdrawn_at = now

@@ -1,0 +1,66 @@
+"""Maintenance commands: create the table, verify the local sender, dump and load data.
+
+The only module allowed to Scan (a dump reads everything on purpose).
+"""
+import json
+from email.utils import parseaddr
+
+from chalicelib.models import TableItem
+from chalicelib.core.settings import get_settings
+
+
+TTL_ATTRIBUTE = 'expires_at'
+
+
+def create_table(wait=True):
+    """Create the table with every index and TTL on `expires_at`, if missing (idempotent).
+
+    The deployed table comes from infra/resources.yaml; a test keeps the two identical.
+    """
+    if TableItem.exists():
+        return
+    TableItem.create_table(wait=wait, billing_mode='PAY_PER_REQUEST')
+    import boto3
+    boto3.client('dynamodb', region_name=get_settings().region).update_time_to_live(
+        TableName=TableItem.Meta.table_name,
+        TimeToLiveSpecification={'Enabled': True, 'AttributeName': TTL_ATTRIBUTE})
+
+
+def verify_local_sender():
+    """Local SES (moto) refuses mail from unverified identities: verify the sender's domain."""
+    import boto3
+    domain = parseaddr(get_settings().sender)[1].split('@')[-1]
+    boto3.client('sesv2', region_name=get_settings().region).create_email_identity(EmailIdentity=domain)
+
+
+def is_empty():
+    return next(iter(TableItem.scan(limit=1)), None) is None
+
+
+def dump(path):
+    """Write every item (raw DynamoDB JSON) to `path`; used to keep local data across restarts."""
+    from pynamodb.connection import Connection
+    connection = Connection(region=get_settings().region)
+    items, start = [], None
+    while True:
+        kwargs = {'exclusive_start_key': start} if start else {}
+        page = connection.scan(TableItem.Meta.table_name, **kwargs)
+        items.extend(page.get('Items', []))
+        start = page.get('LastEvaluatedKey')
+        if not start:
+            break
+    with open(path, 'w') as file:
+        json.dump(items, file)
+    return len(items)
+
+
+def load(path):
+    """Put back the items written by `dump`."""
+    import boto3
+    with open(path) as file:
+        items = json.load(file)
+    client = boto3.client('dynamodb', region_name=get_settings().region)
+    for start in range(0, len(items), 25):
+        batch = [{'PutRequest': {'Item': item}} for item in items[start:start + 25]]
+        client.batch_write_item(RequestItems={TableItem.Meta.table_name: batch})
+    return len(items)

@@ -1,0 +1,68 @@
+"""Run a scheduled job once, or load the demo data, from a shell.
+
+    python -m chalicelib.ops.cli run-job send-pending-welcomes [--now 2026-03-01T09:00:00+00:00]
+    python -m chalicelib.ops.cli load-demo
+
+On the local stage without AWS_ENDPOINT_URL it talks to the running `make run`
+stack (its moto URL is in `.local/local_stack.json`), never to a real account.
+"""
+import argparse
+import importlib
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+# Job name (as scheduled in chalicelib/handlers/jobs.py) -> the domain function it runs.
+JOBS = {
+    'send-pending-welcomes': 'chalicelib.learners.pending_welcomes:send_pending_welcomes',
+    'send-due-reminders': 'chalicelib.reminders.job:send_due_reminders',
+    'send-due-change-notices': 'chalicelib.reminders.change_notices:send_due_change_notices',
+}
+
+
+def job_function(name):
+    module, function = JOBS[name].split(':')
+    return getattr(importlib.import_module(module), function)
+
+
+def parse_now(text):
+    """An ISO instant; one without an offset is taken as UTC."""
+    instant = datetime.fromisoformat(text)
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+def use_running_local_stack():
+    """Point this process at the local stack's moto, as `make run` does for the app."""
+    if os.environ.get('CIRCLES_STAGE', 'local') != 'local' or os.environ.get('AWS_ENDPOINT_URL'):
+        return
+    local_dir = Path(os.environ.get('CIRCLES_LOCAL_DIR', Path(__file__).resolve().parents[2] / '.local'))
+    try:
+        stack = json.loads((local_dir / 'local_stack.json').read_text())
+    except (OSError, ValueError):
+        sys.exit('No local stack is running: start it with `make run`, or set AWS_ENDPOINT_URL.')
+    from scripts.local_stack import local_environment
+    os.environ.update(local_environment(stack['moto_url'], stack['site_url']))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m chalicelib.ops.cli')
+    commands = parser.add_subparsers(dest='command', required=True)
+    run_job = commands.add_parser('run-job', help='run one scheduled job once')
+    run_job.add_argument('name', choices=sorted(JOBS))
+    run_job.add_argument('--now', type=parse_now, help='the instant the job sees as now (ISO 8601)')
+    commands.add_parser('load-demo', help='write the demo circles and accounts')
+    args = parser.parse_args(argv)
+    use_running_local_stack()
+    if args.command == 'run-job':
+        result = job_function(args.name)(args.now)
+        print(f'{args.name}: {result}')
+    else:
+        from chalicelib.ops.demo import load_demo_data
+        for login in load_demo_data():
+            print(f"{login['role']}: {login['email']} / {login['password']}")
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,218 @@
+"""Demo data for the local stack: learning circles in four cities, a facilitator and a team.
+
+Written through the same domain functions the app uses, so the demo exercises
+the real derived fields and indexes. Dates are relative to `now`, each in the
+circle's own timezone, so every `make run` shows a mix of upcoming, running and
+finished circles. Content is fixed; only ids are random.
+"""
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+from chalicelib.circles import circles
+from chalicelib.facilitators import access as facilitation
+from chalicelib.core.ids import new_id
+from chalicelib.models import Course, EmailClaim, Team, TeamMember, User
+
+FACILITATOR = {'role': 'facilitator', 'name': 'Amara Okafor', 'first_name': 'Amara',
+               'email': 'facilitator@example.org', 'password': 'demo-facilitator-2024'}
+ORGANIZER = {'role': 'organizer', 'name': 'Morgan Lee', 'first_name': 'Morgan',
+             'email': 'organizer@example.org', 'password': 'demo-organizer-2024'}
+DEMO_LOGINS = [FACILITATOR, ORGANIZER]
+TEAM_NAME = 'Chicago Public Library'
+
+PLACES = {
+    'Chicago': dict(city='Chicago', region='Illinois', country='United States',
+                    timezone_name='America/Chicago'),
+    'Nairobi': dict(city='Nairobi', region='Nairobi County', country='Kenya',
+                    timezone_name='Africa/Nairobi'),
+    'Berlin': dict(city='Berlin', region='Berlin', country='Germany',
+                   timezone_name='Europe/Berlin'),
+    'Buenos Aires': dict(city='Buenos Aires', region='Ciudad Autónoma de Buenos Aires',
+                         country='Argentina', timezone_name='America/Argentina/Buenos_Aires'),
+}
+
+# `week` places the first meeting relative to the current week (negative: already
+# started); `weekday` is Monday = 0. With `weeks` meetings this gives the status.
+CIRCLES = [
+    dict(place='Chicago', team=True, name='Python for Everybody at Harold Washington',
+         course=('Python for Everybody', 'University of Michigan', 'https://www.py4e.com/',
+                 ['programming', 'python']),
+         venue_name='Harold Washington Library Center',
+         venue_address='400 S State St, Chicago, IL 60605', latitude=41.8763, longitude=-87.6281,
+         venue_details='Room 3N-1, third floor. Take the elevators past the circulation desk.',
+         venue_website='https://www.chipublib.org/locations/34/',
+         week=-2, weekday=1, at='18:00', weeks=8),
+    dict(place='Chicago', team=True, name='Learning How to Learn',
+         course=('Learning How to Learn', 'Coursera', 'https://www.coursera.org/learn/learning-how-to-learn',
+                 ['study skills', 'learning']),
+         venue_name='Sulzer Regional Library', venue_address='4455 N Lincoln Ave, Chicago, IL 60625',
+         latitude=41.9618, longitude=-87.6843, week=2, weekday=5, at='10:30', weeks=6,
+         signup_question='What is something you would like to get better at learning?'),
+    dict(place='Chicago', team=True, name='Resume and Cover Letter Workshop',
+         course=('Resume Writing', 'GCFGlobal', 'https://edu.gcfglobal.org/en/resumewriting/',
+                 ['careers', 'writing']),
+         venue_name='Legler Branch Library', venue_address='115 S Pulaski Rd, Chicago, IL 60624',
+         latitude=41.8797, longitude=-87.7257, week=-10, weekday=3, at='17:30', weeks=4),
+    dict(place='Chicago', team=True, online=True, name='Introduction to Public Speaking (online)',
+         course=('Introduction to Public Speaking', 'University of Washington',
+                 'https://www.coursera.org/learn/public-speaking', ['communication', 'public speaking']),
+         online_link='https://meet.example.org/circles-public-speaking',
+         week=1, weekday=2, at='19:00', weeks=6),
+    dict(place='Nairobi', name='Introduction to Data Science',
+         course=('Data Science Foundations', 'IBM SkillsBuild', 'https://skillsbuild.org/',
+                 ['data', 'statistics']),
+         venue_name='McMillan Memorial Library', venue_address='Banda Street, Nairobi',
+         latitude=-1.2841, longitude=36.8219, week=1, weekday=5, at='10:00', weeks=6),
+    dict(place='Nairobi', name='Digital Marketing Fundamentals', capacity=4,
+         course=('Fundamentals of Digital Marketing', 'Google Digital Skills for Africa',
+                 'https://learndigital.withgoogle.com/digitalskills', ['marketing', 'business']),
+         venue_name='Kaloleni Library', venue_address='Kaloleni Estate, off Jogoo Road, Nairobi',
+         latitude=-1.2922, longitude=36.8660, week=-1, weekday=2, at='17:00', weeks=6),
+    dict(place='Nairobi', name='Starting a Small Business',
+         course=('Entrepreneurship', 'GCFGlobal', 'https://edu.gcfglobal.org/en/entrepreneurship/',
+                 ['business', 'entrepreneurship']),
+         venue_name='Kenya National Library Service, Nairobi Area Library',
+         venue_address='Ngong Road, Upper Hill, Nairobi', latitude=-1.2996, longitude=36.8066,
+         week=-9, weekday=3, at='16:00', weeks=5),
+    dict(place='Berlin', language='de', name='Programmieren lernen mit Python',
+         course=('Python für Einsteiger', 'openHPI', 'https://open.hpi.de/', ['programming', 'python']),
+         venue_name='Amerika-Gedenkbibliothek', venue_address='Blücherplatz 1, 10961 Berlin',
+         latitude=52.4985, longitude=13.3925, week=2, weekday=0, at='18:30', weeks=7,
+         venue_website='https://www.zlb.de/'),
+    dict(place='Berlin', name='Data Literacy', signup_open=False,
+         course=('Data Literacy', 'Stifterverband', 'https://www.data-literacy-education.net/',
+                 ['data', 'statistics']),
+         venue_name='Bezirkszentralbibliothek Pablo Neruda',
+         venue_address='Frankfurter Allee 14a, 10247 Berlin', latitude=52.5156, longitude=13.4550,
+         week=-1, weekday=3, at='19:00', weeks=6),
+    dict(place='Berlin', language='de', name='Kreatives Schreiben',
+         course=('Creative Writing', 'OpenLearn', 'https://www.open.edu/openlearn/', ['writing']),
+         venue_name='Mittelpunktbibliothek Schöneberg', venue_address='Hauptstraße 40, 10827 Berlin',
+         latitude=52.4853, longitude=13.3534, week=-11, weekday=1, at='18:00', weeks=6),
+    dict(place='Berlin', published=False, name='Machine Learning for Everyone (draft)',
+         course=('AI For Everyone', 'DeepLearning.AI', 'https://www.coursera.org/learn/ai-for-everyone',
+                 ['machine learning']),
+         venue_name='Amerika-Gedenkbibliothek', venue_address='Blücherplatz 1, 10961 Berlin',
+         latitude=52.4985, longitude=13.3925, week=4, weekday=2, at='18:00', weeks=6),
+    dict(place='Buenos Aires', language='es', name='Introducción a la programación',
+         course=('Introducción a la programación', 'Argentina Programa',
+                 'https://www.argentina.gob.ar/argentinaprograma', ['programming']),
+         venue_name='Biblioteca Nacional Mariano Moreno', venue_address='Agüero 2502, C1425 CABA',
+         latitude=-34.5843, longitude=-58.3975, week=-3, weekday=1, at='19:00', weeks=8),
+    dict(place='Buenos Aires', language='es', name='Finanzas personales',
+         course=('Finanzas personales', 'Khan Academy en Español', 'https://es.khanacademy.org/',
+                 ['finance']),
+         venue_name='Centro Cultural Recoleta', venue_address='Junín 1930, C1113 CABA',
+         latitude=-34.5867, longitude=-58.3925, week=3, weekday=3, at='18:30', weeks=5,
+         signup_question='¿Qué te gustaría lograr con tus finanzas este año?'),
+    dict(place='Buenos Aires', language='es', name='Fotografía con el celular',
+         course=('Fotografía básica', 'GCFGlobal', 'https://edu.gcfglobal.org/es/fotografia-basica/',
+                 ['photography']),
+         venue_name='Biblioteca del Congreso de la Nación', venue_address='Hipólito Yrigoyen 1750, C1089 CABA',
+         latitude=-34.6097, longitude=-58.3919, week=-8, weekday=5, at='11:00', weeks=4),
+    dict(place='Buenos Aires', language='es', online=True, name='Inglés conversacional (en línea)',
+         course=('English Conversation', 'British Council', 'https://learnenglish.britishcouncil.org/',
+                 ['languages', 'english']),
+         online_link='https://meet.example.org/circles-ingles', week=1, weekday=3, at='20:00', weeks=8),
+]
+
+DEMO_LEARNERS = [('Wanjiru Kamau', 'wanjiru@example.org'), ('Otieno Odhiambo', 'otieno@example.org')]
+
+
+def demo_logins():
+    """The accounts the demo creates, with their plain passwords (printed by `make run`)."""
+    return [dict(login) for login in DEMO_LOGINS]
+
+
+def _first_meeting_date(today, week, weekday):
+    monday = today - timedelta(days=today.weekday())
+    return monday + timedelta(weeks=week, days=weekday)
+
+
+def _create_user(login, now):
+    """A confirmed account, written as `accounts.register` writes one: the user and the
+    claim on its email address together, so `accounts.log_in` finds it."""
+    from pynamodb.transactions import TransactWrite
+
+    from chalicelib.accounts.accounts import hash_password
+    from chalicelib.models.base import connection
+    user_id = new_id()
+    user = User(*User.key(user_id), user_id=user_id, name=login['name'], first_name=login['first_name'],
+                email=login['email'], password_hash=hash_password(login['password']),
+                email_confirmed=True, created_at=now, updated_at=now)
+    claim = EmailClaim(*EmailClaim.key(login['email']), user_id=user_id, created_at=now)
+    with TransactWrite(connection=connection()) as transaction:
+        transaction.save(claim, condition=EmailClaim.pk.does_not_exist())
+        transaction.save(user, condition=User.pk.does_not_exist())
+    return user
+
+
+def _add_member(team, user, role, now):
+    member = TeamMember(f'TEAM#{team.team_id}', f'MEMBER#{user.user_id}', team_id=team.team_id,
+                        user_id=user.user_id, role=role, user_pk=f'USER#{user.user_id}',
+                        user_sk=f'TEAM#{team.team_id}', created_at=now, updated_at=now)
+    member.save()
+
+
+def _already_loaded():
+    from chalicelib.accounts.accounts import user_for_email
+    return user_for_email(FACILITATOR['email']) is not None
+
+
+def _create_circle(spec, facilitator, team, now):
+    spec = dict(spec)
+    place = dict(PLACES[spec.pop('place')])
+    tz_name = place.pop('timezone_name')
+    today = now.astimezone(ZoneInfo(tz_name)).date()
+    first = _first_meeting_date(today, spec.pop('week'), spec.pop('weekday'))
+    meetings = circles.weekly_meetings(first, time.fromisoformat(spec.pop('at')), spec.pop('weeks'), 90, tz_name)
+    title, provider, link, topics = spec.pop('course')
+    in_team = spec.pop('team', False)
+    fields = dict(place, published=True, language='en',
+                  description=f'A free, weekly study group working through "{title}" together. '
+                              'No teacher and no fees: we watch, read and practise, then help each other.',
+                  welcome_message='Bring a laptop if you have one, and a question you want answered.',
+                  facilitator_ids=[facilitator.user_id], facilitator_names=[facilitator.first_name],
+                  facilitator_emails=[facilitator.email], team_id=team.team_id if in_team else None)
+    fields.update(spec)
+    course = Course(title=title, provider=provider, link=link, topics=topics)
+    circle = circles.new_circle(name=fields.pop('name'), course=course, timezone_name=tz_name,
+                                meetings=meetings, **fields)
+    circles.create(circle)
+    from chalicelib.reminders.schedule import sync_reminders
+    sync_reminders(circle, existing=[], now=now)     # a new circle has no reminders to read
+    facilitation.facilitator_link(circle, facilitator, now=now).save()
+    return circle
+
+
+def _sign_up_learners(circle, now):
+    """Two learners on the small circle, so its remaining capacity shows (and the outbox has mail)."""
+    from chalicelib.learners.signup import sign_up
+    from chalicelib.learners.welcome import send_welcome
+    for name, email in DEMO_LEARNERS:
+        signup, fresh, created = sign_up(circle.id, {'name': name, 'email': email, 'consent': True,
+                                                     'goals': 'Grow my small business online.'}, now)
+        if created:
+            send_welcome(signup, fresh, now)
+
+
+def load_demo_data(now=None):
+    """Write the demo world into the table; returns the demo logins.
+
+    Running it again on a table that already has the demo accounts writes nothing.
+    """
+    now = now or circles.utcnow()
+    if _already_loaded():
+        return demo_logins()
+    facilitator = _create_user(FACILITATOR, now)
+    organizer = _create_user(ORGANIZER, now)
+    team_id = new_id()
+    team = Team(*Team.key(team_id), team_id=team_id, name=TEAM_NAME, created_at=now, updated_at=now)
+    team.save()
+    _add_member(team, organizer, 'organizer', now)
+    _add_member(team, facilitator, 'facilitator', now)
+    for spec in CIRCLES:
+        circle = _create_circle(spec, facilitator, team, now)
+        if circle.capacity is not None:
+            _sign_up_learners(circle, now)
+    return demo_logins()

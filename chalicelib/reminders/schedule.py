@@ -1,0 +1,487 @@
+"""Reminders as data: one `MeetingReminder` per meeting of a published circle.
+
+A reminder stores only the facilitator's words and when it is due. Everything that can
+change with the circle (date, time, timezone, place, online link, RSVP links) is rendered
+from the CURRENT meeting each time the reminder is previewed or sent, so an edit to the
+circle never leaves a reminder stale, and no edit to the circle ever touches words the
+facilitator wrote (`edited=True`); words never edited follow the circle's name and language.
+
+`sync_reminders` runs after every change to a circle's meetings or publication (publish,
+edits, add/move/cancel, unpublish): it moves each reminder's due time with its meeting,
+takes reminders off the due queue when they no longer apply, and, for a meeting moved or
+cancelled after its reminder went out, sends the learners a change notice
+(`chalicelib.reminders.change_notices`).
+The scheduled job (`chalicelib.reminders.job`) sends what is due.
+"""
+import logging
+import re
+from datetime import timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.circles import circles
+from chalicelib.messaging import sms_text
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED, MeetingReminder
+from chalicelib.reminders.words import long_date, sms_date, words_for
+from chalicelib.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+MAX_SUBJECT = 150
+MAX_INTRO = 3000
+MAX_SMS_WORDS = 160
+SMS_LIMIT_SEGMENTS = 1
+WENT_OUT = (SENDING, SENT)
+MOVED, CANCELLED = 'moved', 'cancelled'
+
+
+# --- when a reminder is due ---------------------------------------------------------
+
+def lead_time():
+    return timedelta(hours=get_settings().reminder_lead_hours)
+
+
+def send_time(circle, meeting):
+    """When the reminder of `meeting` goes out (UTC), or None when it must not.
+
+    The lead time (48 h by default) is counted on the circle's wall clock: a meeting on
+    Monday at 18:00 is announced on Saturday at 18:00 local time, also when the clocks
+    change in between (then 47 or 49 real hours before). Never before the previous
+    meeting has ended (learners would get two reminders for two meetings at once),
+    never at or after the start, never for drafts or cancelled meetings.
+    """
+    if not circle.published or meeting.cancelled:
+        return None
+    zone = ZoneInfo(circle.timezone)
+    local = meeting.starts_at.astimezone(zone).replace(tzinfo=None)
+    # zoneinfo resolves a wall time in a DST gap or fold; fold=0 takes the earlier offset.
+    due = (local - lead_time()).replace(tzinfo=zone).astimezone(timezone.utc)
+    previous = [m for m in circles.active_meetings(circle) if m.starts_at < meeting.starts_at]
+    if previous:
+        last = previous[-1]
+        ended = last.starts_at + timedelta(minutes=int(last.duration_minutes or 0))
+        due = max(due, ended)
+    if due >= meeting.starts_at:
+        return None
+    return due.replace(microsecond=0)
+
+
+def is_due(circle, meeting, reminder, now):
+    """For the job, on what it read at send time: still scheduled, due, and the meeting as it is
+    now still wants a reminder that has not started yet."""
+    due = send_time(circle, meeting)
+    return (reminder.state == SCHEDULED and due is not None and due <= now < meeting.starts_at)
+
+
+# --- the facilitator's words -----------------------------------------------------------
+
+def default_words(circle):
+    """(subject, intro, sms words) in the circle's language."""
+    words = words_for(circle.language)
+    return (words['default_subject'].format(name=circle.name)[:MAX_SUBJECT], words['default_intro'],
+            words['default_sms'])
+
+
+def new_reminder(circle, meeting, now):
+    subject, intro, sms_words = default_words(circle)
+    return MeetingReminder(*MeetingReminder.key(circle.id, meeting.meeting_id), circle_id=circle.id,
+                           meeting_id=meeting.meeting_id, subject=subject, intro=intro, sms_text=sms_words,
+                           edited=False, state=SKIPPED, sequence=int(meeting.sequence or 0), run_attempts=0,
+                           created_at=now, updated_at=now)
+
+
+# --- keeping reminders in step with their meetings -------------------------------------
+
+def reminders_of(circle_id):
+    """Every reminder of the circle: one Query of its partition."""
+    return list(MeetingReminder.query(f'CIRCLE#{circle_id}', MeetingReminder.sk.startswith('REMINDER#')))
+
+
+def wanted(circle, meeting, now):
+    """(state, due_at) the reminder should have now, while it has not gone out."""
+    due = send_time(circle, meeting)
+    if due is None or meeting.starts_at <= now:
+        return SKIPPED, None
+    return SCHEDULED, due
+
+
+def sync_reminders(circle, existing=None, now=None):
+    """Create or update the reminder of every meeting so due times follow the meetings.
+
+    `existing` is the circle's reminders if already read (a Workspace holds them); else
+    one Query reads them. Only reminders that change are written, each with a condition
+    that it has not gone out meanwhile (the job claims a reminder by setting `sending`),
+    and words are rewritten only while the facilitator has not edited them. A meeting moved
+    or cancelled after its reminder went out gets a change notice. Returns the reminders.
+    """
+    now = now or circles.utcnow()
+    if existing is None:
+        existing = reminders_of(circle.id)
+    by_meeting = {r.meeting_id: r for r in existing}
+    result = []
+    for meeting in circle.meetings:
+        reminder = by_meeting.get(meeting.meeting_id)
+        reminder = _sync_one(circle, meeting, reminder, now)
+        if reminder is not None:
+            result.append(reminder)
+            if reminder.state in WENT_OUT and int(meeting.sequence or 0) > int(reminder.sequence or 0):
+                from chalicelib.reminders import change_notices
+                change_notices.queue_change_notice(reminder, now)
+                change_notices.notify_change(circle, meeting, CANCELLED if meeting.cancelled else MOVED, now)
+    return result
+
+
+def _sync_one(circle, meeting, reminder, now, retried=False):
+    state, due = wanted(circle, meeting, now)
+    if reminder is None:
+        if state != SCHEDULED:
+            return None        # nothing to remind of, and nothing was ever scheduled
+        reminder = new_reminder(circle, meeting, now)
+        _set_due(reminder, state, due)
+        try:
+            reminder.save(condition=MeetingReminder.pk.does_not_exist())
+            return reminder
+        except PutError as error:
+            if error.cause_response_code != 'ConditionalCheckFailedException' or retried:
+                raise
+        return _sync_one(circle, meeting, _read(circle.id, meeting.meeting_id), now, retried=True)
+    if reminder.state in WENT_OUT:
+        return reminder
+    actions = []
+    if reminder.state != state:
+        actions.append(MeetingReminder.state.set(state))
+    if reminder.due_at != due:
+        actions.append(MeetingReminder.due_at.set(due) if due else MeetingReminder.due_at.remove())
+    if due and reminder.due_sk != MeetingReminder.due_key(due, circle.id, meeting.meeting_id):
+        actions += [MeetingReminder.due_pk.set(DUE_QUEUE),
+                    MeetingReminder.due_sk.set(MeetingReminder.due_key(due, circle.id, meeting.meeting_id))]
+    elif not due and reminder.due_pk is not None:
+        actions += [MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()]
+    if int(reminder.sequence or 0) != int(meeting.sequence or 0):
+        actions.append(MeetingReminder.sequence.set(int(meeting.sequence or 0)))
+    condition = MeetingReminder.state.is_in(SCHEDULED, SKIPPED)
+    if not reminder.edited:
+        subject, intro, sms_words = default_words(circle)
+        if (reminder.subject, reminder.intro, reminder.sms_text) != (subject, intro, sms_words):
+            actions += [MeetingReminder.subject.set(subject), MeetingReminder.intro.set(intro),
+                        MeetingReminder.sms_text.set(sms_words)]
+            condition &= MeetingReminder.edited == False  # noqa: E712 - a PynamoDB condition
+    if not actions:
+        return reminder
+    try:
+        reminder.update(actions=[*actions, MeetingReminder.updated_at.set(now)], condition=condition)
+        return reminder
+    except UpdateError as error:
+        if error.cause_response_code != 'ConditionalCheckFailedException' or retried:
+            raise
+    # The job claimed it, or the facilitator edited the words, since we read it: look again.
+    return _sync_one(circle, meeting, _read(circle.id, meeting.meeting_id), now, retried=True)
+
+
+def _set_due(reminder, state, due):
+    reminder.state = state
+    reminder.due_at = due
+    if due:
+        reminder.due_pk = DUE_QUEUE
+        reminder.due_sk = MeetingReminder.due_key(due, reminder.circle_id, reminder.meeting_id)
+    else:
+        reminder.due_pk = reminder.due_sk = None
+
+
+def _read(circle_id, meeting_id):
+    try:
+        return MeetingReminder.get(*MeetingReminder.key(circle_id, meeting_id), consistent_read=True)
+    except MeetingReminder.DoesNotExist:
+        return None
+
+
+# --- the facilitator edits the words --------------------------------------------------------
+
+class ReminderSent(Exception):
+    """The reminder went out (or is going out) already: its words can no longer change."""
+
+
+def validate_words(fields):
+    """(subject, intro, sms words) from the edit form, or ValidationFailed naming each bad field."""
+    subject = ' '.join((fields.get('subject') or '').split())
+    intro = (fields.get('intro') or '').replace('\r\n', '\n').strip()
+    sms_words = ' '.join(sms_text.normalise(fields.get('sms_text')).split())
+    errors = {}
+    if not subject:
+        errors['subject'] = ['Please write a subject.']
+    elif len(subject) > MAX_SUBJECT:
+        errors['subject'] = [f'Please keep the subject under {MAX_SUBJECT} characters.']
+    if not intro:
+        errors['intro'] = ['Please write a few words to your learners.']
+    elif len(intro) > MAX_INTRO:
+        errors['intro'] = [f'Please keep the message under {MAX_INTRO} characters.']
+    if len(sms_words) > MAX_SMS_WORDS:
+        errors['sms_text'] = [f'Please keep the text message words under {MAX_SMS_WORDS} characters; '
+                              'only what fits beside the date and the link is sent.']
+    if errors:
+        raise ValidationFailed(errors)
+    return subject, intro, sms_words
+
+
+def save_words(circle, meeting, reminder, fields, editor_id=None, now=None):
+    """Store the facilitator's words (or, with `reset`, go back to the circle's defaults).
+
+    Refused with ReminderSent once the job has taken the reminder; a reminder the
+    facilitator writes before it exists (e.g. for a draft) is created, not yet due.
+    """
+    now = now or circles.utcnow()
+    if fields.get('reset'):
+        subject, intro, sms_words = default_words(circle)
+        edited = False
+    else:
+        subject, intro, sms_words = validate_words(fields)
+        edited = True
+    if meeting.cancelled or meeting.starts_at <= now:
+        raise ValidationFailed({'meeting': ['This meeting is cancelled or has started: it gets no reminder.']})
+    if reminder is not None and reminder.state in WENT_OUT:
+        raise ReminderSent('This reminder has been sent already.')
+    if reminder is None:
+        reminder = new_reminder(circle, meeting, now)
+        reminder.subject, reminder.intro, reminder.sms_text, reminder.edited = subject, intro, sms_words, edited
+        reminder.edited_by = editor_id
+        _set_due(reminder, *wanted(circle, meeting, now))
+        try:
+            reminder.save(condition=MeetingReminder.pk.does_not_exist())
+            return reminder
+        except PutError as error:
+            if error.cause_response_code != 'ConditionalCheckFailedException':
+                raise
+            reminder = _read(circle.id, meeting.meeting_id)
+    actions = [MeetingReminder.subject.set(subject), MeetingReminder.intro.set(intro),
+               MeetingReminder.sms_text.set(sms_words), MeetingReminder.edited.set(edited),
+               MeetingReminder.updated_at.set(now)]
+    if editor_id:
+        actions.append(MeetingReminder.edited_by.set(editor_id))
+    try:
+        reminder.update(actions=actions, condition=MeetingReminder.state.is_in(SCHEDULED, SKIPPED))
+    except UpdateError as error:
+        if error.cause_response_code == 'ConditionalCheckFailedException':
+            raise ReminderSent('This reminder has been sent already.') from None
+        raise
+    return reminder
+
+
+# --- rendering: the facilitator's words inside the current facts ------------------------------
+
+def _local(meeting, circle):
+    return meeting.starts_at.astimezone(ZoneInfo(circle.timezone))
+
+
+def facts(circle, meeting):
+    """What the reminder says about the meeting, from the meeting as it is now, in the
+    circle's language and timezone."""
+    words = words_for(circle.language)
+    local = _local(meeting, circle)
+    end = local + timedelta(minutes=int(meeting.duration_minutes or 0))
+    when = f'{long_date(local.date(), circle.language)}, {local:%H:%M}–{end:%H:%M} {local.tzname()}'
+    place_lines = ([words['online']] if circle.online else
+                   [line for line in (circle.venue_name, circle.venue_address, circle.city) if line])
+    return {
+        't': words,
+        'when': when,
+        'timezone': circle.timezone,
+        'place_lines': place_lines,
+        'venue_details': None if circle.online else circle.venue_details,
+        'online_link': circle.online_link if circle.online else None,
+        'sms_when': f'{sms_date(local.date(), circle.language)} {local:%H:%M} {local.tzname()}',
+        'sms_place': words['sms_online'] if circle.online else (circle.venue_name or circle.city or ''),
+        'short_when': f'{sms_date(local.date(), circle.language)} {local:%H:%M}',
+    }
+
+
+def _render(template_name, /, **context):
+    from chalicelib.core.rendering import render
+    return render(template_name, **context)
+
+
+def _paragraphs(text):
+    return [p.strip() for p in (text or '').replace('\r\n', '\n').split('\n\n') if p.strip()]
+
+
+def _email_context(circle, meeting, reminder, recipient_name, links, facilitator):
+    return dict(circle=circle, meeting=meeting, reminder=reminder, intro_paragraphs=_paragraphs(reminder.intro if reminder else ''),
+                recipient_name=recipient_name, links=links, facilitator=facilitator,
+                circle_url=circles.circle_url(circle.id),
+                facilitator_url=f'{get_settings().public_base_url}/facilitate/circles/{circle.id}',
+                signature=', '.join(circle.facilitator_names), **facts(circle, meeting))
+
+
+def reminder_subject(circle, meeting, reminder):
+    return f'{reminder.subject} · {facts(circle, meeting)["short_when"]}'
+
+
+def render_for_learner(circle, meeting, reminder, signup, links):
+    """(subject, text, html, sms) of the reminder for one learner. `links` holds the learner's
+    'yes', 'no', 'withdraw', 'unsubscribe' and 'short' URLs (`rsvp.learner_links`)."""
+    return (*render_email_for_learner(circle, meeting, reminder, signup, links),
+            render_sms(circle, meeting, reminder.sms_text, links['short']))
+
+
+def render_email_for_learner(circle, meeting, reminder, signup, links):
+    """(subject, text, html) of the learner's reminder email."""
+    context = _email_context(circle, meeting, reminder, signup.name, links, facilitator=False)
+    return (reminder_subject(circle, meeting, reminder), _render('email/reminder.txt', **context),
+            _render('email/reminder.html', **context))
+
+
+def render_for_facilitator(circle, meeting, reminder, facilitator_email):
+    """(subject, text, html): the facilitators' copy, with the circle's pages instead of RSVP links."""
+    name = _facilitator_name(circle, facilitator_email)
+    context = _email_context(circle, meeting, reminder, name, {}, facilitator=True)
+    return (reminder_subject(circle, meeting, reminder), _render('email/reminder.txt', **context),
+            _render('email/reminder.html', **context))
+
+
+def _facilitator_name(circle, email):
+    emails = [e.lower() for e in circle.facilitator_emails]
+    if email and email.lower() in emails and emails.index(email.lower()) < len(circle.facilitator_names):
+        return circle.facilitator_names[emails.index(email.lower())]
+    return None
+
+
+def fits_one_sms(text):
+    return sms_text.segments(text)[2] <= SMS_LIMIT_SEGMENTS
+
+
+def _shortened(text, length):
+    text = text or ''
+    if len(text) <= length:
+        return text
+    return text[:max(length - 3, 0)].rstrip() + '...' if length >= 4 else ''
+
+
+def _fit(build, parts, shrink_order):
+    """Shrink `parts` (a dict of texts) in `shrink_order` until `build(parts)` fits one SMS;
+    returns the shrunk parts.
+
+    Each part is cut to the longest prefix that still fits (binary search), so the
+    facilitator's words lose only what does not fit."""
+    parts = dict(parts)
+    for name in shrink_order:
+        if fits_one_sms(build(parts)):
+            break
+        full = parts[name]
+        low, high = 0, len(full)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits_one_sms(build({**parts, name: _shortened(full, middle)})):
+                low = middle
+            else:
+                high = middle - 1
+        parts[name] = _shortened(full, low)
+    return parts
+
+
+def render_sms(circle, meeting, sms_words, short_link, template='sms/reminder.txt', **extra):
+    """The reminder SMS: one message (160 GSM-7 characters, or 70 when a character forces UCS-2)
+    with the date, time and short link always whole; the facilitator's words are shortened
+    first, then the circle's name, then the place."""
+    return sms_renderer(circle, meeting, sms_words, template, **extra)(short_link)
+
+
+def sms_renderer(circle, meeting, sms_words, template='sms/reminder.txt', **extra):
+    """`render_sms` for many learners of one meeting: a function short link -> SMS text. How
+    much to shorten is worked out once per shape of link (the learners' links differ only in
+    their code's letters), not once per learner."""
+    context = facts(circle, meeting)
+    parts = {'sms_words': sms_words or '', 'name': circle.name, 'sms_place': context['sms_place']}
+    fitted = {}     # link length -> shortened parts
+
+    def build(fields, link):
+        return ' '.join(_render(template, **{**context, **extra, **fields, 'link': link}).split())
+
+    def render(short_link):
+        # Letters and digits all count one GSM-7 character: links differing only in them fit alike.
+        shape = re.sub('[A-Za-z0-9]', 'x', short_link)
+        if shape not in fitted:
+            fitted[shape] = _fit(lambda fields: build(fields, shape), parts, ['sms_words', 'name', 'sms_place'])
+        return build(fitted[shape], short_link)
+    return render
+
+
+# --- what the facilitator sees -----------------------------------------------------------------
+
+SMS_WORDS_MARK = '\u2063WORDS\u2063'
+
+
+def reminder_of(ws, meeting_id):
+    """The meeting's reminder among the workspace's items (no read), or None."""
+    return next((item for item in ws.of_kind(MeetingReminder) if item.meeting_id == meeting_id), None)
+
+
+def status_of(circle, meeting, reminder, now):
+    """(state, words for the facilitator) of one meeting's reminder."""
+    from chalicelib.core.formatting import local_moment
+    tz_name = circle.timezone
+    if reminder is not None and reminder.state == SENT:
+        return SENT, f'Sent {local_moment(reminder.sent_at, tz_name)}' if reminder.sent_at else 'Sent'
+    if reminder is not None and reminder.state == SENDING:
+        return SENDING, 'Going out now'
+    if meeting.cancelled:
+        return SKIPPED, 'No reminder: the meeting is cancelled'
+    if meeting.starts_at <= now:
+        return SKIPPED, 'No reminder: the meeting has started'
+    if not circle.published:
+        return SKIPPED, 'Goes out 2 days before, once the circle is published'
+    due = send_time(circle, meeting)
+    if due is None:
+        return SKIPPED, 'No reminder: the previous meeting ends too close to this one'
+    if due <= now:
+        return SCHEDULED, 'Goes out within minutes'
+    return SCHEDULED, f'Goes out {local_moment(due, tz_name)}'
+
+
+def preview(ws, meeting, values=None, now=None):
+    """What the preview page shows: the email and SMS as a learner would get them now, with the
+    words from `values` (the form being edited) or the stored reminder (or the defaults).
+
+    The links are stand-ins of the real links' length, so the SMS preview counts right."""
+    from chalicelib.learners.rsvp import SHORT_CODE_LENGTH
+    now = now or circles.utcnow()
+    circle = ws.circle
+    stored_reminder = reminder_of(ws, meeting.meeting_id)
+    reminder = stored_reminder or new_reminder(circle, meeting, now)
+    if values:
+        reminder = new_reminder(circle, meeting, now)
+        reminder.subject = values.get('subject', '')
+        reminder.intro = values.get('intro', '')
+        reminder.sms_text = values.get('sms_text', '')
+    base = get_settings().public_base_url
+    short = f'{base}/r/{"x" * SHORT_CODE_LENGTH}'
+    links = {'yes': f'{base}/rsvp/example-yes', 'no': f'{base}/rsvp/example-no',
+             'withdraw': f'{base}/withdraw/example', 'unsubscribe': f'{base}/unsubscribe/example', 'short': short}
+    first_learner = next(iter(sorted(ws.active_signups, key=lambda s: s.name or '')), None)
+    name = first_learner.name if first_learner else None
+    email_context = _email_context(circle, meeting, reminder, name, links, facilitator=False)
+    sms_facts = facts(circle, meeting)
+    marked = ' '.join(_render('sms/reminder.txt', **{**sms_facts, 'sms_words': SMS_WORDS_MARK, 'name': circle.name,
+                                                     'link': short}).split())
+    prefix, _, suffix = marked.partition(SMS_WORDS_MARK)
+    state, status = status_of(circle, meeting, stored_reminder, now)
+    sms = render_sms(circle, meeting, reminder.sms_text, short)
+    encoding, length, _ = sms_text.segments(sms)
+    return {
+        'reminder': reminder,
+        'stored': stored_reminder,
+        'editable': state not in WENT_OUT and not meeting.cancelled and meeting.starts_at > now,
+        'state': state,
+        'status': status,
+        'edited': bool(stored_reminder and stored_reminder.edited),
+        'subject': reminder_subject(circle, meeting, reminder),
+        'email_text': _render('email/reminder.txt', **email_context),
+        'email': email_context,
+        'sms': sms,
+        'sms_encoding': encoding,
+        'sms_length': length,
+        'sms_limit': sms_text.SINGLE[encoding],
+        'sms_prefix': prefix,
+        'sms_suffix': suffix,
+        'when': email_context['when'],
+    }

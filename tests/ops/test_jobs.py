@@ -1,0 +1,64 @@
+"""Scheduled jobs run through Chalice the way EventBridge invokes them."""
+from datetime import timedelta
+
+from chalicelib.circles import circles
+from chalicelib.learners import pending_welcomes as jobs
+from chalicelib.learners.signup import sign_up
+from tests.support.factories import make_circle
+
+
+def test_pending_welcome_job_is_scheduled_every_five_minutes():
+    from app import app
+    [config] = [s for s in app.event_sources if s.name == 'send-pending-welcomes']
+    assert config.schedule_expression.to_string() == 'rate(5 minutes)'
+
+
+def test_pending_welcome_job_sends_through_the_lambda_entry_point(client, moto, time_machine):
+    circle = make_circle()
+    sign_up(circle.id, {'name': 'Lee', 'email': 'lee@example.org', 'consent': True})
+    time_machine.move_to(circles.utcnow() + jobs.WELCOME_GRACE + timedelta(minutes=1))
+    event = client.events.generate_cw_event(source='aws.events', detail_type='Scheduled Event',
+                                            detail={}, resources=[])
+    client.lambda_.invoke('send-pending-welcomes', event)
+    assert [m['To'] for m in moto.sent_emails()] == ['lee@example.org', 'ada@example.org']
+
+
+def _modules_loaded_by(statement):
+    import json
+    import subprocess
+    import sys
+    code = f'{statement}; import sys, json; print(json.dumps(sorted(sys.modules)))'
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout))
+
+
+HEAVY = {'boto3', 'pynamodb', 'jinja2', 'twilio', 'aws_xray_sdk', 'argon2', 'phonenumbers', 'icalendar'}
+
+
+def test_cold_start_of_the_http_lambda_imports_nothing_heavy():
+    assert _modules_loaded_by('import app') & HEAVY == set()
+
+
+def test_cold_start_of_the_jobs_lambda_imports_neither_routes_nor_heavy_clients():
+    loaded = _modules_loaded_by('import chalicelib.handlers.jobs')
+    assert 'app' not in loaded and 'chalicelib.handlers.pages' not in loaded
+    assert loaded & HEAVY == set()
+
+
+def test_xray_is_patched_on_the_first_event_in_lambda_not_at_import():
+    import json
+    import subprocess
+    import sys
+    code = '''
+import json, sys
+import app
+imported_at_start = 'aws_xray_sdk' in sys.modules
+from chalice.test import Client
+with Client(app.app, stage_name='prod') as client:    # the prod stage turns the SDK on
+    assert client.http.get('/static/style.css').status_code == 200
+print(json.dumps([imported_at_start, 'aws_xray_sdk' in sys.modules]))
+'''
+    env = {**__import__('os').environ, 'AWS_LAMBDA_FUNCTION_NAME': 'circles-prod', 'AWS_XRAY_SDK_ENABLED': 'true',
+           'AWS_XRAY_CONTEXT_MISSING': 'IGNORE_ERROR'}
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True]

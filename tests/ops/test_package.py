@@ -1,0 +1,231 @@
+"""The deployment: infra/resources.yaml matches the models, and `chalice package` builds
+a stack and a zip that Lambda can run (templates included, under the size limit, traced,
+least-privilege, cfn-lint clean).
+
+The package test runs the real `chalice package` (it fetches wheels from PyPI on a
+fresh machine, which CI can reach): with no network it fails, it does not skip.
+"""
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MERGE_TEMPLATE = ROOT / 'infra' / 'resources.yaml'
+LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+PACKAGE_TIMEOUT_SECONDS = 240
+
+
+def prod_config():
+    return json.loads((ROOT / '.chalice' / 'config.json').read_text())['stages']['prod']
+
+
+def prod_policy():
+    return json.loads((ROOT / '.chalice' / 'policy-prod.json').read_text())
+
+
+def resources_of_type(template, kind):
+    return {name: r for name, r in template['Resources'].items() if r.get('Type') == kind}
+
+
+def the_table(template):
+    tables = resources_of_type(template, 'AWS::DynamoDB::Table')
+    assert len(tables) == 1, list(tables)
+    return next(iter(tables.values()))
+
+
+# --- the merge template against the models (fast) ---------------------------------
+
+def _keys(key_schema):
+    return {k['KeyType']: k['AttributeName'] for k in key_schema}
+
+
+def _projection(projection):
+    """Projection type and the sorted included attributes (their order means nothing)."""
+    attributes = projection.get('NonKeyAttributes') or []
+    assert len(attributes) == len(set(attributes)), f'duplicate projected attributes: {attributes}'
+    return projection['ProjectionType'], sorted(attributes)
+
+
+def test_merge_template_is_plain_yaml_with_long_form_intrinsics():
+    # safe_load refuses short tags (!Ref, !GetAtt); long-form intrinsics read anywhere.
+    assert yaml.safe_load(MERGE_TEMPLATE.read_text())['Resources']
+
+
+def test_table_in_the_stack_is_exactly_the_one_the_models_define():
+    from chalicelib.models import TableItem
+    schema = TableItem._get_schema()
+    table = the_table(yaml.safe_load(MERGE_TEMPLATE.read_text()))['Properties']
+
+    assert table['BillingMode'] == TableItem.Meta.billing_mode
+    assert _keys(table['KeySchema']) == _keys(schema['key_schema'])
+    definitions = [(a['AttributeName'], a['AttributeType']) for a in table['AttributeDefinitions']]
+    assert len(definitions) == len(set(definitions))
+    assert set(definitions) == {(a['AttributeName'], a['AttributeType']) for a in schema['attribute_definitions']}
+    in_stack = {i['IndexName']: (_keys(i['KeySchema']), _projection(i['Projection']))
+                for i in table['GlobalSecondaryIndexes']}
+    in_models = {i['index_name']: (_keys(i['key_schema']), _projection(i['projection']))
+                 for i in schema['global_secondary_indexes']}
+    assert in_stack == in_models
+    assert len(table['GlobalSecondaryIndexes']) == len(in_stack)
+    assert not table.get('LocalSecondaryIndexes') and not schema['local_secondary_indexes']
+
+
+def _entities(model):
+    for subclass in model.__subclasses__():
+        yield subclass
+        yield from _entities(subclass)
+
+
+def test_items_expire_through_the_ttl_attribute_the_models_write():
+    from pynamodb.attributes import TTLAttribute
+
+    from chalicelib.ops import admin
+    from chalicelib.models import TableItem
+    table = the_table(yaml.safe_load(MERGE_TEMPLATE.read_text()))['Properties']
+    assert table['TimeToLiveSpecification'] == {'AttributeName': admin.TTL_ATTRIBUTE, 'Enabled': True}
+    written = {attribute.attr_name for model in _entities(TableItem)
+               for attribute in model.get_attributes().values() if isinstance(attribute, TTLAttribute)}
+    assert written == {admin.TTL_ATTRIBUTE}
+
+
+def test_stack_names_the_table_and_email_resources_the_app_and_policy_use():
+    template = yaml.safe_load(MERGE_TEMPLATE.read_text())
+    table_name = the_table(template)['Properties']['TableName']
+    environment = prod_config()['environment_variables']
+    assert environment['CIRCLES_TABLE'] == table_name
+    configuration_set = template['Resources']['EmailConfigurationSet']['Properties']['Name']
+    assert environment['CIRCLES_SES_CONFIGURATION_SET'] == configuration_set
+    identity = template['Resources']['EmailIdentity']['Properties']['EmailIdentity']
+    assert environment['CIRCLES_SENDER'].rstrip('>').endswith('@' + identity)
+
+    resources = [r for s in prod_policy()['Statement'] for r in s['Resource']]
+    assert f'arn:aws:dynamodb:*:*:table/{table_name}' in resources
+    assert f'arn:aws:ses:*:*:configuration-set/{configuration_set}' in resources
+    assert f'arn:aws:ses:*:*:identity/{identity}' in resources
+
+
+# --- the real package ---------------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def package(tmp_path_factory):
+    """Run `chalice package` for prod, as `make package` does, into a temporary folder."""
+    out = tmp_path_factory.mktemp('package') / 'out'
+    # A developer's shell, not the test session's: no local-stage settings leak in.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(('CIRCLES_', 'AWS_'))}
+    environment['AWS_DEFAULT_REGION'] = 'us-east-1'
+    command = [str(BIN / 'chalice'), 'package', '--stage', 'prod', '--pkg-format', 'cloudformation',
+               '--merge-template', str(MERGE_TEMPLATE.relative_to(ROOT)), str(out)]
+    try:
+        result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
+                                timeout=PACKAGE_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired as error:
+        pytest.fail(f'chalice package took over {PACKAGE_TIMEOUT_SECONDS}s (no network to PyPI?): {error}')
+    assert result.returncode == 0, (
+        'chalice package failed (it needs PyPI for wheels):\n' + result.stdout + result.stderr)
+    # A YAML merge template makes Chalice write the template as YAML.
+    template_path = out / 'sam.yaml'
+    return {'zip': out / 'deployment.zip', 'template_path': template_path,
+            'template': yaml.safe_load(template_path.read_text())}
+
+
+@pytest.mark.slow
+def test_zip_holds_the_app_and_every_template_under_lambdas_limits(package):
+    size = package['zip'].stat().st_size
+    print(f'\ndeployment.zip: {size / 1024 / 1024:.1f} MB')
+    assert size < LAMBDA_ZIP_LIMIT
+    with zipfile.ZipFile(package['zip']) as archive:
+        infos = archive.infolist()
+        names = {info.filename for info in infos}
+        assert sum(info.file_size for info in infos) < LAMBDA_UNZIPPED_LIMIT
+        assert 'app.py' in names
+        ours = {p.relative_to(ROOT).as_posix() for p in (ROOT / 'chalicelib').rglob('*.py')}
+        assert ours <= names
+        # templates/ ships through the vendor/templates -> ../templates symlink.
+        assert (ROOT / 'vendor' / 'templates').is_symlink()
+        templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / 'templates').rglob('*') if p.is_file()}
+        assert {'templates/email/welcome.html', 'templates/static/style.css'} <= templates <= names
+        assert archive.read('templates/email/welcome.html') == (ROOT / 'templates/email/welcome.html').read_bytes()
+        # Tools and tests stay out of the Lambda.
+        assert not any(n.startswith(('tests/', 'moto/', '_pytest/', 'pytest/', 'cfnlint/')) for n in names)
+
+
+@pytest.mark.slow
+def test_stack_keeps_the_table_and_traces_functions_and_api(package):
+    template = package['template']
+    table = the_table(template)
+    assert table['DeletionPolicy'] == 'Retain' and table['UpdateReplacePolicy'] == 'Retain'
+    assert table['Properties']['PointInTimeRecoverySpecification'] == {'PointInTimeRecoveryEnabled': True}
+    assert table['Properties']['TimeToLiveSpecification'] == {'AttributeName': 'expires_at', 'Enabled': True}
+    assert table['Properties']['SSESpecification']['SSEEnabled'] is True
+
+    functions = resources_of_type(template, 'AWS::Serverless::Function')
+    assert {'APIHandler', 'SendPendingWelcomes'} <= set(functions)
+    for name, function in functions.items():
+        assert function['Properties']['Tracing'] == 'Active', name
+        variables = function['Properties']['Environment']['Variables']
+        assert variables['CIRCLES_STAGE'] == 'prod', name
+        assert variables['CIRCLES_TABLE'] == table['Properties']['TableName'], name
+    assert template['Resources']['RestAPI']['Properties']['TracingEnabled'] is True
+
+
+@pytest.mark.slow
+def test_scheduled_job_runs_from_its_own_module(package):
+    job = package['template']['Resources']['SendPendingWelcomes']['Properties']
+    assert job['Handler'] == 'chalicelib.handlers.jobs.send_pending_welcomes_job'
+    assert [e['Properties']['Schedule'] for e in job['Events'].values() if e['Type'] == 'Schedule'] \
+        == ['rate(5 minutes)']
+
+
+@pytest.mark.slow
+def test_api_serves_the_app_routes_and_never_the_local_outbox(package):
+    from app import app
+    paths = set(package['template']['Resources']['RestAPI']['Properties']['DefinitionBody']['paths'])
+    assert paths == {p for p in app.routes if not p.startswith('/local/')}
+
+
+@pytest.mark.slow
+def test_secret_key_comes_from_a_noecho_parameter_never_a_literal(package):
+    template = package['template']
+    secret = template['Globals']['Function']['Environment']['Variables']['CIRCLES_SECRET_KEY']
+    assert secret == {'Ref': 'CirclesSecretKey'}
+    assert template['Parameters']['CirclesSecretKey']['NoEcho'] is True
+    for name, function in resources_of_type(template, 'AWS::Serverless::Function').items():
+        assert 'CIRCLES_SECRET_KEY' not in function['Properties']['Environment']['Variables'], name
+
+
+@pytest.mark.slow
+def test_roles_grant_the_table_and_nothing_wider(package):
+    template = package['template']
+    table_arn = f'arn:aws:dynamodb:*:*:table/{the_table(template)["Properties"]["TableName"]}'
+    roles = resources_of_type(template, 'AWS::IAM::Role')
+    assert roles
+    for role_name, role in roles.items():
+        statements = [s for p in role['Properties']['Policies'] for s in p['PolicyDocument']['Statement']]
+        dynamodb = [s for s in statements if any(a.startswith('dynamodb:') for a in _list(s['Action']))]
+        assert dynamodb, role_name
+        for statement in dynamodb:
+            actions = _list(statement['Action'])
+            assert 'dynamodb:*' not in actions and 'dynamodb:Scan' not in actions, role_name
+            for resource in _list(statement['Resource']):
+                assert resource in (table_arn, f'{table_arn}/index/*'), (role_name, resource)
+
+
+def _list(value):
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.slow
+def test_generated_stack_passes_cfn_lint(package):
+    # No rule is ignored: errors and warnings both fail (informational notes are not shown).
+    result = subprocess.run([str(BIN / 'cfn-lint'), '--', str(package['template_path'])],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ''
