@@ -46,7 +46,7 @@ def _conditional_failure(error):
 def save(circle):
     """`circles.save`, with a lost race reported as CircleChanged; then the meetings' reminders
     follow the saved circle (`reminders.sync_reminders`)."""
-    from chalicelib.reminders.schedule import sync_reminders
+    from chalicelib.reminders.sync import sync_reminders
     try:
         circles.save(circle)
     except PutError as error:

@@ -593,7 +593,7 @@ def publish(workspace, user, now=None):
     circles.refresh_derived(circle)
     _write_draft(circle, setup, read_at, read_count)
     from chalicelib.models import MeetingReminder
-    from chalicelib.reminders.schedule import sync_reminders
+    from chalicelib.reminders.sync import sync_reminders
     sync_reminders(circle, existing=workspace.of_kind(MeetingReminder), now=now)
     if first_time:
         send_goals(circle, setup, user)

@@ -179,7 +179,7 @@ def _create_circle(spec, facilitator, team, now):
     circle = circles.new_circle(name=fields.pop('name'), course=course, timezone_name=tz_name,
                                 meetings=meetings, **fields)
     circles.create(circle)
-    from chalicelib.reminders.schedule import sync_reminders
+    from chalicelib.reminders.sync import sync_reminders
     sync_reminders(circle, existing=[], now=now)     # a new circle has no reminders to read
     facilitation.facilitator_link(circle, facilitator, now=now).save()
     return circle

@@ -13,8 +13,8 @@ from chalicelib.circles import circles
 from chalicelib.models import Signup, TableItem
 from chalicelib.models.reminder import SENT, MeetingReminder
 from chalicelib.reminders.words import long_date, sms_date, words_for
-from chalicelib.reminders.schedule import (CANCELLED, MOVED, WENT_OUT, _email_context, _local, _render,
-                                  render_sms)
+from chalicelib.reminders.render import email_context, local_start, render_sms, render_template
+from chalicelib.reminders.schedule import CANCELLED, MOVED, WENT_OUT
 
 CHANGE_QUEUE = 'CHANGE'
 CHANGE_RETRY = timedelta(minutes=5)
@@ -67,7 +67,7 @@ def _before(circle, meeting, kind):
     if last and last.from_date and last.from_time:
         day, clock = last.from_date, last.from_time
     else:
-        local = _local(meeting, circle)
+        local = local_start(meeting, circle)
         day, clock = local.date().isoformat(), f'{local:%H:%M}'
     value = date.fromisoformat(day)
     return f'{long_date(value, circle.language)}, {clock}', f'{sms_date(value, circle.language)} {clock}'
@@ -79,12 +79,12 @@ def change_notice(circle, meeting, signup, links, kind):
     The facts are the meeting's current ones; `before` is what the reminder said."""
     words = words_for(circle.language)
     before, sms_before = _before(circle, meeting, kind)
-    context = dict(_email_context(circle, meeting, None, signup.name, links, facilitator=False),
+    context = dict(email_context(circle, meeting, None, signup.name, links, facilitator=False),
                    kind=kind, before=before, sms_before=sms_before)
     subject = words[f'{kind}_subject'].format(name=circle.name)
     sms = render_sms(circle, meeting, '', links['short'], template='sms/reminder_change.txt',
                      kind=kind, sms_before=sms_before)
-    return subject, _render('email/reminder_change.txt', **context), _render('email/reminder_change.html', **context), sms
+    return subject, render_template('email/reminder_change.txt', **context), render_template('email/reminder_change.html', **context), sms
 
 
 def notify_change(circle, meeting, kind, now):

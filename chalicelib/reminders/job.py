@@ -228,7 +228,7 @@ def learner_email(circle, signup, links, rendered, ics):
 
 
 def facilitator_email(circle, meeting, reminder, address, ics):
-    from chalicelib.reminders import schedule as reminders
+    from chalicelib.reminders import render as reminders
     from chalicelib.messaging.email import build_message
     subject, text, html = reminders.render_for_facilitator(circle, meeting, reminder, address)
     return build_message(to=address, subject=subject, text=text, html=html,
@@ -257,7 +257,7 @@ class Message(NamedTuple):
 
 def learner_messages(run, items, meeting, reminder, shared, signup):
     """The learner's email and SMS; links made once, and each text only if its message is taken."""
-    from chalicelib.reminders import schedule as reminders
+    from chalicelib.reminders import render as reminders
     from chalicelib.learners import rsvp
     circle, purpose = items.circle, purpose_of(meeting)
 
@@ -331,7 +331,7 @@ def send_reminder(run, sends, reminder):
         else:
             taken.append((message, item, existing))
     if taken:
-        from chalicelib.reminders import schedule as reminders
+        from chalicelib.reminders import render as reminders
         run.warm_clients()
         if any(message.key.channel == delivery.EMAIL for message, _, _ in taken):
             shared.ics = meeting_ics(items.circle, meeting)

@@ -6,15 +6,15 @@ from the CURRENT meeting each time the reminder is previewed or sent, so an edit
 circle never leaves a reminder stale, and no edit to the circle ever touches words the
 facilitator wrote (`edited=True`); words never edited follow the circle's name and language.
 
-`sync_reminders` runs after every change to a circle's meetings or publication (publish,
-edits, add/move/cancel, unpublish): it moves each reminder's due time with its meeting,
-takes reminders off the due queue when they no longer apply, and, for a meeting moved or
-cancelled after its reminder went out, sends the learners a change notice
-(`chalicelib.reminders.change_notices`).
-The scheduled job (`chalicelib.reminders.job`) sends what is due.
+`schedule_reminders` moves each reminder's due time with its meeting and takes reminders
+off the due queue when they no longer apply; `changes_to_announce` names the meetings moved
+or cancelled after their reminder went out. `chalicelib.reminders.sync.sync_reminders` runs
+both, and the change notices, after every change to a circle's meetings or publication
+(this module never imports `change_notices`: the dependency runs one way, to here).
+Rendering is `chalicelib.reminders.render`; the scheduled job (`chalicelib.reminders.job`)
+sends what is due.
 """
 import logging
-import re
 from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,8 @@ from chalicelib.circles import circles
 from chalicelib.messaging import sms_text
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED, MeetingReminder
-from chalicelib.reminders.words import long_date, sms_date, words_for
+from chalicelib.reminders.render import email_context, facts, render_sms, render_template, reminder_subject
+from chalicelib.reminders.words import words_for
 from chalicelib.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 MAX_SUBJECT = 150
 MAX_INTRO = 3000
 MAX_SMS_WORDS = 160
-SMS_LIMIT_SEGMENTS = 1
 WENT_OUT = (SENDING, SENT)
 MOVED, CANCELLED = 'moved', 'cancelled'
 
@@ -107,14 +107,14 @@ def wanted(circle, meeting, now):
     return SCHEDULED, due
 
 
-def sync_reminders(circle, existing=None, now=None):
+def schedule_reminders(circle, existing=None, now=None):
     """Create or update the reminder of every meeting so due times follow the meetings.
 
     `existing` is the circle's reminders if already read (a Workspace holds them); else
     one Query reads them. Only reminders that change are written, each with a condition
     that it has not gone out meanwhile (the job claims a reminder by setting `sending`),
-    and words are rewritten only while the facilitator has not edited them. A meeting moved
-    or cancelled after its reminder went out gets a change notice. Returns the reminders.
+    and words are rewritten only while the facilitator has not edited them. Reminders that
+    went out are left as they are (see `changes_to_announce`). Returns the reminders.
     """
     now = now or circles.utcnow()
     if existing is None:
@@ -122,15 +122,23 @@ def sync_reminders(circle, existing=None, now=None):
     by_meeting = {r.meeting_id: r for r in existing}
     result = []
     for meeting in circle.meetings:
-        reminder = by_meeting.get(meeting.meeting_id)
-        reminder = _sync_one(circle, meeting, reminder, now)
+        reminder = _sync_one(circle, meeting, by_meeting.get(meeting.meeting_id), now)
         if reminder is not None:
             result.append(reminder)
-            if reminder.state in WENT_OUT and int(meeting.sequence or 0) > int(reminder.sequence or 0):
-                from chalicelib.reminders import change_notices
-                change_notices.queue_change_notice(reminder, now)
-                change_notices.notify_change(circle, meeting, CANCELLED if meeting.cancelled else MOVED, now)
     return result
+
+
+def changes_to_announce(circle, reminders):
+    """[(reminder, meeting, MOVED or CANCELLED)] for each meeting moved or cancelled after its
+    reminder went out: the learners were told other facts and get a change notice."""
+    meetings = {m.meeting_id: m for m in circle.meetings}
+    changed = []
+    for reminder in reminders:
+        meeting = meetings.get(reminder.meeting_id)
+        if (meeting is not None and reminder.state in WENT_OUT
+                and int(meeting.sequence or 0) > int(reminder.sequence or 0)):
+            changed.append((reminder, meeting, CANCELLED if meeting.cancelled else MOVED))
+    return changed
 
 
 def _sync_one(circle, meeting, reminder, now, retried=False):
@@ -268,144 +276,6 @@ def save_words(circle, meeting, reminder, fields, editor_id=None, now=None):
     return reminder
 
 
-# --- rendering: the facilitator's words inside the current facts ------------------------------
-
-def _local(meeting, circle):
-    return meeting.starts_at.astimezone(ZoneInfo(circle.timezone))
-
-
-def facts(circle, meeting):
-    """What the reminder says about the meeting, from the meeting as it is now, in the
-    circle's language and timezone."""
-    words = words_for(circle.language)
-    local = _local(meeting, circle)
-    end = local + timedelta(minutes=int(meeting.duration_minutes or 0))
-    when = f'{long_date(local.date(), circle.language)}, {local:%H:%M}–{end:%H:%M} {local.tzname()}'
-    place_lines = ([words['online']] if circle.online else
-                   [line for line in (circle.venue_name, circle.venue_address, circle.city) if line])
-    return {
-        't': words,
-        'when': when,
-        'timezone': circle.timezone,
-        'place_lines': place_lines,
-        'venue_details': None if circle.online else circle.venue_details,
-        'online_link': circle.online_link if circle.online else None,
-        'sms_when': f'{sms_date(local.date(), circle.language)} {local:%H:%M} {local.tzname()}',
-        'sms_place': words['sms_online'] if circle.online else (circle.venue_name or circle.city or ''),
-        'short_when': f'{sms_date(local.date(), circle.language)} {local:%H:%M}',
-    }
-
-
-def _render(template_name, /, **context):
-    from chalicelib.core.rendering import render
-    return render(template_name, **context)
-
-
-def _paragraphs(text):
-    return [p.strip() for p in (text or '').replace('\r\n', '\n').split('\n\n') if p.strip()]
-
-
-def _email_context(circle, meeting, reminder, recipient_name, links, facilitator):
-    return dict(circle=circle, meeting=meeting, reminder=reminder, intro_paragraphs=_paragraphs(reminder.intro if reminder else ''),
-                recipient_name=recipient_name, links=links, facilitator=facilitator,
-                circle_url=circles.circle_url(circle.id),
-                facilitator_url=f'{get_settings().public_base_url}/facilitate/circles/{circle.id}',
-                signature=', '.join(circle.facilitator_names), **facts(circle, meeting))
-
-
-def reminder_subject(circle, meeting, reminder):
-    return f'{reminder.subject} · {facts(circle, meeting)["short_when"]}'
-
-
-def render_for_learner(circle, meeting, reminder, signup, links):
-    """(subject, text, html, sms) of the reminder for one learner. `links` holds the learner's
-    'yes', 'no', 'withdraw', 'unsubscribe' and 'short' URLs (`rsvp.learner_links`)."""
-    return (*render_email_for_learner(circle, meeting, reminder, signup, links),
-            render_sms(circle, meeting, reminder.sms_text, links['short']))
-
-
-def render_email_for_learner(circle, meeting, reminder, signup, links):
-    """(subject, text, html) of the learner's reminder email."""
-    context = _email_context(circle, meeting, reminder, signup.name, links, facilitator=False)
-    return (reminder_subject(circle, meeting, reminder), _render('email/reminder.txt', **context),
-            _render('email/reminder.html', **context))
-
-
-def render_for_facilitator(circle, meeting, reminder, facilitator_email):
-    """(subject, text, html): the facilitators' copy, with the circle's pages instead of RSVP links."""
-    name = _facilitator_name(circle, facilitator_email)
-    context = _email_context(circle, meeting, reminder, name, {}, facilitator=True)
-    return (reminder_subject(circle, meeting, reminder), _render('email/reminder.txt', **context),
-            _render('email/reminder.html', **context))
-
-
-def _facilitator_name(circle, email):
-    emails = [e.lower() for e in circle.facilitator_emails]
-    if email and email.lower() in emails and emails.index(email.lower()) < len(circle.facilitator_names):
-        return circle.facilitator_names[emails.index(email.lower())]
-    return None
-
-
-def fits_one_sms(text):
-    return sms_text.segments(text)[2] <= SMS_LIMIT_SEGMENTS
-
-
-def _shortened(text, length):
-    text = text or ''
-    if len(text) <= length:
-        return text
-    return text[:max(length - 3, 0)].rstrip() + '...' if length >= 4 else ''
-
-
-def _fit(build, parts, shrink_order):
-    """Shrink `parts` (a dict of texts) in `shrink_order` until `build(parts)` fits one SMS;
-    returns the shrunk parts.
-
-    Each part is cut to the longest prefix that still fits (binary search), so the
-    facilitator's words lose only what does not fit."""
-    parts = dict(parts)
-    for name in shrink_order:
-        if fits_one_sms(build(parts)):
-            break
-        full = parts[name]
-        low, high = 0, len(full)
-        while low < high:
-            middle = (low + high + 1) // 2
-            if fits_one_sms(build({**parts, name: _shortened(full, middle)})):
-                low = middle
-            else:
-                high = middle - 1
-        parts[name] = _shortened(full, low)
-    return parts
-
-
-def render_sms(circle, meeting, sms_words, short_link, template='sms/reminder.txt', **extra):
-    """The reminder SMS: one message (160 GSM-7 characters, or 70 when a character forces UCS-2)
-    with the date, time and short link always whole; the facilitator's words are shortened
-    first, then the circle's name, then the place."""
-    return sms_renderer(circle, meeting, sms_words, template, **extra)(short_link)
-
-
-def sms_renderer(circle, meeting, sms_words, template='sms/reminder.txt', **extra):
-    """`render_sms` for many learners of one meeting: a function short link -> SMS text. How
-    much to shorten is worked out once per shape of link (the learners' links differ only in
-    their code's letters), not once per learner."""
-    context = facts(circle, meeting)
-    parts = {'sms_words': sms_words or '', 'name': circle.name, 'sms_place': context['sms_place']}
-    fitted = {}     # link length -> shortened parts
-
-    def build(fields, link):
-        return ' '.join(_render(template, **{**context, **extra, **fields, 'link': link}).split())
-
-    def render(short_link):
-        # Letters and digits all count one GSM-7 character: links differing only in them fit alike.
-        shape = re.sub('[A-Za-z0-9]', 'x', short_link)
-        if shape not in fitted:
-            fitted[shape] = _fit(lambda fields: build(fields, shape), parts, ['sms_words', 'name', 'sms_place'])
-        return build(fitted[shape], short_link)
-    return render
-
-
 # --- what the facilitator sees -----------------------------------------------------------------
 
 SMS_WORDS_MARK = '\u2063WORDS\u2063'
@@ -459,10 +329,10 @@ def preview(ws, meeting, values=None, now=None):
              'withdraw': f'{base}/withdraw/example', 'unsubscribe': f'{base}/unsubscribe/example', 'short': short}
     first_learner = next(iter(sorted(ws.active_signups, key=lambda s: s.name or '')), None)
     name = first_learner.name if first_learner else None
-    email_context = _email_context(circle, meeting, reminder, name, links, facilitator=False)
+    context = email_context(circle, meeting, reminder, name, links, facilitator=False)
     sms_facts = facts(circle, meeting)
-    marked = ' '.join(_render('sms/reminder.txt', **{**sms_facts, 'sms_words': SMS_WORDS_MARK, 'name': circle.name,
-                                                     'link': short}).split())
+    marked = ' '.join(render_template('sms/reminder.txt', **{**sms_facts, 'sms_words': SMS_WORDS_MARK, 'name': circle.name,
+                                                             'link': short}).split())
     prefix, _, suffix = marked.partition(SMS_WORDS_MARK)
     state, status = status_of(circle, meeting, stored_reminder, now)
     sms = render_sms(circle, meeting, reminder.sms_text, short)
@@ -475,13 +345,13 @@ def preview(ws, meeting, values=None, now=None):
         'status': status,
         'edited': bool(stored_reminder and stored_reminder.edited),
         'subject': reminder_subject(circle, meeting, reminder),
-        'email_text': _render('email/reminder.txt', **email_context),
-        'email': email_context,
+        'email_text': render_template('email/reminder.txt', **context),
+        'email': context,
         'sms': sms,
         'sms_encoding': encoding,
         'sms_length': length,
         'sms_limit': sms_text.SINGLE[encoding],
         'sms_prefix': prefix,
         'sms_suffix': suffix,
-        'when': email_context['when'],
+        'when': context['when'],
     }

@@ -62,8 +62,9 @@ def send_the_first_reminder(circle):
     """Run the reminder job at the first meeting's send time, as the schedule would."""
     from chalicelib.reminders import job as reminder_job
     from chalicelib.reminders import schedule as reminders
+    from chalicelib.reminders.sync import sync_reminders
     circle = circles.get_circle(circle.id)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     summary = reminder_job.send_due_reminders(reminders.send_time(circle, circle.meetings[0]) + timedelta(minutes=1))
     assert summary['reminders_sent'] == 1, summary
 

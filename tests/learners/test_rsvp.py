@@ -396,11 +396,12 @@ def test_answers_match_the_openapi_document(client):
 def test_links_from_a_real_reminder_email_work_and_one_click_stops_the_next_reminder(client, moto):
     from chalicelib.reminders import job as reminder_job
     from chalicelib.reminders import schedule as reminders
+    from chalicelib.reminders.sync import sync_reminders
     circle = make_circle(weeks=3)
     grace = learner(circle)
     learner(circle, email='alan@example.org')
     circle = circles.get_circle(circle.id)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     first, second = circle.meetings[0], circle.meetings[1]
 
     before = len(moto.sent_emails())

@@ -16,6 +16,7 @@ from chalicelib.circles import circles
 from chalicelib.messaging import delivery
 from chalicelib.reminders import job as reminder_job
 from chalicelib.reminders import schedule as reminders
+from chalicelib.reminders.sync import sync_reminders
 from chalicelib.messaging import email
 from chalicelib.messaging.sms import SmsFailed
 from chalicelib.models import Delivery, MeetingReminder, Signup
@@ -48,7 +49,7 @@ def circle_with_learners(index=0, count=3, with_mobile=True, **fields):
         signup, _, _ = sign_up(circle.id, {'name': name, 'email': address, 'mobile': mobile, 'consent': 'true'})
         signups.append(signup)
     circle = circles.get_circle(circle.id)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     return circle, signups
 
 

@@ -6,6 +6,7 @@ import re
 from chalicelib.facilitators import circle_admin
 from chalicelib.circles import circles
 from chalicelib.reminders import schedule as reminders
+from chalicelib.reminders.sync import sync_reminders
 from chalicelib.messaging import sms_text
 from chalicelib.models import MeetingReminder
 from tests.support import aws_calls
@@ -18,7 +19,7 @@ def world(time_machine, **fields):
     time_machine.move_to(NOW, tick=False)
     dee = account('Dee Facilitator')
     circle = run_by(dee, first_date='2027-02-02', weeks=3, **fields)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     return dee, circles.get_circle(circle.id)
 
 

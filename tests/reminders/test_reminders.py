@@ -11,7 +11,9 @@ import pytest
 from chalicelib.reminders import change_notices
 from chalicelib.facilitators import circle_admin
 from chalicelib.circles import circles
+from chalicelib.reminders import render
 from chalicelib.reminders import schedule as reminders
+from chalicelib.reminders.sync import sync_reminders
 from chalicelib.messaging import sms_text
 from chalicelib.models import MeetingReminder
 from chalicelib.reminders.words import WORDS
@@ -57,7 +59,7 @@ def local(instant, tz_name):
 def test_the_reminder_is_due_48_hours_before_the_meeting(time_machine):
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=3)     # Tuesdays 18:00 in Chicago
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     saved = stored(circle)
     assert len(saved) == 3
     for meeting in circle.meetings:
@@ -121,10 +123,10 @@ def test_never_at_or_after_the_start(time_machine):
 def test_nothing_after_the_start_and_late_publication_sends_at_once(time_machine):
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=2)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     first, second = circle.meetings
     time_machine.move_to(first.starts_at + timedelta(minutes=1), tick=False)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     saved = stored(circle)
     assert saved[first.meeting_id].state == 'skipped'
     assert saved[first.meeting_id].due_pk is None and saved[first.meeting_id].due_sk is None
@@ -134,7 +136,7 @@ def test_nothing_after_the_start_and_late_publication_sends_at_once(time_machine
     # Published 10 hours before its first meeting: the reminder is due already, so the next run sends it.
     late = make_circle(first_date='2027-02-09', weeks=1)
     time_machine.move_to(late.meetings[0].starts_at - timedelta(hours=10), tick=False)
-    reminders.sync_reminders(late)
+    sync_reminders(late)
     reminder = stored(late)[late.meetings[0].meeting_id]
     assert reminder.state == 'scheduled' and reminder.due_at < circles.utcnow() < late.meetings[0].starts_at
 
@@ -142,14 +144,14 @@ def test_nothing_after_the_start_and_late_publication_sends_at_once(time_machine
 def test_nothing_for_drafts(time_machine):
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     draft = make_circle(first_date='2027-02-02', published=False)
-    assert reminders.sync_reminders(draft) == []
+    assert sync_reminders(draft) == []
     assert stored(draft) == {} and due_queue(at('2028-01-01T00:00:00+00:00')) == []
 
 
 def test_nothing_for_cancelled_meetings(time_machine):
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=3)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     cancelled = circle.meetings[1]
     circle_admin.cancel_meeting(circle, cancelled.meeting_id)
     circle_admin.save(circle)
@@ -162,7 +164,7 @@ def test_nothing_for_cancelled_meetings(time_machine):
 def test_unpublishing_takes_every_reminder_off_the_queue_and_publishing_again_brings_them_back(time_machine):
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=3)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     circle_admin.unpublish(circle)
     circle_admin.save(circle)
     assert due_queue(at('2028-01-01T00:00:00+00:00')) == []
@@ -186,7 +188,7 @@ def test_a_meeting_in_a_dst_week_is_reminded_at_the_same_local_time(time_machine
                                                                     expected_due_utc, hours_before):
     time_machine.move_to('2027-03-01T12:00:00+00:00', tick=False)
     circle = make_circle(first_date=meeting_day, weeks=1, meeting_time=meeting_time, **({'place': place} if place else {}))
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     meeting = circle.meetings[0]
     reminder = stored(circle)[meeting.meeting_id]
     assert reminder.due_at == at(expected_due_utc)
@@ -202,7 +204,7 @@ def test_a_meeting_in_a_dst_week_is_reminded_at_the_same_local_time(time_machine
 def test_edits_to_the_circle_move_due_times_but_keep_the_facilitators_words(time_machine):
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=3)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     edited, untouched = circle.meetings[1], circle.meetings[2]
     words = {'subject': 'Chapter 3 this week', 'intro': 'Please read chapter 3.\n\nBring questions!',
              'sms_text': 'Read ch. 3 please'}
@@ -225,7 +227,7 @@ def test_edits_to_the_circle_move_due_times_but_keep_the_facilitators_words(time
     assert saved[untouched.meeting_id].intro == WORDS['es']['default_intro']
 
     # The facts come from the meeting as it is now.
-    subject, text, html, sms = reminders.render_for_learner(circle, moved, saved[edited.meeting_id], learner(),
+    subject, text, html, sms = render.render_for_learner(circle, moved, saved[edited.meeting_id], learner(),
                                                             links_for())
     assert subject == 'Chapter 3 this week · jue 11 feb 17:30'
     assert 'jueves, 11 de febrero de 2027, 17:30–19:00 CST' in text and 'Please read chapter 3.' in text
@@ -236,7 +238,7 @@ def test_resetting_the_words_goes_back_to_the_defaults_that_follow_the_circle(ti
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=1)
     meeting = circle.meetings[0]
-    [reminder] = reminders.sync_reminders(circle)
+    [reminder] = sync_reminders(circle)
     reminders.save_words(circle, meeting, reminder, {'subject': 'Mine', 'intro': 'My words', 'sms_text': ''})
     reminders.save_words(circle, meeting, stored(circle)[meeting.meeting_id], {'reset': '1'})
     reset = stored(circle)[meeting.meeting_id]
@@ -247,7 +249,7 @@ def test_words_cannot_change_once_the_job_has_taken_the_reminder(time_machine):
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=1)
     meeting = circle.meetings[0]
-    [reminder] = reminders.sync_reminders(circle)
+    [reminder] = sync_reminders(circle)
     reminder.update(actions=[MeetingReminder.state.set('sending')])     # as the job claims it
     stale = stored(circle)[meeting.meeting_id]
     stale.state = 'scheduled'                                           # read before the claim
@@ -259,12 +261,12 @@ def test_words_cannot_change_once_the_job_has_taken_the_reminder(time_machine):
 def test_a_sync_never_touches_a_reminder_the_job_has_taken(time_machine):
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=2)
-    [first, _] = reminders.sync_reminders(circle)
+    [first, _] = sync_reminders(circle)
     stale = reminders.reminders_of(circle.id)
     first.update(actions=[MeetingReminder.state.set('sending')])
     circle_admin.apply_details(circle, {**circle_admin.detail_values(circle), 'name': 'Renamed'})
     circles.save(circle)
-    reminders.sync_reminders(circle, existing=stale)          # works from a copy read before the claim
+    sync_reminders(circle, existing=stale)          # works from a copy read before the claim
     taken = stored(circle)[first.meeting_id]
     assert taken.state == 'sending' and taken.subject == 'Reminder: Python for Everybody'
     assert taken.due_pk == 'REMINDER'
@@ -286,8 +288,8 @@ def test_the_email_has_the_facts_rsvp_links_withdraw_and_unsubscribe(time_machin
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=1, venue_details='Room 3')
     meeting = circle.meetings[0]
-    [reminder] = reminders.sync_reminders(circle)
-    subject, text, html, sms = reminders.render_for_learner(circle, meeting, reminder, learner(), links_for())
+    [reminder] = sync_reminders(circle)
+    subject, text, html, sms = render.render_for_learner(circle, meeting, reminder, learner(), links_for())
     assert subject == 'Reminder: Python for Everybody · Tue Feb 2 18:00'
     assert text.startswith('Hi Grace Hopper,')
     assert 'When: Tuesday, February 2, 2027, 18:00–19:30 CST (America/Chicago)' in text
@@ -301,7 +303,7 @@ def test_the_email_has_the_facts_rsvp_links_withdraw_and_unsubscribe(time_machin
 def test_the_facilitators_copy_links_to_the_circle_instead_of_rsvp():
     circle = make_circle(first_date='2027-02-02', weeks=1, save=False)
     reminder = reminders.new_reminder(circle, circle.meetings[0], circles.utcnow())
-    subject, text, html = reminders.render_for_facilitator(circle, circle.meetings[0], reminder, 'ADA@example.org')
+    subject, text, html = render.render_for_facilitator(circle, circle.meetings[0], reminder, 'ADA@example.org')
     assert text.startswith('Hi Ada,')
     assert f'http://circles.test/facilitate/circles/{circle.id}' in text and '/rsvp/' not in text
     assert 'learners get buttons to answer' in html
@@ -311,7 +313,7 @@ def test_an_online_circle_gives_its_link():
     circle = make_circle(first_date='2027-02-02', weeks=1, save=False, online=True,
                          online_link='https://meet.example.org/python', venue_name=None)
     reminder = reminders.new_reminder(circle, circle.meetings[0], circles.utcnow())
-    _, text, html, sms = reminders.render_for_learner(circle, circle.meetings[0], reminder, learner(), links_for())
+    _, text, html, sms = render.render_for_learner(circle, circle.meetings[0], reminder, learner(), links_for())
     assert 'Where: Online' in text and 'Join the meeting: https://meet.example.org/python' in text
     assert ', Online.' in sms
 
@@ -328,7 +330,7 @@ def test_the_sms_fits_160_gsm7_characters_with_the_date_and_link_whole(words, na
     circle = make_circle(first_date='2027-02-02', weeks=1, save=False, name=name, venue_name=venue)
     reminder = reminders.new_reminder(circle, circle.meetings[0], circles.utcnow())
     reminder.sms_text = words
-    sms = reminders.render_for_learner(circle, circle.meetings[0], reminder, learner(), links_for())[3]
+    sms = render.render_for_learner(circle, circle.meetings[0], reminder, learner(), links_for())[3]
     encoding, length, segments = sms_text.segments(sms)
     assert encoding == 'GSM-7' and length <= 160 and segments == 1, (length, sms)
     assert sms.endswith(f'Coming? {SHORT}')
@@ -343,7 +345,7 @@ def test_words_with_an_emoji_make_a_ucs2_sms_of_70_that_still_keeps_date_and_lin
     circle = make_circle(first_date='2027-02-02', weeks=1, save=False)
     reminder = reminders.new_reminder(circle, circle.meetings[0], circles.utcnow())
     reminder.sms_text = 'See you there 🎉 with snacks'
-    sms = reminders.render_for_learner(circle, circle.meetings[0], reminder, learner(), links_for())[3]
+    sms = render.render_for_learner(circle, circle.meetings[0], reminder, learner(), links_for())[3]
     encoding, length, segments = sms_text.segments(sms)
     assert segments == 1 and SHORT in sms and 'Tue Feb 2 18:00 CST' in sms, sms
     # The emoji did not fit in 70, so it was cut and the text stayed GSM-7.
@@ -363,7 +365,7 @@ def test_a_circle_in_german_gets_its_reminder_in_german():
                          language='de', name='Python-Lernkreis')
     meeting = circle.meetings[0]
     reminder = reminders.new_reminder(circle, meeting, circles.utcnow())
-    subject, text, html, sms = reminders.render_for_learner(circle, meeting, reminder, learner('Grete'), links_for())
+    subject, text, html, sms = render.render_for_learner(circle, meeting, reminder, learner('Grete'), links_for())
     assert subject == 'Erinnerung: Python-Lernkreis · Mo 29. Mär 19:00'
     assert text.startswith('Hallo Grete,') and 'Wann: Montag, 29. März 2027, 19:00–20:30 CEST' in text
     assert '<html lang="de">' in html and 'Ja, ich komme' in html
@@ -419,7 +421,7 @@ def test_a_meeting_moved_after_its_reminder_went_out_is_announced_once_by_email_
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=2)
     _learners(circle)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     meeting = circle.meetings[0]
     time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)      # the reminder went out today
     _mark_sent(circle, meeting)
@@ -452,7 +454,7 @@ def test_a_meeting_cancelled_after_its_reminder_went_out_sends_a_cancelled_event
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=2)
     _learners(circle)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     meeting = circle.meetings[0]
     time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)
     _mark_sent(circle, meeting)
@@ -471,7 +473,7 @@ def test_before_the_reminder_went_out_a_move_sends_no_notice(time_machine, moto,
     circle = make_circle(first_date='2027-02-02', weeks=2)
     _learners(circle)
     circle = circles.get_circle(circle.id)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     meeting = circle.meetings[0]
     circle_admin.move_meeting(circle, meeting.meeting_id, {'date': '2027-02-03', 'time': '17:00'})
     circle_admin.save(circle)
@@ -497,7 +499,7 @@ def test_a_change_notice_cut_short_is_finished_by_the_job_exactly_once(time_mach
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=2)
     _learners(circle)
-    reminders.sync_reminders(circle)
+    sync_reminders(circle)
     meeting = circle.meetings[0]
     time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)
     _mark_sent(circle, meeting)

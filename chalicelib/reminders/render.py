@@ -1,0 +1,155 @@
+"""Rendering reminders: the facilitator's words inside the meeting's current facts.
+
+Everything that can change with the circle (date, time, timezone, place, online link, RSVP
+links) is rendered from the CURRENT meeting each time a reminder is previewed or sent
+(`chalicelib.reminders.schedule` decides when; `chalicelib.reminders.job` sends; change
+notices (`chalicelib.reminders.change_notices`) reuse the same facts and SMS fitting).
+"""
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from chalicelib.circles import circles
+from chalicelib.core.rendering import render as render_template
+from chalicelib.core.settings import get_settings
+from chalicelib.messaging import sms_text
+from chalicelib.reminders.words import long_date, sms_date, words_for
+
+__all__ = ['SMS_LIMIT_SEGMENTS', 'local_start', 'facts', 'render_template', 'email_context', 'reminder_subject',
+           'render_for_learner', 'render_email_for_learner', 'render_for_facilitator', 'fits_one_sms',
+           'render_sms', 'sms_renderer']
+
+SMS_LIMIT_SEGMENTS = 1
+
+
+def local_start(meeting, circle):
+    """When `meeting` starts, on the circle's wall clock (an aware datetime in its timezone)."""
+    return meeting.starts_at.astimezone(ZoneInfo(circle.timezone))
+
+
+def facts(circle, meeting):
+    """What the reminder says about the meeting, from the meeting as it is now, in the
+    circle's language and timezone."""
+    words = words_for(circle.language)
+    local = local_start(meeting, circle)
+    end = local + timedelta(minutes=int(meeting.duration_minutes or 0))
+    when = f'{long_date(local.date(), circle.language)}, {local:%H:%M}–{end:%H:%M} {local.tzname()}'
+    place_lines = ([words['online']] if circle.online else
+                   [line for line in (circle.venue_name, circle.venue_address, circle.city) if line])
+    return {
+        't': words,
+        'when': when,
+        'timezone': circle.timezone,
+        'place_lines': place_lines,
+        'venue_details': None if circle.online else circle.venue_details,
+        'online_link': circle.online_link if circle.online else None,
+        'sms_when': f'{sms_date(local.date(), circle.language)} {local:%H:%M} {local.tzname()}',
+        'sms_place': words['sms_online'] if circle.online else (circle.venue_name or circle.city or ''),
+        'short_when': f'{sms_date(local.date(), circle.language)} {local:%H:%M}',
+    }
+
+
+def _paragraphs(text):
+    return [p.strip() for p in (text or '').replace('\r\n', '\n').split('\n\n') if p.strip()]
+
+
+def email_context(circle, meeting, reminder, recipient_name, links, facilitator):
+    """The template context of a reminder email (`reminder` may be None: a change notice)."""
+    return dict(circle=circle, meeting=meeting, reminder=reminder, intro_paragraphs=_paragraphs(reminder.intro if reminder else ''),
+                recipient_name=recipient_name, links=links, facilitator=facilitator,
+                circle_url=circles.circle_url(circle.id),
+                facilitator_url=f'{get_settings().public_base_url}/facilitate/circles/{circle.id}',
+                signature=', '.join(circle.facilitator_names), **facts(circle, meeting))
+
+
+def reminder_subject(circle, meeting, reminder):
+    return f'{reminder.subject} · {facts(circle, meeting)["short_when"]}'
+
+
+def render_for_learner(circle, meeting, reminder, signup, links):
+    """(subject, text, html, sms) of the reminder for one learner. `links` holds the learner's
+    'yes', 'no', 'withdraw', 'unsubscribe' and 'short' URLs (`rsvp.learner_links`)."""
+    return (*render_email_for_learner(circle, meeting, reminder, signup, links),
+            render_sms(circle, meeting, reminder.sms_text, links['short']))
+
+
+def render_email_for_learner(circle, meeting, reminder, signup, links):
+    """(subject, text, html) of the learner's reminder email."""
+    context = email_context(circle, meeting, reminder, signup.name, links, facilitator=False)
+    return (reminder_subject(circle, meeting, reminder), render_template('email/reminder.txt', **context),
+            render_template('email/reminder.html', **context))
+
+
+def render_for_facilitator(circle, meeting, reminder, facilitator_email):
+    """(subject, text, html): the facilitators' copy, with the circle's pages instead of RSVP links."""
+    name = _facilitator_name(circle, facilitator_email)
+    context = email_context(circle, meeting, reminder, name, {}, facilitator=True)
+    return (reminder_subject(circle, meeting, reminder), render_template('email/reminder.txt', **context),
+            render_template('email/reminder.html', **context))
+
+
+def _facilitator_name(circle, email):
+    emails = [e.lower() for e in circle.facilitator_emails]
+    if email and email.lower() in emails and emails.index(email.lower()) < len(circle.facilitator_names):
+        return circle.facilitator_names[emails.index(email.lower())]
+    return None
+
+
+def fits_one_sms(text):
+    return sms_text.segments(text)[2] <= SMS_LIMIT_SEGMENTS
+
+
+def _shortened(text, length):
+    text = text or ''
+    if len(text) <= length:
+        return text
+    return text[:max(length - 3, 0)].rstrip() + '...' if length >= 4 else ''
+
+
+def _fit(build, parts, shrink_order):
+    """Shrink `parts` (a dict of texts) in `shrink_order` until `build(parts)` fits one SMS;
+    returns the shrunk parts.
+
+    Each part is cut to the longest prefix that still fits (binary search), so the
+    facilitator's words lose only what does not fit."""
+    parts = dict(parts)
+    for name in shrink_order:
+        if fits_one_sms(build(parts)):
+            break
+        full = parts[name]
+        low, high = 0, len(full)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits_one_sms(build({**parts, name: _shortened(full, middle)})):
+                low = middle
+            else:
+                high = middle - 1
+        parts[name] = _shortened(full, low)
+    return parts
+
+
+def render_sms(circle, meeting, sms_words, short_link, template='sms/reminder.txt', **extra):
+    """The reminder SMS: one message (160 GSM-7 characters, or 70 when a character forces UCS-2)
+    with the date, time and short link always whole; the facilitator's words are shortened
+    first, then the circle's name, then the place."""
+    return sms_renderer(circle, meeting, sms_words, template, **extra)(short_link)
+
+
+def sms_renderer(circle, meeting, sms_words, template='sms/reminder.txt', **extra):
+    """`render_sms` for many learners of one meeting: a function short link -> SMS text. How
+    much to shorten is worked out once per shape of link (the learners' links differ only in
+    their code's letters), not once per learner."""
+    context = facts(circle, meeting)
+    parts = {'sms_words': sms_words or '', 'name': circle.name, 'sms_place': context['sms_place']}
+    fitted = {}     # link length -> shortened parts
+
+    def build(fields, link):
+        return ' '.join(render_template(template, **{**context, **extra, **fields, 'link': link}).split())
+
+    def render(short_link):
+        # Letters and digits all count one GSM-7 character: links differing only in them fit alike.
+        shape = re.sub('[A-Za-z0-9]', 'x', short_link)
+        if shape not in fitted:
+            fitted[shape] = _fit(lambda fields: build(fields, shape), parts, ['sms_words', 'name', 'sms_place'])
+        return build(fitted[shape], short_link)
+    return render
