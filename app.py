@@ -8,14 +8,16 @@ import os
 from chalice import Chalice
 
 from chalicelib.core import tracing
-from chalicelib.handlers import accounts, api, jobs, local, pages
+from chalicelib.handlers import accounts, api, jobs, local, pages, sender
 from chalicelib.handlers import dialog as dialog_pages
 from chalicelib.handlers import facilitator
 from chalicelib.handlers import messages as messages_pages
 from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
+from chalicelib.handlers.web import install_error_pages
 
-app = Chalice(app_name='circles')
+app = Chalice(app_name='circles')    # debug stays off: a 500 must never show a traceback
+install_error_pages(app)
 app.register_blueprint(api.bp)
 app.register_blueprint(pages.bp)
 app.register_blueprint(accounts.bp)
@@ -25,6 +27,7 @@ app.register_blueprint(messages_pages.bp)
 app.register_blueprint(reminder_pages.bp)
 app.register_blueprint(rsvp_pages.bp)
 app.register_blueprint(jobs.bp)
+app.register_blueprint(sender.bp)
 if os.environ.get('CIRCLES_STAGE', 'local') == 'local':
     app.register_blueprint(local.bp)
 

@@ -13,6 +13,9 @@ os.environ.update({
     'TWILIO_ACCOUNT_SID': 'AC' + '0123456789abcdef' * 2,    # the fake Twilio checks these
     'TWILIO_AUTH_TOKEN': 'test-twilio-auth-token',
     'TWILIO_FROM_NUMBER': '+13125550000',
+    # No rate limit unless a test sets one: the send-rate tests measure the limit itself.
+    'CIRCLES_MAX_SENDS_PER_SECOND': '0',
+    'CIRCLES_MAX_SMS_PER_SECOND': '0',
 })
 os.environ.pop('AWS_PROFILE', None)
 
@@ -35,6 +38,8 @@ def pytest_configure(config):
     _twilio = TwilioFake(os.environ['TWILIO_ACCOUNT_SID'], os.environ['TWILIO_AUTH_TOKEN'])
     os.environ['TWILIO_API_BASE'] = _twilio.url
     aws_calls.install()
+    from tests.support import outbox
+    _server.before_read = _twilio.before_read = outbox.drain
 
 
 def pytest_unconfigure(config):
@@ -65,6 +70,14 @@ def aws(moto):
     admin.verify_local_sender()
     aws_calls.reset()
     yield moto
+
+
+@pytest.fixture
+def drain():
+    """Deliver the outbox now (the stream sender, deterministically); returns the drain function."""
+    from tests.support import outbox
+    outbox.drain()
+    return outbox.drain
 
 
 @pytest.fixture

@@ -12,14 +12,11 @@ from zoneinfo import ZoneInfo
 from chalicelib.circles import geo
 from chalicelib.core.ids import new_id
 from chalicelib.models import Circle, Meeting
+from chalicelib.core.clock import utcnow  # noqa: F401 - circles.utcnow is the clock callers know
 from chalicelib.core.settings import get_settings
 
 LISTED = 'L'    # the `listing` index's one partition: every published circle
 WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 def local_start(local_date, local_time, tz_name):
@@ -273,3 +270,10 @@ def public_details(circle_id, now=None):
         'cancelled': bool(m.cancelled),
     } for m in sorted(circle.meetings, key=lambda m: m.starts_at)]
     return item
+
+
+def facilitator_recipients(circle):
+    """(recipient id, email) of each facilitator, from the circle's own lists."""
+    ids = list(circle.facilitator_ids or [])
+    return [(f'facilitator-{ids[index] if index < len(ids) else f"n{index}"}', address)
+            for index, address in enumerate(circle.facilitator_emails or [])]

@@ -27,8 +27,9 @@ class Settings:
     twilio_api_base: str
     moto_url: str
     reminder_lead_hours: float = 48
-    max_sends_per_second: float = 14     # the SES account's sending rate; emails and SMS share it
-    send_workers: int = 8                # threads sending at once in a job run
+    max_sends_per_second: float = 14     # the SES account's sending rate, across every sender
+    max_sms_per_second: float = 1        # Twilio's rate for one long code (10DLC/toll-free allow more)
+    send_workers: int = 8                # threads sending at once in one sender invocation
 
     @property
     def is_local(self):
@@ -63,5 +64,6 @@ def get_settings() -> Settings:
         moto_url=env('AWS_ENDPOINT_URL', ''),
         reminder_lead_hours=float(env('CIRCLES_REMINDER_LEAD_HOURS', '48')),
         max_sends_per_second=float(env('CIRCLES_MAX_SENDS_PER_SECOND', '14')),
+        max_sms_per_second=float(env('CIRCLES_MAX_SMS_PER_SECOND', '1')),
         send_workers=int(env('CIRCLES_SEND_WORKERS', '8')),
     )

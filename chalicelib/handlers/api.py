@@ -25,7 +25,6 @@ def learning_circle(circle_id):
 @api_errors
 def signup():
     from chalicelib.learners.signup import sign_up
-    from chalicelib.learners.welcome import send_welcome
     body = json_body(bp.current_request)
     questions = body.get('signup_questions') if isinstance(body.get('signup_questions'), dict) else {}
     fields = {
@@ -37,9 +36,7 @@ def signup():
     circle_id = body.get('learning_circle')
     if not isinstance(circle_id, (str, int)) or not str(circle_id).strip():
         return json_response({'status': 'error', 'errors': {'learning_circle': ['Required.']}}, 400)
-    signup_, circle, created = sign_up(str(circle_id).strip(), fields)
-    if created:
-        send_welcome(signup_, circle)
+    sign_up(str(circle_id).strip(), fields)
     # Partner clients read only `status`; a repeated signup answers the same so that
     # the response does not reveal whether an address had signed up before.
     return json_response({'status': 'created'})

@@ -7,13 +7,6 @@ from chalicelib.core import tracing
 bp = Blueprint(__name__)
 
 
-@bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-pending-welcomes')
-def send_pending_welcomes_job(event):
-    from chalicelib.learners.pending_welcomes import send_pending_welcomes
-    tracing.ensure_patched()
-    send_pending_welcomes()
-
-
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-reminders')
 def send_due_reminders_job(event):
     from chalicelib.reminders.job import lambda_deadline, send_due_reminders

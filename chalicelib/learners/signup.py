@@ -1,10 +1,10 @@
 """Signing up for a learning circle, and withdrawing.
 
-`sign_up` costs at most three DynamoDB calls: read the circle, one transaction
-that creates the signup and counts it on the circle (conditions keep the
-capacity and the open/published rules exact under concurrency), and one update
-recording that the welcome email went out. A second signup with the same email
-for the same circle becomes an update of the first: same item, no new email.
+`sign_up` costs two DynamoDB calls: read the circle, and one transaction that
+creates the signup, counts it on the circle (conditions keep the capacity and the
+open/published rules exact under concurrency) and writes its welcome email and the
+facilitators' notices to the outbox: all of it or nothing. A second signup with the
+same email for the same circle becomes an update of the first: same item, no new email.
 """
 import base64
 import hashlib
@@ -14,14 +14,13 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.circles import circles
-from chalicelib.learners import pending_welcomes as jobs
 from chalicelib.core import links
+from chalicelib.messaging import outbox
 from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
+from chalicelib.core.transactions import transact_write
 from chalicelib.models import Circle, Signup
-from chalicelib.models.base import connection
 from chalicelib.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -138,9 +137,7 @@ def _apply_form(signup, form, now):
 def _new_signup(circle, form, now):
     signup_id = signup_id_for(circle.id, form.email)
     signup = Signup(*Signup.key(circle.id, signup_id), signup_id=signup_id, circle_id=circle.id,
-                    created_at=now, consent_at=now, consent_version=CONSENT_VERSION,
-                    welcome_status='pending', due_pk=jobs.WELCOME_QUEUE,
-                    due_sk=jobs.welcome_due_key(now + jobs.WELCOME_GRACE, signup_id))
+                    created_at=now, consent_at=now, consent_version=CONSENT_VERSION)
     _apply_form(signup, form, now)
     return signup
 
@@ -189,20 +186,26 @@ def sign_up_for(circle, data, now=None):
     if reason and reason != FULL:
         # When full, the transaction decides: a learner already in the circle may update.
         raise SignupRefused(reason)
+    from chalicelib.learners.welcome import welcome_items
     signup = _new_signup(circle, form, now)
+
+    def write(transaction):
+        transaction.save(signup, condition=Signup.pk.does_not_exist() | Signup.withdrawn_at.exists())
+        transaction.update(circle, actions=[Circle.signup_count.add(1)],
+                           condition=_count_on_circle_condition(circle))
+        for item in welcome_items(signup, circle, now):
+            transaction.save(*outbox.put(item))
     try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(signup, condition=Signup.pk.does_not_exist() | Signup.withdrawn_at.exists())
-            transaction.update(circle, actions=[Circle.signup_count.add(1)],
-                               condition=_count_on_circle_condition(circle))
+        transact_write(write)
     except TransactWriteError as error:
+        # PynamoDB sends the puts before the updates: the signup is first, the circle last.
         reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
         if reasons and reasons[0] == 'ConditionalCheckFailed':
             try:
                 return _update_existing(circle, form, now), circle, False
             except UpdateError:
                 raise SignupRefused('Please try again in a moment.') from None
-        if len(reasons) > 1 and reasons[1] == 'ConditionalCheckFailed':
+        if len(reasons) > 1 and reasons[-1] == 'ConditionalCheckFailed':
             fresh = circles.get_circle(circle.id)
             raise SignupRefused(refusal(fresh, now) or 'Please try again in a moment.') from None
         raise
@@ -235,9 +238,11 @@ def withdraw(signup, now=None):
     circle = Circle(*Circle.key(signup.circle_id))
     erase = [getattr(Signup, name).remove() for name in (
         'name', 'email', 'mobile', 'goals', 'support', 'custom_answer',
-        'email_pk', 'email_sk', 'phone_pk', 'phone_sk', 'due_pk', 'due_sk')]
-    with TransactWrite(connection=connection()) as transaction:
+        'email_pk', 'email_sk', 'phone_pk', 'phone_sk')]
+
+    def write(transaction):
         transaction.update(signup, actions=[*erase, Signup.withdrawn_at.set(now), Signup.updated_at.set(now)],
                            condition=Signup.withdrawn_at.does_not_exist())
         transaction.update(circle, actions=[Circle.signup_count.add(-1)], condition=Circle.pk.exists())
+    transact_write(write)
     signup.withdrawn_at = now

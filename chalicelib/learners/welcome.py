@@ -1,40 +1,48 @@
 """The welcome email to a new learner and the new-signup notice to the facilitators.
 
-Exactly once: only the request whose transaction created the signup sends
-(the signup's `welcome_status` is written as `pending` in that transaction);
-a retried or duplicate request finds the signup and sends nothing. A crash
-between creating and sending leaves `pending`, which a later job can pick up.
+Both are outbox items written in the signup's own transaction (`welcome_items`): the signup
+and its messages are stored together or not at all, and a retried or duplicate request
+finds the signup and writes nothing. The sender renders them when it sends (`WELCOME`,
+`NEW_SIGNUP`), from the circle as it is then.
 """
-import logging
-
 from chalicelib.circles import circles
-from chalicelib.messaging import email
-from chalicelib.models import Signup
 from chalicelib.core.rendering import render
-from chalicelib.learners.signup import withdraw_link
+from chalicelib.messaging import email, outbox
+from chalicelib.messaging.sender import Skip, Template
+from chalicelib.models import Circle, Signup
 
-log = logging.getLogger(__name__)
+WELCOME_PURPOSE, NOTICE_PURPOSE = 'welcome', 'new-signup'
+
+
+def welcome_items(signup, circle, now):
+    """The learner's welcome and one notice per facilitator, to write with the signup.
+
+    Their keys name the signup's creation instant: a learner who withdrew and signs up again
+    is welcomed again by new items (an overwritten item would be no INSERT on the stream)."""
+    when = f'{now:%Y%m%dT%H%M%S%f}'
+    items = [outbox.for_signup(signup, f'{WELCOME_PURPOSE}#{when}', outbox.EMAIL, 'welcome', now)]
+    for recipient_id, address in circles.facilitator_recipients(circle):
+        items.append(outbox.for_address(circle.id, f'{NOTICE_PURPOSE}#{signup.signup_id}#{when}', recipient_id,
+                                        address, 'new_signup', now, params={'signup': signup.signup_id}))
+    return items
 
 
 def welcome_context(signup, circle, now):
+    from chalicelib.core.formatting import meeting_when
+    from chalicelib.learners.signup import withdraw_link
     meeting = circles.next_meeting(circle, now)
     return {
         'circle': circle, 'signup': signup, 'meeting': meeting,
-        'meeting_when': meeting and _when(meeting, circle),
+        'meeting_when': meeting and meeting_when(meeting, circle.timezone),
         'circle_url': circles.circle_url(circle.id),
         'withdraw_url': withdraw_link(signup),
     }
 
 
-def _when(meeting, circle):
-    from chalicelib.core.formatting import meeting_when
-    return meeting_when(meeting, circle.timezone)
-
-
-def welcome_message(signup, circle, now):
+def welcome_message(signup, circle, now, to=None):
     context = welcome_context(signup, circle, now)
     return email.build_message(
-        to=signup.email,
+        to=to or signup.email,
         subject=f'You signed up for {circle.name}',
         text=render('email/welcome.txt', **context),
         html=render('email/welcome.html', **context),
@@ -54,24 +62,24 @@ def new_signup_notice(signup, circle, facilitator_email):
     )
 
 
-def send_welcome(signup, circle, now=None):
-    """Send the welcome, record it, then notify the facilitators (best effort, never repeated).
+def _circle(item, reads):
+    circle = reads.get(Circle.key(item.circle_id))
+    if circle is None:
+        raise Skip('The circle no longer exists.')
+    return circle
 
-    If SES refuses the welcome the signup stays `pending` and the learner still
-    sees their signup confirmed; the welcome can be sent again later.
-    """
-    now = now or circles.utcnow()
-    try:
-        email.send(welcome_message(signup, circle, now))
-    except Exception:  # noqa: BLE001 - the signup stands; the welcome is retried later
-        log.exception('welcome email for signup %s of circle %s not sent', signup.signup_id, circle.id)
-        return False
-    signup.update(actions=[Signup.welcome_status.set('sent'), Signup.welcome_sent_at.set(now),
-                           Signup.due_pk.remove(), Signup.due_sk.remove()],
-                  condition=Signup.welcome_status == 'pending')
-    for address in circle.facilitator_emails:
-        try:
-            email.send(new_signup_notice(signup, circle, address))
-        except Exception:  # noqa: BLE001 - a missed notice must not fail the learner's signup
-            log.exception('new-signup notice to a facilitator of circle %s not sent', circle.id)
-    return True
+
+def _render_welcome(item, reads, to, now):
+    return welcome_message(reads[Signup.key(item.circle_id, item.signup_id)], _circle(item, reads), now, to)
+
+
+def _render_notice(item, reads, to, now):
+    signup = reads.get(Signup.key(item.circle_id, item.params['signup']))
+    if signup is None or not signup.active:
+        raise Skip('The learner has left the circle meanwhile.')
+    return new_signup_notice(signup, _circle(item, reads), to)
+
+
+WELCOME = Template(keys=lambda item: [Circle.key(item.circle_id)], render=_render_welcome)
+NEW_SIGNUP = Template(keys=lambda item: [Circle.key(item.circle_id), Signup.key(item.circle_id, item.params['signup'])],
+                      render=_render_notice)

@@ -6,10 +6,11 @@ from chalicelib.models.account import Team, TeamMember, User
 from chalicelib.models.session import EmailClaim, LoginThrottle, Session
 from chalicelib.models.facilitator import CircleFacilitator
 from chalicelib.models.setup import CircleSetup
-from chalicelib.models.message import CircleMessage, Delivery, LocalSms, MeetingFeedback
+from chalicelib.models.message import CircleMessage, Delivery, LocalSms, MeetingFeedback, SendRate
 from chalicelib.models.reminder import MeetingReminder
 from chalicelib.models.rsvp import Rsvp, ShortLink
 
 __all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMember', 'User',
            'EmailClaim', 'LoginThrottle', 'Session', 'CircleFacilitator', 'CircleSetup',
-           'CircleMessage', 'Delivery', 'LocalSms', 'MeetingFeedback', 'MeetingReminder', 'Rsvp', 'ShortLink']
+           'CircleMessage', 'Delivery', 'LocalSms', 'MeetingFeedback', 'MeetingReminder', 'Rsvp', 'SendRate',
+           'ShortLink']

@@ -20,6 +20,8 @@ class TableItem(Model):
         table_name = get_settings().table_name
         region = get_settings().region
         billing_mode = 'PAY_PER_REQUEST'
+        # The outbox sender reads the table's stream (chalicelib.messaging.sender).
+        stream_view_type = 'NEW_IMAGE'
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)

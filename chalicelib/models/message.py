@@ -4,18 +4,18 @@ All live in the circle's partition, so the facilitator's page reads them in its 
 
 - `CIRCLE#<id>` / `MESSAGE#<message key>`: what the facilitator sent. The key comes from
   the compose form, so a second submit of the same form finds this item and sends nothing.
-- `CIRCLE#<id>` / `DELIVERY#<message key>#<signup id>#<channel>`: one email or SMS to one
-  learner, claimed (`pending`) before it is sent and then marked `sent` or `failed`.
-  `chalicelib.messaging.delivery` writes the same items for reminders and change notices, with a
-  purpose such as `reminder#<meeting id>` in place of the message key (and `retrying`).
+- `CIRCLE#<id>` / `DELIVERY#<purpose>#<recipient>#<channel>`: one email or SMS, the outbox
+  item (`Delivery`), for `message#<key>`, `reminder#<meeting>`, `welcome`, ... Messages that
+  belong to no circle (account emails) have their own partition, `ACCOUNT#<user id>`.
 - `CIRCLE#<id>` / `FEEDBACK#<meeting id>`: how a meeting went, from its facilitator.
 
 `LOCAL_SMS` / `<instant>#<id>` holds text messages "sent" in the local stage without
 Twilio credentials, for the local outbox page.
 """
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute,
+                                 UTCDateTimeAttribute)
 
-from chalicelib.models.base import TableItem
+from chalicelib.models.base import DueIndex, TableItem
 
 
 class CircleMessage(TableItem, discriminator='CircleMessage'):
@@ -35,22 +35,53 @@ class CircleMessage(TableItem, discriminator='CircleMessage'):
 
 
 class Delivery(TableItem, discriminator='Delivery'):
-    circle_id = UnicodeAttribute()
-    message_key = UnicodeAttribute()
-    signup_id = UnicodeAttribute()
+    """The outbox item: one message to one recipient on one channel (chalicelib.messaging.outbox).
+
+    Written in the same DynamoDB write as the change that causes it; delivered by the one
+    sender (chalicelib.messaging.sender) from the table's stream, exactly once. The key is
+    deterministic, so writing the same message twice is a conditional failure, not a repeat.
+    It stays on the `OUTBOX` queue of `by_due` until final: due a little after it was written
+    (in case the stream never delivered it), at the end of a sender's lease while claimed, at
+    the next try after a transient failure.
+    """
+    purpose = UnicodeAttribute()                # unique within the partition: 'welcome', 'reminder#<m>', ...
+    recipient_id = UnicodeAttribute()           # a signup id, 'facilitator-<user id>', 'user-<user id>', ...
     channel = UnicodeAttribute()                # email or sms
-    state = UnicodeAttribute()                  # pending, sent, failed
+    template = UnicodeAttribute()               # what renders it (chalicelib.ops.outbox_templates)
+    circle_id = UnicodeAttribute(null=True)
+    signup_id = UnicodeAttribute(null=True)     # a learner: their current address, checked before sending
+    to = UnicodeAttribute(null=True)            # an address or number, for recipients who are no signup
+    params = JSONAttribute(null=True)           # what rendering needs besides stored items (ids, a kind)
+    state = UnicodeAttribute()                  # pending, retrying, sent, failed, skipped
+    attempts = NumberAttribute(default=0)
+    claimed_until = UTCDateTimeAttribute(null=True)     # a sender's lease
+    retry_at = UTCDateTimeAttribute(null=True)          # the next try after a transient failure
     error = UnicodeAttribute(null=True)
     error_code = NumberAttribute(null=True)     # Twilio's error code, e.g. 21610
     provider_id = UnicodeAttribute(null=True)   # SES message id or Twilio message SID
-    # Kept by chalicelib.messaging.delivery (reminders, change notices): how many tries so far, and when
-    # another run may take it again (the end of a claim's lease, or the next retry).
-    attempts = NumberAttribute(null=True)
-    retry_at = UTCDateTimeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    by_due = DueIndex()
 
     @staticmethod
-    def key(circle_id, message_key, signup_id, channel):
-        return f'CIRCLE#{circle_id}', f'DELIVERY#{message_key}#{signup_id}#{channel}'
+    def key(partition, purpose, recipient_id, channel):
+        return partition, f'DELIVERY#{purpose}#{recipient_id}#{channel}'
+
+    @staticmethod
+    def due_key(due_at, pk, sk):
+        return f'{due_at.isoformat()}#{pk}#{sk}'
+
+
+class SendRate(TableItem, discriminator='SendRate'):
+    """`RATE#<channel>` / `RATE`: the next free send slot of a channel, shared by every sender
+    (chalicelib.messaging.rate)."""
+    next_slot = NumberAttribute(null=True)      # epoch seconds
+
+    @staticmethod
+    def key(channel):
+        return f'RATE#{channel}', 'RATE'
 
 
 class MeetingFeedback(TableItem, discriminator='MeetingFeedback'):

@@ -7,7 +7,7 @@ lands on the same item: dedupe is a key, not a lookup.
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.models.base import DueIndex, TableItem
+from chalicelib.models.base import TableItem
 
 
 class EmailIndex(GlobalSecondaryIndex):
@@ -43,22 +43,14 @@ class Signup(TableItem, discriminator='Signup'):
     sms_opted_out = BooleanAttribute(default=False)    # Twilio refused the number (21610) or STOP
     reminders_stopped = BooleanAttribute(default=False)  # one-click unsubscribe: no more reminder emails
     withdrawn_at = UTCDateTimeAttribute(null=True)
-    welcome_status = UnicodeAttribute(null=True)     # pending, sent, failed
-    welcome_sent_at = UTCDateTimeAttribute(null=True)
-    welcome_attempts = NumberAttribute(default=0)
-    welcome_claimed_until = UTCDateTimeAttribute(null=True)
 
     email_pk = UnicodeAttribute(null=True)
     email_sk = UnicodeAttribute(null=True)
     phone_pk = UnicodeAttribute(null=True)
     phone_sk = UnicodeAttribute(null=True)
 
-    due_pk = UnicodeAttribute(null=True)    # 'WELCOME' while the welcome email is unsent
-    due_sk = UnicodeAttribute(null=True)
-
     by_email = EmailIndex()
     by_phone = PhoneIndex()
-    by_due = DueIndex()
 
     @property
     def active(self):

@@ -1,6 +1,6 @@
 """Run a scheduled job once, or load the demo data, from a shell.
 
-    python -m chalicelib.ops.cli run-job send-pending-welcomes [--now 2026-03-01T09:00:00+00:00]
+    python -m chalicelib.ops.cli run-job send-due-reminders [--now 2026-03-01T09:00:00+00:00]
     python -m chalicelib.ops.cli load-demo
 
 On the local stage without AWS_ENDPOINT_URL it talks to the running `make run`
@@ -16,7 +16,6 @@ from pathlib import Path
 
 # Job name (as scheduled in chalicelib/handlers/jobs.py) -> the domain function it runs.
 JOBS = {
-    'send-pending-welcomes': 'chalicelib.learners.pending_welcomes:send_pending_welcomes',
     'send-due-reminders': 'chalicelib.reminders.job:send_due_reminders',
     'send-due-change-notices': 'chalicelib.reminders.change_notices:send_due_change_notices',
 }

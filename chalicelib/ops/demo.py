@@ -132,18 +132,18 @@ def _first_meeting_date(today, week, weekday):
 def _create_user(login, now):
     """A confirmed account, written as `accounts.register` writes one: the user and the
     claim on its email address together, so `accounts.log_in` finds it."""
-    from pynamodb.transactions import TransactWrite
-
     from chalicelib.accounts.accounts import hash_password
-    from chalicelib.models.base import connection
+    from chalicelib.core.transactions import transact_write
     user_id = new_id()
     user = User(*User.key(user_id), user_id=user_id, name=login['name'], first_name=login['first_name'],
                 email=login['email'], password_hash=hash_password(login['password']),
                 email_confirmed=True, created_at=now, updated_at=now)
     claim = EmailClaim(*EmailClaim.key(login['email']), user_id=user_id, created_at=now)
-    with TransactWrite(connection=connection()) as transaction:
+
+    def build(transaction):
         transaction.save(claim, condition=EmailClaim.pk.does_not_exist())
         transaction.save(user, condition=User.pk.does_not_exist())
+    transact_write(build)
     return user
 
 
@@ -188,12 +188,9 @@ def _create_circle(spec, facilitator, team, now):
 def _sign_up_learners(circle, now):
     """Two learners on the small circle, so its remaining capacity shows (and the outbox has mail)."""
     from chalicelib.learners.signup import sign_up
-    from chalicelib.learners.welcome import send_welcome
     for name, email in DEMO_LEARNERS:
-        signup, fresh, created = sign_up(circle.id, {'name': name, 'email': email, 'consent': True,
-                                                     'goals': 'Grow my small business online.'}, now)
-        if created:
-            send_welcome(signup, fresh, now)
+        sign_up(circle.id, {'name': name, 'email': email, 'consent': True,
+                            'goals': 'Grow my small business online.'}, now)
 
 
 def load_demo_data(now=None):

@@ -35,8 +35,15 @@ def test_signup_creates_one_signup_and_counts_it(client):
     assert signup.goals == 'Learn to automate my spreadsheets' and signup.support == 'Childcare'
     assert signup.consent_at is not None and signup.consent_version
     assert signup.communications_opt_in is True
-    assert signup.welcome_status == 'sent' and signup.due_pk is None
     assert circles.get_circle(circle.id).signup_count == 1
+    # Written with the signup, in its transaction: the learner's welcome and the facilitator's notice.
+    assert sorted((d.template, d.state) for d in outbox_items(circle.id)) == [
+        ('new_signup', 'pending'), ('welcome', 'pending')]
+
+
+def outbox_items(circle_id):
+    from chalicelib.models import Delivery
+    return list(Delivery.query(f'CIRCLE#{circle_id}', Delivery.sk.startswith('DELIVERY#')))
 
 
 def test_second_signup_with_same_email_updates_the_first(client, moto):
@@ -52,13 +59,13 @@ def test_second_signup_with_same_email_updates_the_first(client, moto):
     assert len(welcomes) == 1
 
 
-def test_signup_costs_at_most_three_dynamodb_calls(client):
+def test_signup_costs_two_dynamodb_calls_and_a_duplicate_three(client):
     circle = make_circle()
     aws_calls.reset()
     post_signup(client, circle)
-    assert sum(aws_calls.dynamodb_calls().values()) <= 3, aws_calls.dynamodb_calls()
+    assert aws_calls.dynamodb_calls() == {'GetItem': 1, 'TransactWriteItems': 1}
     aws_calls.reset()
-    post_signup(client, circle)
+    post_signup(client, circle)     # the transaction's condition refuses it; the first signup is updated
     assert sum(aws_calls.dynamodb_calls().values()) <= 3, aws_calls.dynamodb_calls()
 
 
@@ -245,7 +252,7 @@ def test_withdraw_link_confirms_then_erases_personal_data(client, moto):
     [signup] = signup_items(circle.id)
     assert signup.withdrawn_at is not None
     assert (signup.name, signup.email, signup.mobile, signup.goals, signup.support) == (None,) * 5
-    assert signup.email_pk is None and signup.phone_pk is None and signup.due_pk is None
+    assert signup.email_pk is None and signup.phone_pk is None
     assert circles.get_circle(circle.id).signup_count == 0
     assert list(Signup.by_email.query('EMAIL#alice@example.org')) == []
     again = client.http.post(path, headers={'Content-Type': 'application/x-www-form-urlencoded'}, body='')
@@ -284,33 +291,22 @@ def test_signing_up_again_after_withdrawing_is_a_new_signup(client, moto):
     assert len([m for m in moto.sent_emails() if m['To'] == 'alice@example.org']) == 2
 
 
-def test_a_failed_welcome_is_sent_later_by_the_job_exactly_once(client, moto):
-    from chalicelib.learners import pending_welcomes as jobs
-    from chalicelib.learners.signup import sign_up
+def test_the_welcome_is_sent_by_the_stream_sender_once(client, moto, drain):
     circle = make_circle()
-    signup, circle_, created = sign_up(circle.id, {**ALICE})   # created, but the request "crashed" before sending
-    assert created and moto.sent_emails() == []
-    now = circles.utcnow()
-    assert jobs.send_pending_welcomes(now) == 0                 # still inside the grace period
-    later = now + jobs.WELCOME_GRACE + timedelta(seconds=1)
-    assert jobs.send_pending_welcomes(later) == 1
-    assert jobs.send_pending_welcomes(later + timedelta(minutes=30)) == 0
+    post_signup(client, circle)
+    assert drain() == 2 and drain() == 0           # the welcome and the notice, each handled once
+    assert sorted(d.state for d in outbox_items(circle.id)) == ['sent', 'sent']
     assert len([m for m in moto.sent_emails() if m['To'] == 'alice@example.org']) == 1
-    [stored] = signup_items(circle.id)
-    assert stored.welcome_status == 'sent' and stored.due_pk is None
 
 
-def test_a_welcome_claimed_by_another_run_is_not_sent_twice(client, moto):
-    from chalicelib.learners import pending_welcomes as jobs
-    from chalicelib.learners.signup import sign_up
-    circle = make_circle()
-    signup, _, _ = sign_up(circle.id, {**ALICE})
-    later = circles.utcnow() + jobs.WELCOME_GRACE + timedelta(seconds=1)
-    assert jobs._claim(signup, later)              # another run took it and is sending
-    assert jobs.send_pending_welcomes(later) == 0
-    assert moto.sent_emails() == []
-    # The lease expires (that run crashed): a later run sends it.
-    assert jobs.send_pending_welcomes(later + jobs.WELCOME_LEASE + timedelta(seconds=1)) == 1
+def test_a_refused_signup_writes_no_message(client, moto):
+    circle = make_circle(capacity=1)
+    post_signup(client, circle, email='first@example.org')
+    response = post_signup(client, circle, email='second@example.org')
+    assert response.status_code == 400
+    assert [d.signup_id for d in outbox_items(circle.id) if d.template == 'welcome'] == [
+        s.signup_id for s in signup_items(circle.id)]
+    assert [m['To'] for m in moto.sent_emails() if m['To'] != 'ada@example.org'] == ['first@example.org']
 
 
 def test_signup_form_page_shows_errors_next_to_fields_and_keeps_input(client):

@@ -36,6 +36,8 @@ class LiveServer:
                                         name='circles-live-server', daemon=True)
         self._thread.start()
         urllib.request.urlopen(f'{self.url}/static/style.css', timeout=10).read()
+        from tests.support import outbox
+        outbox.start_background()     # as the stream Lambda would: messages arrive while a page waits
 
     def local_url(self, url):
         """The same path and query on this server: emails link to the configured public base URL."""

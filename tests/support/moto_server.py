@@ -1,7 +1,10 @@
-"""A moto server on a free 127.0.0.1 port: the tests' DynamoDB and SES."""
+"""A moto server on a free 127.0.0.1 port: the tests' DynamoDB and SES.
+
+Started through `scripts.moto_launcher`, which serialises DynamoDB requests so the
+tests see DynamoDB's per-item and per-transaction atomicity (plain moto_server
+interleaves concurrent transactions)."""
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -9,6 +12,8 @@ import time
 import urllib.request
 from email import message_from_string, policy
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port():
@@ -21,9 +26,9 @@ class MotoServer:
     def __init__(self):
         self.port = free_port()
         self.url = f'http://127.0.0.1:{self.port}'
-        executable = shutil.which('moto_server', path=str(Path(sys.executable).parent)) or 'moto_server'
-        self.process = subprocess.Popen([executable, '-H', '127.0.0.1', '-p', str(self.port)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'scripts.moto_launcher', '-H', '127.0.0.1', '-p', str(self.port)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -41,8 +46,12 @@ class MotoServer:
         with urllib.request.urlopen(f'{self.url}/moto-api/data.json', timeout=10) as response:
             return json.load(response)
 
-    def sent_emails(self):
-        """Raw emails SES recorded, parsed, oldest first."""
+    before_read = None      # set by conftest: drains the outbox so every caused message is sent
+
+    def sent_emails(self, drain=True):
+        """Raw emails SES recorded, parsed, oldest first (after the outbox is drained)."""
+        if drain and self.before_read:
+            self.before_read()
         return [message_from_string(m['raw_data'], policy=policy.default)
                 for m in self.data().get('ses', {}).get('RawMessage', [])]
 

@@ -27,7 +27,7 @@ class TwilioFake:
     def __init__(self, account_sid, auth_token, port=0):
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self.requests = []              # every request, accepted or not
+        self.received = []              # every request, accepted or not
         self._lock = threading.Lock()
         self._failing_numbers = {}      # E.164 number -> Twilio error code
         self._queued = []               # (status, code) answers for the next requests
@@ -43,7 +43,7 @@ class TwilioFake:
 
     def reset(self):
         with self._lock:
-            self.requests.clear()
+            self.received.clear()
             self._failing_numbers.clear()
             self._queued.clear()
             self.delay_seconds = 0.0
@@ -57,6 +57,15 @@ class TwilioFake:
         """The next request gets this HTTP status (with Twilio error `code`), then back to normal."""
         with self._lock:
             self._queued.append((status, code or {429: 20429, 500: 20500}.get(status, status)))
+
+    before_read = None      # set by conftest: drains the outbox so every caused message is sent
+
+    @property
+    def requests(self):
+        """Every request received (after the outbox is drained)."""
+        if self.before_read:
+            self.before_read()
+        return self.received
 
     def sent(self):
         """Form fields of the requests that Twilio would have accepted (201)."""
@@ -110,7 +119,7 @@ class TwilioFake:
                 received_at = time.monotonic()
                 status, body = fake._answer(self.path, auth, form)
                 with fake._lock:
-                    fake.requests.append({'path': self.path, 'auth': auth, 'form': form, 'status': status,
+                    fake.received.append({'path': self.path, 'auth': auth, 'form': form, 'status': status,
                                           'content_type': self.headers.get('Content-Type'), 'at': received_at})
                 if fake.delay_seconds:
                     time.sleep(fake.delay_seconds)

@@ -1,0 +1,401 @@
+"""The one sender: delivers every outbox item exactly once, under one global rate.
+
+    send_records(records, templates)    # the table's stream: a batch of INSERTs of Delivery items
+    sweep(templates, now)               # every 5 minutes: what the stream missed, leases run out, retries
+
+For a batch of items it:
+
+1. claims each with one conditional UpdateItem (pending or retrying, not held by a live
+   lease, retry due): duplicate stream records, a Lambda retry or a concurrent sweep find it
+   taken and do nothing. The claim is a lease (LEASE, longer than a sender may run); an item
+   whose sender crashed is taken again by the sweep when the lease has ended;
+2. reads what rendering needs in one BatchGetItem for the whole batch (each template names
+   the keys it reads: the circle, the signup, the meeting's reminder ...), consistently;
+3. checks, in `refusal`, the one place for it, whether the message may still go: the learner
+   has not withdrawn, has an address for the channel, has not opted out of SMS (STOP, 21610)
+   or unsubscribed from reminder emails; otherwise the item ends `skipped` with the reason;
+4. renders it from templates now (the current meeting, the current words), takes send slots
+   from the channel's global rate (chalicelib.messaging.rate), and sends on a bounded pool,
+   each a single provider request (no hidden retries the rate never counted);
+5. records every outcome in BatchWriteItems (it holds the leases): `sent` with the provider's
+   id; transient failures (SES throttling or 5xx, Twilio 429 or 5xx, timeouts) `retrying` on
+   the `by_due` queue with backoff (5, 10, 20, 40 minutes, then `failed`); permanent ones
+   (SES rejections, Twilio 21610 opted out, a bad number) `failed` with the reason.
+
+A crash between the provider accepting a message and step 5 sends it again after the lease:
+the one repeat we accept in exchange for never losing a message.
+"""
+import logging
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Callable, NamedTuple
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.core.clock import utcnow
+from chalicelib.core.settings import get_settings
+from chalicelib.messaging import outbox
+from chalicelib.messaging.outbox import EMAIL, FAILED, PENDING, RETRYING, SENT, SKIPPED, SMS
+from chalicelib.messaging.rate import SendRateLimit
+from chalicelib.models import Delivery, Signup, TableItem
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)            # longer than a sender invocation lives (2 minutes)
+FIRST_RETRY = timedelta(minutes=5)      # then 10, 20, 40 minutes
+MAX_ATTEMPTS = 5
+STOP_MARGIN_SECONDS = 10                # no send starts this close to the invocation's deadline
+SWEEP_PAGE = 100
+
+# SES v2 error codes worth another try later: the send rate or daily quota was exceeded, or
+# sending is paused for a while. Every other SES refusal is about this message or address.
+SES_TRANSIENT_CODES = {'Throttling', 'ThrottlingException', 'TooManyRequestsException',
+                       'LimitExceededException', 'SendingPausedException', 'ServiceUnavailable',
+                       'InternalFailure', 'RequestTimeout', 'RequestTimeoutException'}
+
+
+class Template(NamedTuple):
+    """How one kind of outbox item becomes a message, at send time.
+
+    `keys(item)`: the (pk, sk) of every stored item rendering needs (read in one batch).
+    `render(item, reads, to, now)`: an EmailMessage for `to` (email) or the SMS text; `reads`
+    maps (pk, sk) to what was found. Raises `Skip` when the message no longer applies.
+    `unsubscribable`: a learner who unsubscribed from reminder emails does not get it."""
+    keys: Callable
+    render: Callable
+    unsubscribable: bool = False
+
+
+class Skip(Exception):
+    """Raised by a template: this message must not go out any more (the reason is recorded)."""
+
+
+class Failure(NamedTuple):
+    permanent: bool
+    reason: str
+    code: int = None    # Twilio's numeric error code, when there is one
+
+
+@dataclass
+class Work:
+    item: Delivery
+    to: str = None
+    payload: object = None          # the EmailMessage or SMS text
+    slot: float = 0.0
+
+
+@dataclass
+class Batch:
+    now: object
+    templates: dict
+    stop_at: float | None
+    states: Counter = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def out_of_time(self):
+        return self.stop_at is not None and time.monotonic() >= self.stop_at
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+def send_records(records, templates, now=None, deadline=None):
+    """Deliver the outbox items inserted in a batch of stream records (Lambda-shaped dicts or
+    chalice DynamoDBRecord objects); other records are ignored. Returns {state: count}."""
+    items = []
+    for record in records:
+        name, image = _event_name(record), _new_image(record)
+        if name == 'INSERT' and image and image.get('kind', {}).get('S') == 'Delivery':
+            items.append(Delivery.from_raw_data(image))
+    return send_items(items, templates, now, deadline)
+
+
+def sweep(templates, now=None, deadline=None):
+    """Send what is due on the `OUTBOX` queue of `by_due`: items the stream never delivered,
+    claims whose lease ran out, retries whose backoff is over. One Query per page of 100."""
+    now = now or utcnow()
+    states = Counter()
+    query = Delivery.by_due.query(outbox.QUEUE, Delivery.due_sk <= f'{now.isoformat()}#~', limit=SWEEP_PAGE)
+    page = []
+    for item in query:
+        page.append(item)
+        if len(page) == SWEEP_PAGE:
+            states.update(send_items(page, templates, now, deadline))
+            page = []
+    if page:
+        states.update(send_items(page, templates, now, deadline))
+    return dict(states)
+
+
+def send_items(items, templates, now=None, deadline=None):
+    """Claim, check, render, send and record a batch of outbox items (see the module docstring)."""
+    batch = Batch(now=now or utcnow(), templates=templates, stop_at=None if deadline is None
+                  else deadline - STOP_MARGIN_SECONDS)
+    claimed = [item for item in items if claim(item, batch.now)]
+    if not claimed:
+        return {}
+    reads = read_for(claimed, templates)
+    work, done = [], []
+    for item in claimed:
+        outcome = prepare(item, reads, batch)
+        if isinstance(outcome, Work):
+            work.append(outcome)
+        else:
+            done.append(item)
+    send_all(work, batch)
+    record([*done, *(w.item for w in work)])
+    for item in claimed:
+        batch.states[item.state] += 1
+    log.info('sender: %s', dict(batch.states))
+    return dict(batch.states)
+
+
+# --- the steps -------------------------------------------------------------------------------
+
+def claim(item, now):
+    """Take the item for this sender (a lease), or False when it is final, held or not due."""
+    lease_end = now + LEASE
+    try:
+        item.update(
+            actions=[Delivery.attempts.add(1), Delivery.claimed_until.set(lease_end),
+                     Delivery.due_sk.set(Delivery.due_key(lease_end, item.pk, item.sk)),
+                     Delivery.updated_at.set(now)],
+            condition=(Delivery.state.is_in(PENDING, RETRYING)
+                       & (Delivery.claimed_until.does_not_exist() | (Delivery.claimed_until < now))
+                       & (Delivery.retry_at.does_not_exist() | (Delivery.retry_at <= now))))
+        return True
+    except UpdateError as error:
+        if error.cause_response_code != 'ConditionalCheckFailedException':
+            raise
+        return False
+
+
+def read_for(items, templates):
+    """Everything the batch's templates read, in BatchGetItems (100 keys each), consistent."""
+    keys = set()
+    for item in items:
+        template = templates.get(item.template)
+        if template:
+            keys.update(template.keys(item))
+        if item.signup_id:
+            keys.add(Signup.key(item.circle_id, item.signup_id))
+    if not keys:
+        return {}
+    return {(found.pk, found.sk): found for found in TableItem.batch_get(sorted(keys), consistent_read=True)}
+
+
+def prepare(item, reads, batch):
+    """A `Work` to send, or None after setting the item's final or retry state in memory."""
+    template = batch.templates.get(item.template)
+    if template is None:
+        set_failure(item, Failure(True, f'No template named {item.template!r}.'), batch.now)
+        return None
+    signup = reads.get(Signup.key(item.circle_id, item.signup_id)) if item.signup_id else None
+    reason = refusal(item, signup, template)
+    if reason:
+        set_skipped(item, reason, batch.now)
+        return None
+    to = item.to or (signup.mobile if item.channel == SMS else signup.email)
+    try:
+        payload = template.render(item, reads, to, batch.now)
+    except Skip as skip:
+        set_skipped(item, str(skip), batch.now)
+        return None
+    except Exception as error:  # noqa: BLE001 - a bug in one template must not stop the batch
+        log.exception('outbox item %s: rendering failed', item.template)
+        set_failure(item, Failure(False, _short(f'{type(error).__name__}: {error}')), batch.now)
+        return None
+    return Work(item, to, payload)
+
+
+def refusal(item, signup, template):
+    """Why this message must not go out now, or None: the one place for these checks."""
+    if item.signup_id:
+        if signup is None or not signup.active:
+            return 'The learner has left the circle.'
+        if item.channel == SMS:
+            if not signup.mobile:
+                return 'The learner gave no mobile number.'
+            if signup.sms_opted_out:
+                return 'The learner has opted out of text messages (replied STOP).'
+        elif not signup.email:
+            return 'The learner gave no email address.'
+        elif template.unsubscribable and getattr(signup, 'reminders_stopped', False):
+            return 'The learner unsubscribed from reminder emails.'
+    elif not item.to:
+        return 'The message has no recipient.'
+    return None
+
+
+def send_all(work, batch):
+    """Send every prepared message at its slot of its channel's global rate, on a bounded pool."""
+    if not work:
+        return
+    settings = get_settings()
+    limits = {EMAIL: SendRateLimit(EMAIL, settings.max_sends_per_second),
+              SMS: SendRateLimit(SMS, settings.max_sms_per_second)}
+    _warm_clients(work)
+    for channel, limit in limits.items():
+        mine = [w for w in work if w.item.channel == channel]
+        for start in range(0, len(mine), limit_chunk(limit)):
+            chunk = mine[start:start + limit_chunk(limit)]
+            for w, slot in zip(chunk, limit.take(len(chunk))):
+                w.slot = slot
+    work.sort(key=lambda w: w.slot)
+    workers = max(1, min(settings.send_workers, len(work)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='outbox-send') as pool:
+        for future in [pool.submit(send_one, w, limits[w.item.channel], batch) for w in work]:
+            future.result()
+
+
+def limit_chunk(limit):
+    """Slots taken per UpdateItem: at most about one second of sends, so a batch never books
+    the rate far ahead of what it will use."""
+    return max(1, min(50, int(1 / limit.step) if limit.step else 50))
+
+
+def send_one(work, limit, batch):
+    item = work.item
+    if batch.stop_at is not None and work.slot - time.time() > batch.stop_at - time.monotonic():
+        release(item)       # its slot lies past this invocation's end: the sweep sends it
+        return
+    limit.wait_for(work.slot)
+    if batch.out_of_time():
+        release(item)
+        return
+    try:
+        provider_id = provider_send(item.channel, work.to, work.payload)
+    except Exception as error:  # noqa: BLE001 - every failure is recorded on the item
+        failure = classify(error)
+        if failure.code == OPTED_OUT_CODE:
+            mark_sms_opted_out(work.to)
+        set_failure(item, failure, batch.now)
+        return
+    item.state, item.provider_id, item.sent_at = SENT, provider_id or None, batch.now
+    _off_queue(item, batch.now)
+
+
+def provider_send(channel, to, payload):
+    """One request to SES or Twilio; raises on any refusal."""
+    if channel == EMAIL:
+        from chalicelib.messaging import email
+        return email.send(payload, single_attempt=True)
+    from chalicelib.messaging import sms
+    return sms.send(to, payload, single_attempt=True)
+
+
+def record(items):
+    """Write the outcomes (this sender holds every item's lease): BatchWriteItems of 25."""
+    with Delivery.batch_write() as batch:
+        for item in items:
+            batch.save(item)
+
+
+def release(item):
+    """Not sent by this invocation (out of time): due again at once, for the sweep."""
+    now = utcnow()
+    item.claimed_until, item.updated_at = None, now
+    item.due_sk = Delivery.due_key(now, item.pk, item.sk)
+
+
+# --- outcomes --------------------------------------------------------------------------------
+
+def _off_queue(item, now):
+    item.claimed_until, item.retry_at, item.updated_at = None, None, now
+    item.due_pk = item.due_sk = None
+
+
+def set_skipped(item, reason, now):
+    item.state, item.error = SKIPPED, reason
+    _off_queue(item, now)
+
+
+def set_failure(item, failure, now):
+    """Failed for good (permanent, or the last try), or retrying after a backoff; in memory."""
+    attempts = int(item.attempts or 1)
+    item.error = failure.reason
+    if failure.code is not None:
+        item.error_code = failure.code
+    if failure.permanent or attempts >= MAX_ATTEMPTS:
+        if not failure.permanent:
+            item.error = f'Gave up after {attempts} tries. Last error: {failure.reason}'
+        item.state = FAILED
+        _off_queue(item, now)
+    else:
+        retry_at = now + backoff(attempts)
+        item.state, item.retry_at, item.claimed_until, item.updated_at = RETRYING, retry_at, None, now
+        item.due_sk = Delivery.due_key(retry_at, item.pk, item.sk)
+    return item.state
+
+
+def backoff(attempts):
+    """Wait before try number `attempts + 1`: 5, 10, 20, 40 minutes."""
+    return FIRST_RETRY * 2 ** (attempts - 1)
+
+
+OPTED_OUT_CODE = 21610      # Twilio: the recipient replied STOP
+
+
+def classify(error):
+    """Whether a failed send may succeed later, and why it failed, in words for the facilitator."""
+    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+
+    from chalicelib.messaging.sms import TOO_MANY_REQUESTS, SmsFailed
+    if isinstance(error, SmsFailed):
+        if error.code == OPTED_OUT_CODE:
+            return Failure(True, 'The learner has opted out of text messages (replied STOP).', error.code)
+        transient = error.status is None or error.status == TOO_MANY_REQUESTS or error.status >= 500
+        return Failure(not transient, _short(error.reason), error.code)
+    if isinstance(error, ClientError):
+        code = error.response.get('Error', {}).get('Code', '')
+        status = error.response.get('ResponseMetadata', {}).get('HTTPStatusCode') or 0
+        message = error.response.get('Error', {}).get('Message', '')
+        transient = code in SES_TRANSIENT_CODES or status >= 500
+        return Failure(not transient, _short(f'{code}: {message}' if message else code))
+    if isinstance(error, (BotoConnectionError, HTTPClientError, OSError)):
+        return Failure(False, _short(f'Could not reach the provider: {error}'))
+    log.exception('outbox send failed unexpectedly', exc_info=error)
+    return Failure(False, _short(f'{type(error).__name__}: {error}'))
+
+
+def mark_sms_opted_out(number):
+    """Twilio refuses every text to this number from us now: stop trying, in every circle."""
+    if not number:
+        return
+    for signup in Signup.by_phone.query(f'PHONE#{number}'):
+        signup.update(actions=[Signup.sms_opted_out.set(True)], condition=Signup.pk.exists())
+
+
+def _short(error):
+    text = ' '.join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 300 else text[:297] + '...'
+
+
+def _warm_clients(work):
+    """Build the SES and Twilio clients before the threads need them: a client made inside a
+    send would delay that request past its slot."""
+    from chalicelib.messaging import email, sms
+    if any(w.item.channel == EMAIL for w in work):
+        email.ses_client(True)
+    settings = get_settings()
+    if any(w.item.channel == SMS for w in work) and not sms.uses_local_outbox(settings):
+        sms.twilio_client(settings)
+
+
+def _event_name(record):
+    return record.get('eventName') if isinstance(record, dict) else getattr(record, 'event_name', None)
+
+
+def _new_image(record):
+    if isinstance(record, dict):
+        return (record.get('dynamodb') or {}).get('NewImage')
+    return getattr(record, 'new_image', None)
+
+
+def lambda_deadline(context):
+    """The `time.monotonic()` instant this Lambda invocation times out (None without a context)."""
+    remaining = getattr(context, 'get_remaining_time_in_millis', None)
+    return time.monotonic() + remaining() / 1000.0 if remaining else None

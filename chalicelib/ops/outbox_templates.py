@@ -1,0 +1,16 @@
+"""Which feature renders which kind of outbox item: the sender's table of templates.
+
+The sender (chalicelib.messaging) sits below the features and knows none of them; the
+Lambda handlers and the CLI pass it this table. Adding a message means adding a Template
+in its feature and one line here.
+"""
+import functools
+
+
+@functools.cache
+def templates():
+    from chalicelib.learners import welcome
+    return {
+        'welcome': welcome.WELCOME,
+        'new_signup': welcome.NEW_SIGNUP,
+    }

@@ -1,0 +1,24 @@
+"""The test session's stream poller: the same sender the stream Lambda runs, fed from moto's
+stream (scripts/stream_poller.py). Reading what was sent (moto's SES record, the Twilio
+fake) drains it first, so a test sees every message its actions caused, deterministically."""
+_poller = None
+
+
+def poller():
+    global _poller
+    if _poller is None:
+        from chalicelib.handlers.sender import send_outbox
+        from scripts.stream_poller import StreamPoller
+        _poller = StreamPoller(send_outbox)
+    return _poller
+
+
+def drain():
+    """Deliver every outbox item written so far; returns how many stream inserts were handled."""
+    return poller().drain()
+
+
+def start_background():
+    """Keep delivering while a browser test waits (the live server); idempotent."""
+    if poller().thread is None:
+        poller().start()
