@@ -214,7 +214,8 @@ def start_moto(options, log_file):
         wanted, port = port, free_port()
         print(f'Port {wanted} is busy ({what_answers(f"http://{HOST}:{wanted}/moto-api/")}); '
               f'starting moto on port {port} instead.', flush=True)
-    process = start_process([venv_executable('moto_server'), '-H', HOST, '-p', str(port)],
+    # moto_server with DynamoDB's atomicity (one lock around DynamoDB requests)
+    process = start_process([sys.executable, '-m', 'scripts.moto_launcher', '-H', HOST, '-p', str(port)],
                             stdout=log_file, stderr=subprocess.STDOUT)
     url = f'http://{HOST}:{port}'
     wait_until_answers(f'{url}/moto-api/data.json', process, 'moto_server')

@@ -16,13 +16,12 @@ from datetime import date, time, timezone
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.circles import circles
 from chalicelib.core.errors import NotFound, ValidationFailed
 from chalicelib.core.formatting import meeting_when_short
+from chalicelib.core.transactions import TransactionBusy, transact_write
 from chalicelib.models import Circle, CircleFacilitator
-from chalicelib.models.base import connection
 from chalicelib.models.circle import MeetingChange
 
 CONFLICT = 'This circle changed meanwhile, please check and submit again.'
@@ -368,13 +367,18 @@ def _save_with_link(circle, link, add):
     read_at, read_count = circle.updated_at, circle.signup_count
     circle.updated_at = circles.utcnow()
     circles.refresh_derived(circle)
+
+    def build(transaction):
+        transaction.save(circle, condition=(Circle.updated_at == read_at) & (Circle.signup_count == read_count))
+        if add:
+            transaction.save(link, condition=CircleFacilitator.pk.does_not_exist())
+        else:
+            transaction.delete(link)
     try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(circle, condition=(Circle.updated_at == read_at) & (Circle.signup_count == read_count))
-            if add:
-                transaction.save(link, condition=CircleFacilitator.pk.does_not_exist())
-            else:
-                transaction.delete(link)
+        transact_write(build)
+    except TransactionBusy:     # other writes kept conflicting: the circle is changing meanwhile
+        circle.updated_at = read_at
+        raise CircleChanged(CONFLICT) from None
     except TransactWriteError as error:
         circle.updated_at = read_at
         if _conditional_failure(error):

@@ -16,13 +16,12 @@ from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.circles import circles
 from chalicelib.facilitators import access as facilitation
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.transactions import TransactionBusy, transact_write
 from chalicelib.models import Circle, CircleSetup, Course, Team, TeamMember, User
-from chalicelib.models.base import connection
 from chalicelib.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -485,10 +484,12 @@ def start_draft(session, clean, team_id, now=None):
     link = facilitation.facilitator_link(circle, session, 'facilitator', now)
     setup = CircleSetup(*CircleSetup.key(circle.id), circle_id=circle.id, steps_done=[1], created_at=now,
                         updated_at=now)
-    with TransactWrite(connection=connection()) as transaction:
+
+    def build(transaction):
         transaction.save(circle, condition=Circle.pk.does_not_exist())
         transaction.save(link, condition=facilitation.CircleFacilitator.pk.does_not_exist())
         transaction.save(setup)
+    transact_write(build)
     return circle
 
 
@@ -515,12 +516,15 @@ def _unchanged_draft(read_at, read_count):
 
 
 def _write_draft(circle, setup, read_at, read_count):
-    """Save the circle and its setup together, unless the circle changed since it was read."""
+    """Save the circle and its setup together, unless the circle changed since it was read
+    (or other writes to it kept conflicting: TransactionBusy, reported the same way)."""
+
+    def build(transaction):
+        transaction.save(circle, condition=_unchanged_draft(read_at, read_count))
+        transaction.save(setup)
     try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(circle, condition=_unchanged_draft(read_at, read_count))
-            transaction.save(setup)
-    except TransactWriteError:
+        transact_write(build)
+    except (TransactWriteError, TransactionBusy):
         raise DraftChanged() from None
 
 
