@@ -7,30 +7,30 @@ gave a mobile number that has not opted out.
 Exactly once, at two levels:
 - the compose form carries a random `message_key` made when the form was rendered; the
   message item is written only if it does not exist yet, so a double click or a retried
-  POST finds it and sends nothing again;
-- each delivery (learner x channel) is claimed with a conditional put (`pending`) before
-  it is sent and marked `sent` or `failed` afterwards, so no path sends one twice. A
-  crash between the two leaves `pending`, shown as such, rather than risking a repeat.
+  POST finds it and writes nothing again;
+- the message and its outbox fan-out are one transaction; the sender (chalicelib.messaging)
+  delivers each learner's email and SMS once, and the facilitator's page shows each state.
 """
 import logging
 import re
 from dataclasses import dataclass, field
 
-from pynamodb.exceptions import PutError
-
 from chalicelib.circles import circles
+from chalicelib.core import fields as rules
 from chalicelib.messaging import sms_text
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.ids import new_id
-from chalicelib.models import CircleMessage, Delivery, Signup
+from chalicelib.messaging import outbox
+from chalicelib.messaging.sender import Skip, Template
+from chalicelib.models import Circle, CircleMessage, Delivery, Signup
 
 log = logging.getLogger(__name__)
 
-MAX_SUBJECT = 200
-MAX_BODY = 5000
+MAX_SUBJECT = rules.MESSAGE_SUBJECT.max_length
+MAX_BODY = rules.MESSAGE_BODY.max_length
 MESSAGE_KEY_LENGTH = 20
 _MESSAGE_KEY = re.compile(r'^[a-z0-9]{%d}$' % MESSAGE_KEY_LENGTH)
-EMAIL, SMS = 'email', 'sms'
+EMAIL, SMS = outbox.EMAIL, outbox.SMS
 
 
 @dataclass
@@ -88,11 +88,16 @@ def find_message(circle_id, message_key):
 
 
 def send_message(ws, session, draft, now=None):
-    """Record the message and deliver it at once; returns (message, sent_now).
+    """Record the message with its fan-out to the outbox, in one transaction; returns
+    (message, sent_now).
 
     `sent_now` is False when this form was submitted before: the earlier message is
-    returned and nothing is sent again.
+    returned and nothing is written again. The sender expands the fan-out into one email
+    per current learner (and an SMS to each mobile not opted out) and delivers them.
     """
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.core.transactions import transact_write
     now = now or circles.utcnow()
     circle = ws.circle
     with_sms = bool(draft.sms_text)
@@ -101,100 +106,80 @@ def send_message(ws, session, draft, now=None):
         subject=draft.subject, body=draft.body, sms_text=draft.sms_text or None,
         author_id=session.user_id, author_name=session.name, created_at=now,
         email_recipients=len(email_recipients(ws)), sms_recipients=len(sms_recipients(ws)) if with_sms else 0)
+    fan_out = outbox.fan_out(outbox.circle_partition(circle.id), purpose_of(message), 'message_fan_out', now,
+                             circle_id=circle.id, params={'message': message.message_key})
+
+    def write(transaction):
+        transaction.save(message, condition=CircleMessage.pk.does_not_exist())
+        transaction.save(*outbox.put(fan_out))
     try:
-        message.save(condition=CircleMessage.pk.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code != 'ConditionalCheckFailedException':
+        transact_write(write)
+    except TransactWriteError as error:
+        if not any(r and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
             raise
         return find_message(circle.id, draft.message_key), False
-    deliver(ws, message, now)
     return message, True
 
 
-def deliver(ws, message, now):
-    """One email per learner, then the SMS; each claimed first so none goes out twice."""
-    for signup in email_recipients(ws):
-        delivery = _claim(message, signup, EMAIL, now)
-        if delivery:
-            _send_email(ws.circle, message, signup, delivery)
-    if message.sms_text:
-        for signup in sms_recipients(ws):
-            delivery = _claim(message, signup, SMS, now)
-            if delivery:
-                _send_sms(message, signup, delivery)
+def purpose_of(message):
+    return f'message#{message.message_key}'
 
 
-def _claim(message, signup, channel, now):
-    delivery = Delivery(*Delivery.key(message.circle_id, message.message_key, signup.signup_id, channel),
-                        circle_id=message.circle_id, message_key=message.message_key,
-                        signup_id=signup.signup_id, channel=channel, state='pending', created_at=now)
-    try:
-        delivery.save(condition=Delivery.pk.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == 'ConditionalCheckFailedException':
-            return None
-        raise
-    return delivery
+def _expand(item, reads, now):
+    """One email per current learner with an address, one SMS per mobile not opted out."""
+    message = reads.get(CircleMessage.key(item.circle_id, item.params['message']))
+    if message is None:
+        return []
+    items = []
+    for signup in Signup.query(f'CIRCLE#{item.circle_id}', Signup.sk.startswith('SIGNUP#'), consistent_read=True):
+        if not signup.active:
+            continue
+        if signup.email:
+            items.append(outbox.for_signup(signup, purpose_of(message), EMAIL, 'message', now,
+                                           params={'message': message.message_key}))
+        if message.sms_text and signup.mobile and not signup.sms_opted_out:
+            items.append(outbox.for_signup(signup, purpose_of(message), SMS, 'message_sms', now,
+                                           params={'message': message.message_key}))
+    return items
 
 
-def _mark(delivery, state, provider_id=None, error=None, error_code=None):
-    actions = [Delivery.state.set(state), Delivery.updated_at.set(circles.utcnow())]
-    if provider_id:
-        actions.append(Delivery.provider_id.set(provider_id))
-    if error:
-        actions.append(Delivery.error.set(error))
-    if error_code is not None:
-        actions.append(Delivery.error_code.set(error_code))
-    delivery.update(actions=actions)
-
-
-def message_email(circle, message, signup):
-    from chalicelib.messaging import email
+def message_email(circle, message, signup, to=None):
     from chalicelib.core.rendering import render
     from chalicelib.learners.signup import withdraw_link
+    from chalicelib.messaging import email
     context = {'circle': circle, 'message': message, 'signup': signup,
                'circle_url': circles.circle_url(circle.id), 'withdraw_url': withdraw_link(signup)}
-    return email.build_message(to=signup.email, subject=message.subject,
+    return email.build_message(to=to or signup.email, subject=message.subject,
                                text=render('email/message.txt', **context),
                                html=render('email/message.html', **context),
                                reply_to=list(circle.facilitator_emails))
 
 
-def _send_email(circle, message, signup, delivery):
-    from chalicelib.messaging import email
-    try:
-        provider_id = email.send(message_email(circle, message, signup))
-    except Exception as error:  # noqa: BLE001 - one learner's failure must not stop the others
-        log.exception('message %s to signup %s not emailed', message.message_key, signup.signup_id)
-        _mark(delivery, 'failed', error=_reason(error))
-        return
-    _mark(delivery, 'sent', provider_id=provider_id)
+def _message_keys(item):
+    return [Circle.key(item.circle_id), CircleMessage.key(item.circle_id, item.params['message'])]
 
 
-def _send_sms(message, signup, delivery):
-    from chalicelib.messaging import sms
-    try:
-        provider_id = sms.send(signup.mobile, message.sms_text)
-    except sms.SmsFailed as failure:
-        if failure.opted_out:
-            mark_sms_opted_out(signup.mobile)
-            _mark(delivery, 'failed', error='The learner has opted out of text messages (replied STOP).',
-                  error_code=failure.code)
-        else:
-            _mark(delivery, 'failed', error=failure.reason, error_code=failure.code)
-        return
-    _mark(delivery, 'sent', provider_id=provider_id)
+def _stored(item, reads):
+    circle = reads.get(Circle.key(item.circle_id))
+    message = reads.get(CircleMessage.key(item.circle_id, item.params['message']))
+    if circle is None or message is None:
+        raise Skip('The circle or the message no longer exists.')
+    return circle, message
 
 
-def mark_sms_opted_out(number):
-    """Twilio refuses every text to this number from us now: stop trying, in every circle."""
-    for signup in Signup.by_phone.query(f'PHONE#{number}'):
-        signup.update(actions=[Signup.sms_opted_out.set(True)], condition=Signup.pk.exists())
+def _render_email(item, reads, to, now):
+    circle, message = _stored(item, reads)
+    return message_email(circle, message, reads[Signup.key(item.circle_id, item.signup_id)], to)
 
 
-def _reason(error):
-    text = ' '.join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 300 else text[:297] + '...'
+def _render_sms(item, reads, to, now):
+    return _stored(item, reads)[1].sms_text
+
+
+MESSAGE_FAN_OUT = Template(keys=lambda item: [CircleMessage.key(item.circle_id, item.params['message'])],
+                           expand=_expand)
+MESSAGE = Template(keys=_message_keys, render=_render_email)
+MESSAGE_SMS = Template(keys=_message_keys, render=_render_sms)
 
 
 # --- what the facilitator sees ----------------------------------------------------
@@ -203,7 +188,8 @@ def _reason(error):
 class ChannelCounts:
     sent: int = 0
     failed: int = 0
-    pending: int = 0
+    pending: int = 0        # queued, being sent, or waiting for another try
+    skipped: int = 0        # the learner left or opted out before it went
 
 
 @dataclass
@@ -218,12 +204,13 @@ def message_report(ws, message):
     """Delivery states of one message, per channel and per learner, from the workspace read."""
     names = {s.signup_id: s.name or 'A learner who has left' for s in ws.signups}
     report = MessageReport(message)
-    prefix = f'DELIVERY#{message.message_key}#'
+    prefix = f'DELIVERY#{purpose_of(message)}#'
     for delivery in sorted(ws.of_kind(Delivery), key=lambda d: (d.channel, names.get(d.signup_id) or '')):
-        if not delivery.sk.startswith(prefix):
+        if not delivery.sk.startswith(prefix) or delivery.channel == outbox.FAN_OUT:
             continue
         counts = getattr(report, delivery.channel)
-        setattr(counts, delivery.state, getattr(counts, delivery.state) + 1)
+        state = 'pending' if delivery.state == 'retrying' else delivery.state
+        setattr(counts, state, getattr(counts, state) + 1)
         report.rows.append((names.get(delivery.signup_id, 'A learner who has left'), delivery.channel,
                             delivery.state, delivery.error))
     return report

@@ -21,7 +21,7 @@ from chalicelib.models import Delivery
 
 PENDING, RETRYING, SENT, FAILED, SKIPPED = 'pending', 'retrying', 'sent', 'failed', 'skipped'
 FINAL = (SENT, FAILED, SKIPPED)
-EMAIL, SMS = 'email', 'sms'
+EMAIL, SMS, FAN_OUT = 'email', 'sms', 'fan-out'
 QUEUE = 'OUTBOX'
 SWEEP_GRACE = timedelta(minutes=2)
 
@@ -56,6 +56,13 @@ def for_address(circle_id, purpose, recipient_id, address, template, now, params
     """An email about a circle to someone who is no learner of it (a facilitator, an organizer)."""
     return message(circle_partition(circle_id), purpose, recipient_id, EMAIL, template, now,
                    circle_id=circle_id, to=address, params=params)
+
+
+def fan_out(partition, purpose, template, now, *, circle_id=None, params=None):
+    """One item standing for a message to many (every learner of a circle): the change writes
+    it in its own transaction whatever the number of recipients (a transaction holds at most
+    100 items), and the sender expands it into one item per recipient and channel."""
+    return message(partition, purpose, 'all', FAN_OUT, template, now, circle_id=circle_id, params=params)
 
 
 def put(item):

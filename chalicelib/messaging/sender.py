@@ -64,10 +64,13 @@ class Template(NamedTuple):
     `keys(item)`: the (pk, sk) of every stored item rendering needs (read in one batch).
     `render(item, reads, to, now)`: an EmailMessage for `to` (email) or the SMS text; `reads`
     maps (pk, sk) to what was found. Raises `Skip` when the message no longer applies.
-    `unsubscribable`: a learner who unsubscribed from reminder emails does not get it."""
+    `unsubscribable`: a learner who unsubscribed from reminder emails does not get it.
+    `expand(item, reads, now)`: for a fan-out item (outbox.fan_out) instead of `render`: the
+    outbox items, one per recipient and channel, that it stands for."""
     keys: Callable
-    render: Callable
+    render: Callable = None
     unsubscribable: bool = False
+    expand: Callable = None
 
 
 class Skip(Exception):
@@ -193,6 +196,8 @@ def prepare(item, reads, batch):
     if template is None:
         set_failure(item, Failure(True, f'No template named {item.template!r}.'), batch.now)
         return None
+    if template.expand:
+        return fan_out(item, template, reads, batch.now)
     signup = reads.get(Signup.key(item.circle_id, item.signup_id)) if item.signup_id else None
     reason = refusal(item, signup, template)
     if reason:
@@ -209,6 +214,21 @@ def prepare(item, reads, batch):
         set_failure(item, Failure(False, _short(f'{type(error).__name__}: {error}')), batch.now)
         return None
     return Work(item, to, payload)
+
+
+def fan_out(item, template, reads, now):
+    """Write the items a fan-out stands for, each a conditional put: after a crash the next
+    try writes only those still missing, and none is ever reset. They reach the stream as
+    inserts of their own; the fan-out item itself is then done."""
+    try:
+        written = outbox.write(template.expand(item, reads, now))
+    except Exception as error:  # noqa: BLE001 - retried like a failed send
+        log.exception('outbox fan-out %s failed', item.template)
+        set_failure(item, Failure(False, _short(f'{type(error).__name__}: {error}')), now)
+        return None
+    item.state, item.sent_at, item.error = SENT, now, f'{len(written)} messages queued'
+    _off_queue(item, now)
+    return None
 
 
 def refusal(item, signup, template):

@@ -9,8 +9,12 @@ import functools
 
 @functools.cache
 def templates():
+    from chalicelib.facilitators import messages
     from chalicelib.learners import welcome
     return {
         'welcome': welcome.WELCOME,
         'new_signup': welcome.NEW_SIGNUP,
+        'message_fan_out': messages.MESSAGE_FAN_OUT,
+        'message': messages.MESSAGE,
+        'message_sms': messages.MESSAGE_SMS,
     }

@@ -13,6 +13,7 @@ from chalicelib.models import Circle, CircleMessage, Delivery, Signup, TeamMembe
 from chalicelib.core.settings import get_settings
 from chalicelib.learners.signup import sign_up, withdraw
 from tests.support import aws_calls
+from tests.support.outbox import drain
 from tests.support.factories import make_circle
 from tests.accounts.test_account_pages import csrf_from, log_in
 from tests.accounts.test_accounts import registered
@@ -102,8 +103,10 @@ def compose_form(client, cookie, circle_id):
 def send(client, cookie, circle_id, subject='Bring a laptop', body='Hi all,\n\nPlease bring a laptop on Tuesday.',
          sms_text='', form=None):
     form = form or compose_form(client, cookie, circle_id)
-    return post(client, f'/facilitate/circles/{circle_id}/messages/new',
-                {**form, 'subject': subject, 'body': body, 'sms_text': sms_text}, cookie)
+    response = post(client, f'/facilitate/circles/{circle_id}/messages/new',
+                    {**form, 'subject': subject, 'body': body, 'sms_text': sms_text}, cookie)
+    drain()     # the stream sender, as in AWS within a second or so
+    return response
 
 
 def emails_with_subject(moto, subject):
@@ -111,8 +114,9 @@ def emails_with_subject(moto, subject):
 
 
 def deliveries(circle_id):
-    return sorted(Delivery.query(f'CIRCLE#{circle_id}', Delivery.sk.startswith('DELIVERY#')),
-                  key=lambda d: (d.channel, d.signup_id))
+    """The per-learner outbox items of the facilitators' messages (not their fan-out items)."""
+    return sorted((d for d in Delivery.query(f'CIRCLE#{circle_id}', Delivery.sk.startswith('DELIVERY#message#'))
+                   if d.channel != 'fan-out'), key=lambda d: (d.channel, d.signup_id))
 
 
 # --- sending ------------------------------------------------------------------------
@@ -153,7 +157,7 @@ def test_sms_goes_only_to_learners_with_a_mobile_who_have_not_opted_out(client, 
     sms = [d for d in deliveries(world.circle.id) if d.channel == 'sms']
     assert [(d.signup_id, d.state) for d in sms] == [(world.learners['Grace'].signup_id, 'sent')]
     assert sms[0].provider_id.startswith('SM')
-    message = CircleMessage.get(*CircleMessage.key(world.circle.id, sms[0].message_key))
+    message = CircleMessage.get(*CircleMessage.key(world.circle.id, sms[0].purpose.split('#')[1]))
     assert (message.email_recipients, message.sms_recipients) == (3, 1)
 
 
@@ -194,25 +198,37 @@ def test_a_number_that_opted_out_is_marked_and_never_texted_again(client, moto, 
     assert [m['To'] for m in emails_with_subject(moto, 'Next week')].count('grace@example.org') == 1   # ...but emailed
 
 
-def test_a_twilio_server_error_is_recorded_as_failed_with_its_reason(client, moto, world, twilio):
+def test_a_twilio_server_error_is_retried_later_and_shown_meanwhile(client, moto, world, twilio):
     twilio.answer_next(500)
     cookie = log_in(client, 'ada@example.org')
     response = send(client, cookie, world.circle.id, sms_text='Room change: 2nd floor')
     [sms] = [d for d in deliveries(world.circle.id) if d.channel == 'sms']
-    assert sms.state == 'failed' and sms.error_code == 20500 and 'Internal Server Error' in sms.error
+    assert sms.state == 'retrying' and sms.error_code == 20500 and 'Internal Server Error' in sms.error
     assert len(twilio.requests) == 1
     assert len(emails_with_subject(moto, 'Bring a laptop')) == 3      # email unaffected
     page = client.http.get(response.headers['Location'], headers={'Cookie': cookie}).body.decode()
     assert 'Grace' in page and 'Internal Server Error' in page and '0 of 1 sent' in page
+    sweep_at(sms.retry_at)
+    assert [r['status'] for r in twilio.requests] == [500, 201]
+    [sms] = [d for d in deliveries(world.circle.id) if d.channel == 'sms']
+    assert sms.state == 'sent'
 
 
-def test_too_many_requests_is_retried_and_then_sent(client, world, twilio):
+def sweep_at(moment):
+    from chalicelib.messaging import sender
+    from chalicelib.ops.outbox_templates import templates
+    return sender.sweep(templates(), moment)
+
+
+def test_too_many_requests_is_one_request_and_a_retry_later(client, world, twilio):
     twilio.answer_next(429)
     cookie = log_in(client, 'ada@example.org')
     send(client, cookie, world.circle.id, sms_text='Room change: 2nd floor')
-    assert [r['status'] for r in twilio.requests] == [429, 201]
+    assert [r['status'] for r in twilio.requests] == [429]    # no hidden retry behind the rate's back
     [sms] = [d for d in deliveries(world.circle.id) if d.channel == 'sms']
-    assert sms.state == 'sent'
+    assert sms.state == 'retrying'
+    sweep_at(sms.retry_at)
+    assert [r['status'] for r in twilio.requests] == [429, 201]
 
 
 def test_an_unreachable_twilio_is_a_failure_not_a_crash(world):
@@ -274,8 +290,8 @@ def test_the_circle_page_partial_lists_messages_with_counts_and_failure_reasons(
     html = render('facilitator/_messages.html', ws=ws, session=session, csrf_token='t')
     assert aws_calls.dynamodb_calls() == {'Query': 1}
     assert 'Bring a laptop' in html and 'Email: 3 sent' in html
-    assert 'Text message: 0 sent' in html and '1 failed' in html and 'Grace: ' in html
-    assert 'Internal Server Error' in html
+    assert 'Text message: 0 sent' in html and '1 still to send' in html and 'Grace: ' in html
+    assert 'Internal Server Error' in html and 'will be tried again' in html
 
 
 def test_the_message_page_lists_each_delivery(client, world, twilio):
@@ -367,7 +383,7 @@ def test_message_page_reads_the_circle_with_one_query(client, world, twilio):
     assert calls.get('Query') == 1 and calls.get('GetItem', 0) <= 1 and set(calls) <= {'Query', 'GetItem'}
 
 
-def test_sending_writes_the_message_then_claims_and_marks_each_delivery(client, world, twilio):
+def test_sending_is_one_transaction_whatever_the_number_of_learners(client, world, twilio):
     from chalicelib.accounts.sessions import from_cookie_header
     cookie = log_in(client, 'ada@example.org')
     session = from_cookie_header(cookie)
@@ -376,7 +392,8 @@ def test_sending_writes_the_message_then_claims_and_marks_each_delivery(client, 
     aws_calls.reset()
     message, sent_now = messages.send_message(ws, session, draft)
     calls = aws_calls.dynamodb_calls()
-    # 1 conditional put of the message + (claim + mark) x (3 emails + 1 SMS).
-    assert sent_now and calls == {'PutItem': 1 + 4, 'UpdateItem': 4}
+    # The message and its outbox fan-out; nothing is sent by the request.
+    assert sent_now and calls == {'TransactWriteItems': 1}
+    assert twilio.received == []
     again, sent_now = messages.send_message(ws, session, draft)
     assert not sent_now and again.message_key == message.message_key
