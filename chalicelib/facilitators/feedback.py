@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.circles import circles
-from chalicelib.core.errors import NotFound, ValidationFailed
+from chalicelib.core import fields as rules
+from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
+from chalicelib.messaging import outbox
+from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import MeetingFeedback
 
 log = logging.getLogger(__name__)
@@ -24,18 +27,15 @@ PROMPTS = [
     'What is one thing a learner said or did that stayed with you?',
     'How is the group feeling about the course so far, and what will you try at the next meeting?',
 ]
-MAX_ATTENDANCE = 500
-MAX_REFLECTION = 3000
-RATINGS = range(1, 6)
-TRUE_VALUES = {'on', 'true', '1', 'yes'}
+MAX_ATTENDANCE = rules.ATTENDANCE.high
+MAX_REFLECTION = rules.REFLECTION.max_length
+RATINGS = range(rules.RATING.low, rules.RATING.high + 1)
+TRUE_VALUES = rules.TRUE_VALUES
 
 
-class TooEarly(Exception):
+class TooEarly(Refusal):
     """Feedback on a meeting that has not started yet."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+    status = 400
 
 
 @dataclass
@@ -104,9 +104,9 @@ def validate(fields):
 
 
 def record(ws, session, meeting_id, form, now=None):
-    """Save the feedback (new or edited) and send the recap if it is shared and unsent.
+    """Save the feedback (new or edited) and queue the recap if it is shared and was not before.
 
-    Returns (feedback, recap_sent_now).
+    Returns (feedback, recap_queued_now).
     """
     now = now or circles.utcnow()
     number, meeting = find_meeting(ws.circle, meeting_id)
@@ -152,30 +152,55 @@ def _edit(feedback, form, now):
 
 
 def send_recap(ws, feedback, meeting, now):
-    """Email the reflection to every current learner, unless a recap was claimed before."""
+    """Queue the recap to every current learner, unless one was queued before: the feedback's
+    `recap_claimed_at` and the outbox fan-out are one transaction. True when queued now."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.core.transactions import transact_write
+    fan_out = outbox.fan_out(outbox.circle_partition(ws.circle.id), f'recap#{meeting.meeting_id}', 'recap_fan_out',
+                             now, circle_id=ws.circle.id, params={'meeting': meeting.meeting_id})
+
+    def write(transaction):
+        transaction.update(feedback, actions=[MeetingFeedback.recap_claimed_at.set(now)],
+                           condition=MeetingFeedback.recap_claimed_at.does_not_exist())
+        transaction.save(*outbox.put(fan_out))
     try:
-        feedback.update(actions=[MeetingFeedback.recap_claimed_at.set(now)],
-                        condition=MeetingFeedback.recap_claimed_at.does_not_exist())
-    except UpdateError as error:
-        if error.cause_response_code == 'ConditionalCheckFailedException':
+        transact_write(write)
+    except TransactWriteError as error:
+        if any(r and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
             return False
         raise
-    from chalicelib.messaging import email
-    sent = failed = 0
-    for signup in ws.active_signups:
-        if not signup.email:
-            continue
-        try:
-            email.send(recap_email(ws.circle, feedback, meeting, signup, now))
-            sent += 1
-        except Exception:  # noqa: BLE001 - one learner's failure must not stop the others
-            log.exception('recap of meeting %s not emailed to signup %s', meeting.meeting_id, signup.signup_id)
-            failed += 1
-    feedback.update(actions=[MeetingFeedback.recap_sent.set(sent), MeetingFeedback.recap_failed.set(failed)])
     return True
 
 
-def recap_email(circle, feedback, meeting, signup, now):
+def _expand_recap(item, reads, now):
+    from chalicelib.models import Signup
+    return [outbox.for_signup(signup, item.purpose, outbox.EMAIL, 'recap', now, params=item.params)
+            for signup in Signup.query(f'CIRCLE#{item.circle_id}', Signup.sk.startswith('SIGNUP#'),
+                                       consistent_read=True)
+            if signup.active and signup.email]
+
+
+def _recap_keys(item):
+    from chalicelib.models import Circle
+    return [Circle.key(item.circle_id), MeetingFeedback.key(item.circle_id, item.params['meeting'])]
+
+
+def _render_recap(item, reads, to, now):
+    from chalicelib.models import Circle, Signup
+    circle = reads.get(Circle.key(item.circle_id))
+    feedback = reads.get(MeetingFeedback.key(item.circle_id, item.params['meeting']))
+    meeting = circle and next((m for m in circle.meetings if m.meeting_id == item.params['meeting']), None)
+    if meeting is None or feedback is None or not feedback.share_with_learners:
+        raise Skip('The recap is no longer shared with learners.')
+    return recap_email(circle, feedback, meeting, reads[Signup.key(item.circle_id, item.signup_id)], now, to)
+
+
+RECAP_FAN_OUT = Template(keys=lambda item: [], expand=_expand_recap)
+RECAP = Template(keys=_recap_keys, render=_render_recap)
+
+
+def recap_email(circle, feedback, meeting, signup, now, to=None):
     from chalicelib.core.formatting import long_date, meeting_when
     from chalicelib.messaging import email
     from chalicelib.core.rendering import render
@@ -185,7 +210,7 @@ def recap_email(circle, feedback, meeting, signup, now):
                'meeting_when': meeting_when(meeting, circle.timezone),
                'next_meeting_when': upcoming and meeting_when(upcoming, circle.timezone),
                'circle_url': circles.circle_url(circle.id), 'withdraw_url': withdraw_link(signup)}
-    return email.build_message(to=signup.email, subject=f'Recap: {circle.name}, {long_date(meeting.local_date)}',
+    return email.build_message(to=to or signup.email, subject=f'Recap: {circle.name}, {long_date(meeting.local_date)}',
                                text=render('email/recap.txt', **context),
                                html=render('email/recap.html', **context),
                                reply_to=list(circle.facilitator_emails))

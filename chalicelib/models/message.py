@@ -95,10 +95,8 @@ class MeetingFeedback(TableItem, discriminator='MeetingFeedback'):
     reflection = UnicodeAttribute()
     share_with_learners = BooleanAttribute(default=False)
     share_with_organizers = BooleanAttribute(default=False)
-    # Set once, by a conditional update, before the recap email goes out: never sent twice.
+    # Set once, by the transaction that queues the recap to the outbox: never sent twice.
     recap_claimed_at = UTCDateTimeAttribute(null=True)
-    recap_sent = NumberAttribute(null=True)
-    recap_failed = NumberAttribute(null=True)
 
     @staticmethod
     def key(circle_id, meeting_id):

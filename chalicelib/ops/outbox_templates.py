@@ -9,7 +9,7 @@ import functools
 
 @functools.cache
 def templates():
-    from chalicelib.facilitators import messages
+    from chalicelib.facilitators import feedback, messages
     from chalicelib.learners import welcome
     return {
         'welcome': welcome.WELCOME,
@@ -17,4 +17,6 @@ def templates():
         'message_fan_out': messages.MESSAGE_FAN_OUT,
         'message': messages.MESSAGE,
         'message_sms': messages.MESSAGE_SMS,
+        'recap_fan_out': feedback.RECAP_FAN_OUT,
+        'recap': feedback.RECAP,
     }
