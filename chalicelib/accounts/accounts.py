@@ -9,14 +9,15 @@ import hashlib
 from datetime import timedelta
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.circles import circles
 from chalicelib.core import links
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.ids import new_id
+from chalicelib.core.transactions import transact_write
+from chalicelib.messaging import outbox
+from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import EmailClaim, LoginThrottle, User
-from chalicelib.models.base import connection
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -110,15 +111,18 @@ def register(name, email, password, now=None):
     user = User(*User.key(user_id), user_id=user_id, name=name, first_name=name.split()[0], email=email,
                 password_hash=hash_password(password), email_confirmed=False, created_at=now, updated_at=now)
     claim = EmailClaim(*EmailClaim.key(email), user_id=user_id, created_at=now)
+
+    def write(transaction):
+        transaction.save(claim, condition=EmailClaim.pk.does_not_exist())
+        transaction.save(user, condition=User.pk.does_not_exist())
+        transaction.save(*outbox.put(account_email(user_id, CONFIRM_EMAIL, email, now)))
     try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(claim, condition=EmailClaim.pk.does_not_exist())
-            transaction.save(user, condition=User.pk.does_not_exist())
+        transact_write(write)
     except TransactWriteError:
-        send_account_email(email, 'already_registered', 'You already have a Circles account',
-                           login_url=_url('/login'), reset_url=_url('/password/forgot'))
+        owner = user_for_email(email)
+        if owner is not None:
+            outbox.write([account_email(owner.user_id, ALREADY_REGISTERED, owner.email, now)])
         return None
-    send_confirmation(user, email)
     return user
 
 
@@ -127,19 +131,47 @@ def _url(path):
     return f'{get_settings().public_base_url}{path}'
 
 
-def send_account_email(to, template, subject, **context):
-    from chalicelib.messaging import email as email_
+ALREADY_REGISTERED = 'already-registered'
+ACCOUNT_EMAILS = {  # kind -> (template, subject)
+    CONFIRM_EMAIL: ('confirm_email', 'Confirm your email address for Circles'),
+    RESET_PASSWORD: ('password_reset', 'Reset your Circles password'),
+    ALREADY_REGISTERED: ('already_registered', 'You already have a Circles account'),
+}
+
+
+def account_email(user_id, kind, address, now):
+    """An outbox item: one of ACCOUNT_EMAILS to `address`, in the account's own partition. Its
+    link is signed when it is sent (a reset link then carries the password as it is then)."""
+    return outbox.message(outbox.account_partition(user_id), f'{kind}#{now:%Y%m%dT%H%M%S%f}', f'user-{user_id}',
+                          outbox.EMAIL, 'account_email', now, to=address, params={'kind': kind, 'user': user_id})
+
+
+def _render_account_email(item, reads, to, now):
     from chalicelib.core.rendering import render
-    email_.send(email_.build_message(
-        to=to, subject=subject, text=render(f'email/{template}.txt', **context),
-        html=render(f'email/{template}.html', **context)))
+    from chalicelib.messaging import email as email_
+    user = reads.get(User.key(item.params['user']))
+    if user is None:
+        raise Skip('The account no longer exists.')
+    kind = item.params['kind']
+    template, subject = ACCOUNT_EMAILS[kind]
+    if kind == CONFIRM_EMAIL:
+        context = dict(name=user.first_name, new_address=to != user.email,
+                       confirm_url=links.url('/confirm', CONFIRM_EMAIL, {'u': user.user_id, 'e': to}))
+    elif kind == RESET_PASSWORD:
+        context = dict(name=user.first_name, reset_url=links.url(
+            '/password/reset', RESET_PASSWORD, {'u': user.user_id, 'f': _password_fingerprint(user)}))
+    else:
+        context = dict(login_url=_url('/login'), reset_url=_url('/password/forgot'))
+    return email_.build_message(to=to, subject=subject, text=render(f'email/{template}.txt', **context),
+                                html=render(f'email/{template}.html', **context))
 
 
-def send_confirmation(user, address):
-    """Email a link proving `address` belongs to `user` (a new account or a changed address)."""
-    url = links.url('/confirm', CONFIRM_EMAIL, {'u': user.user_id, 'e': address})
-    send_account_email(address, 'confirm_email', 'Confirm your email address for Circles',
-                       name=user.first_name, confirm_url=url, new_address=address != user.email)
+ACCOUNT_EMAIL = Template(keys=lambda item: [User.key(item.params['user'])], render=_render_account_email)
+
+
+def send_confirmation(user, address, now=None):
+    """Queue a link proving `address` belongs to `user` (a new account or a changed address)."""
+    outbox.write([account_email(user.user_id, CONFIRM_EMAIL, address, now or circles.utcnow())])
 
 
 def confirm_email(token, now=None):
@@ -160,13 +192,15 @@ def confirm_email(token, now=None):
         return user
     old_claim = EmailClaim(*EmailClaim.key(user.email))
     new_claim = EmailClaim(*EmailClaim.key(address), user_id=user.user_id, created_at=now)
+
+    def write(transaction):
+        transaction.save(new_claim, condition=EmailClaim.pk.does_not_exist())
+        transaction.delete(old_claim, condition=EmailClaim.user_id == user.user_id)
+        transaction.update(user, actions=[User.email.set(address), User.email_confirmed.set(True),
+                                          User.updated_at.set(now)],
+                           condition=User.email == user.email)
     try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(new_claim, condition=EmailClaim.pk.does_not_exist())
-            transaction.delete(old_claim, condition=EmailClaim.user_id == user.user_id)
-            transaction.update(user, actions=[User.email.set(address), User.email_confirmed.set(True),
-                                              User.updated_at.set(now)],
-                               condition=User.email == user.email)
+        transact_write(write)
     except TransactWriteError:
         raise ValidationFailed({'email': ['This address already belongs to another account.']}) from None
     from chalicelib.accounts import sessions
@@ -229,7 +263,7 @@ def _password_fingerprint(user):
 
 
 def request_password_reset(email):
-    """Email a reset link (valid one hour, single use) if the address has an account."""
+    """Queue a reset link (valid one hour, single use) if the address has an account."""
     errors = {}
     email = _validate_email((email or '').strip(), errors)
     if errors:
@@ -237,9 +271,7 @@ def request_password_reset(email):
     user = user_for_email(email)
     if user is None:
         return
-    url = links.url('/password/reset', RESET_PASSWORD, {'u': user.user_id, 'f': _password_fingerprint(user)})
-    send_account_email(user.email, 'password_reset', 'Reset your Circles password', name=user.first_name,
-                       reset_url=url)
+    outbox.write([account_email(user.user_id, RESET_PASSWORD, user.email, circles.utcnow())])
 
 
 def user_for_reset_token(token):

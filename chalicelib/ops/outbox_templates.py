@@ -9,6 +9,7 @@ import functools
 
 @functools.cache
 def templates():
+    from chalicelib.accounts import accounts
     from chalicelib.facilitators import feedback, messages
     from chalicelib.learners import welcome
     return {
@@ -19,4 +20,5 @@ def templates():
         'message_sms': messages.MESSAGE_SMS,
         'recap_fan_out': feedback.RECAP_FAN_OUT,
         'recap': feedback.RECAP,
+        'account_email': accounts.ACCOUNT_EMAIL,
     }
