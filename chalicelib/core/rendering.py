@@ -18,8 +18,9 @@ def environment():
         # (the reminder job renders thousands). `make run` still picks up edits.
         auto_reload=get_settings().is_local,
     )
-    from chalicelib.core import formatting
+    from chalicelib.core import fields, formatting
     env.filters.update(formatting.FILTERS)
+    env.globals['rules'] = fields      # forms state their limits from the field rules
     return env
 
 

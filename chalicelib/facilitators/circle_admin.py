@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib.circles import circles
+from chalicelib.core import fields as rules
 from chalicelib.core.errors import NotFound, ValidationFailed
 from chalicelib.core.formatting import meeting_when_short
 from chalicelib.core.transactions import TransactionBusy, transact_write
@@ -25,12 +26,14 @@ from chalicelib.models import Circle, CircleFacilitator
 from chalicelib.models.circle import MeetingChange
 
 CONFLICT = 'This circle changed meanwhile, please check and submit again.'
-LANGUAGES = {'en': 'English', 'es': 'Spanish', 'pt': 'Portuguese', 'fr': 'French', 'de': 'German',
-             'sw': 'Swahili'}
-MAX_LENGTHS = {'name': 200, 'description': 5000, 'course_title': 200, 'course_provider': 200,
-               'course_link': 500, 'venue_name': 200, 'venue_address': 300, 'venue_details': 1000,
-               'venue_website': 500, 'online_link': 500, 'welcome_message': 5000, 'signup_question': 500}
-MIN_DURATION, MAX_DURATION = 15, 600
+LANGUAGES = rules.LANGUAGES
+# Each text field of the edit form and its rule (chalicelib/core/fields.py holds every limit).
+RULES = {'name': rules.CIRCLE_NAME, 'description': rules.DESCRIPTION, 'course_title': rules.COURSE_TITLE,
+         'course_provider': rules.COURSE_PROVIDER, 'course_link': rules.COURSE_LINK,
+         'venue_name': rules.VENUE_NAME, 'venue_address': rules.VENUE_ADDRESS,
+         'venue_details': rules.VENUE_DETAILS, 'venue_website': rules.VENUE_WEBSITE,
+         'online_link': rules.ONLINE_LINK, 'welcome_message': rules.WELCOME_MESSAGE,
+         'signup_question': rules.SIGNUP_QUESTION}
 CSV_FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
 
 
@@ -169,47 +172,31 @@ def detail_values(circle):
     }
 
 
-def _is_web_link(value):
-    return re.fullmatch(r'https?://[^\s/$.?#][^\s]*', value, re.IGNORECASE) is not None
-
-
 def validate_details(fields, circle):
-    """Cleaned values for every detail, or ValidationFailed naming each bad field."""
-    values = {name: (fields.get(name) or '').strip() for name in detail_values(circle)}
-    values['online'] = fields.get('online') in ('yes', 'on', 'true')
-    errors = {}
-    for name in ('name', 'course_title'):
-        if not values[name]:
-            errors[name] = ['Please fill this in.']
-    for name, limit in MAX_LENGTHS.items():
-        if len(values[name]) > limit and name not in errors:
-            errors[name] = [f'Please keep this under {limit} characters.']
-    for name in ('course_link', 'venue_website', 'online_link'):
-        if values[name] and not _is_web_link(values[name]) and name not in errors:
-            errors[name] = ['Please give a full link starting with https://']
-    if values['online'] and not values['online_link'] and 'online_link' not in errors:
-        errors['online_link'] = ['An online circle needs the link where learners meet.']
-    if not values['online'] and not values['venue_name']:
-        errors['venue_name'] = ['Please name the place where the circle meets, or make it online.']
-    if values['language'] not in LANGUAGES and values['language'] != circle.language:
-        errors['language'] = ['Please choose a language from the list.']
-    capacity = None
-    if values['capacity']:
-        try:
-            capacity = int(values['capacity'])
-        except ValueError:
-            errors['capacity'] = ['Please give a whole number, or leave it empty for no limit.']
-        else:
-            signed_up = int(circle.signup_count or 0)
-            if capacity < 1:
-                errors['capacity'] = ['Please give a number of at least 1, or leave it empty for no limit.']
-            elif capacity < signed_up:
-                errors['capacity'] = [f'{signed_up} learners have signed up already: the capacity cannot be lower.']
-            elif capacity > 10000:
-                errors['capacity'] = ['Please give a number up to 10000, or leave it empty for no limit.']
+    """Cleaned values for every detail, or ValidationFailed naming each bad field.
+
+    The rules are the creation dialog's (chalicelib/core/fields.py); beyond them the circle
+    may keep a language no longer listed, and its capacity cannot drop below its signups."""
+    values, errors = {}, {}
+    values['online'] = rules.is_true(fields.get('online'))
+    needed = ({'online_link': 'An online circle needs the link where learners meet.'} if values['online'] else
+              {'venue_name': 'Please name the place where the circle meets, or make it online.',
+               'venue_address': 'Please give the address where the circle meets, or make it online.'})
+    for name, rule in RULES.items():
+        values[name], error = rules.clean_text(rule, fields.get(name), missing=needed.get(name))
+        if error:
+            errors[name] = [error]
+    values['language'], error = rules.clean_language(fields.get('language'), keep=circle.language)
+    if error:
+        errors['language'] = [error]
+    values['capacity'], error = rules.clean_whole_number(rules.CAPACITY, fields.get('capacity'))
+    signed_up = int(circle.signup_count or 0)
+    if error:
+        errors['capacity'] = [error]
+    elif values['capacity'] is not None and values['capacity'] < signed_up:
+        errors['capacity'] = [f'{signed_up} learners have signed up already: the capacity cannot be lower.']
     if errors:
         raise ValidationFailed(errors)
-    values['capacity'] = capacity
     return values
 
 
@@ -289,12 +276,11 @@ def add_meeting(circle, fields, now=None):
     local_date, local_time = parse_when(fields, errors)
     duration = int(circle.duration_minutes or 90)
     if (fields.get('duration') or '').strip():
-        try:
-            duration = int(fields['duration'])
-            if not MIN_DURATION <= duration <= MAX_DURATION:
-                raise ValueError
-        except ValueError:
-            errors['duration'] = [f'Please give the length in minutes, {MIN_DURATION} to {MAX_DURATION}.']
+        low, high = rules.DURATION.low, rules.DURATION.high
+        duration, error = rules.clean_whole_number(rules.DURATION, fields['duration'],
+                                                   f'Please give the length in minutes, {low} to {high}.')
+        if error:
+            errors['duration'] = [error]
     if not errors:
         _check_slot(circle, circles.local_start(local_date, local_time, circle.timezone), now, errors, 'date')
     if errors:

@@ -19,6 +19,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles
 from chalicelib.facilitators import access as facilitation
+from chalicelib.core import fields as rules
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.transactions import TransactionBusy, transact_write
 from chalicelib.models import Circle, CircleSetup, Course, Team, TeamMember, User
@@ -30,18 +31,16 @@ STEPS = {1: 'Course', 2: 'Place', 3: 'Schedule', 4: 'Details', 5: 'Goals', 6: 'R
 FORM_STEPS = (1, 2, 3, 4, 5)
 REVIEW_STEP = 6
 PLACEHOLDER_TIMEZONE = 'UTC'
-# The languages the public circle page can name (templates/circle.html).
-LANGUAGES = {'en': 'English', 'es': 'Spanish', 'pt': 'Portuguese', 'fr': 'French', 'de': 'German',
-             'sw': 'Swahili'}
+LANGUAGES = rules.LANGUAGES
 TEAM_ROLES = ('facilitator', 'organizer')
-MIN_WEEKS, MAX_WEEKS = 1, 52
-MIN_DURATION, MAX_DURATION = 15, 480
-MIN_CAPACITY, MAX_CAPACITY = 1, 500
-MAX_TOPICS = 10
-LIMITS = {'title': 200, 'provider': 200, 'link': 500, 'topics': 400, 'online_link': 500, 'venue_name': 200,
-          'venue_address': 300, 'venue_details': 1000, 'venue_website': 500, 'name': 200,
-          'description': 5000, 'welcome_message': 2000, 'signup_question': 300, 'goal': 2000,
-          'concerns': 2000}
+MAX_WEEKS = rules.WEEKS.high
+# Each text field of the steps and its rule (chalicelib/core/fields.py holds every limit).
+RULES = {'title': rules.COURSE_TITLE, 'provider': rules.COURSE_PROVIDER, 'link': rules.COURSE_LINK,
+         'topics': rules.TOPICS, 'online_link': rules.ONLINE_LINK, 'venue_name': rules.VENUE_NAME,
+         'venue_address': rules.VENUE_ADDRESS, 'venue_details': rules.VENUE_DETAILS,
+         'venue_website': rules.VENUE_WEBSITE, 'name': rules.CIRCLE_NAME, 'description': rules.DESCRIPTION,
+         'welcome_message': rules.WELCOME_MESSAGE, 'signup_question': rules.SIGNUP_QUESTION,
+         'goal': rules.GOAL, 'concerns': rules.CONCERNS}
 
 
 class DraftChanged(Exception):
@@ -55,41 +54,18 @@ class EmailNotConfirmed(Exception):
 # --- reading form fields ----------------------------------------------------------
 
 def _text(fields, name, errors, required=None):
-    """The stripped value; `required` is the message shown when it is empty."""
-    value = (fields.get(name) or '').strip()
-    if not value and required:
-        errors[name] = [required]
-    elif len(value) > LIMITS[name]:
-        errors[name] = [f'Please keep this under {LIMITS[name]} characters.']
+    """The stripped value, checked against its rule (a link's too); `required` is the message
+    shown when it is empty."""
+    value, error = rules.clean_text(RULES[name], fields.get(name), missing=required)
+    if error:
+        errors[name] = [error]
     return value
 
 
-def is_web_link(value):
-    from urllib.parse import urlsplit
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ('http', 'https') and bool(parts.hostname) and ' ' not in value
-
-
-def _link(fields, name, errors, required=None):
-    value = _text(fields, name, errors, required)
-    if value and name not in errors and not is_web_link(value):
-        errors[name] = ['Please give a full web address starting with https:// (or http://).']
-    return value
-
-
-def _whole_number(fields, name, errors, low, high, message, required=True):
-    raw = (fields.get(name) or '').strip()
-    if not raw and not required:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        errors[name] = [message]
+def _whole_number(fields, name, errors, rule, message=None):
+    value, error = rules.clean_whole_number(rule, fields.get(name), message)
+    if error:
+        errors[name] = [error]
     return value
 
 
@@ -112,14 +88,14 @@ def validate_course(fields):
     clean = {
         'title': _text(fields, 'title', errors, 'Please give the course title.'),
         'provider': _text(fields, 'provider', errors),
-        'link': _link(fields, 'link', errors, 'Please give the address of the course online.'),
+        'link': _text(fields, 'link', errors, 'Please give the address of the course online.'),
     }
     raw_topics = _text(fields, 'topics', errors)
     topics = list(dict.fromkeys(t.strip().lower() for t in raw_topics.split(',') if t.strip()))
-    if len(topics) > MAX_TOPICS:
-        errors['topics'] = [f'Please choose at most {MAX_TOPICS} topics.']
-    elif any(len(t) > 40 for t in topics):
-        errors['topics'] = ['Please keep each topic under 40 characters.']
+    if len(topics) > rules.MAX_TOPICS:
+        errors['topics'] = [f'Please choose at most {rules.MAX_TOPICS} topics.']
+    elif any(len(t) > rules.TOPIC.max_length for t in topics):
+        errors['topics'] = [f'Please keep each topic to at most {rules.TOPIC.max_length} characters.']
     clean['topics'] = topics
     _fail_if(errors)
     return clean
@@ -158,7 +134,7 @@ def validate_place(fields, setup):
     if mode not in ('online', 'in_person'):
         _fail_if({'mode': ['Please choose whether the circle meets online or in person.']})
     if mode == 'online':
-        clean = {'online': True, 'online_link': _link(fields, 'online_link', errors,
+        clean = {'online': True, 'online_link': _text(fields, 'online_link', errors,
                                                       'Please give the link learners use to join.')}
         _fail_if(errors)
         return clean
@@ -167,7 +143,7 @@ def validate_place(fields, setup):
         'venue_name': _text(fields, 'venue_name', errors, 'Please name the venue, e.g. the library.'),
         'venue_address': _text(fields, 'venue_address', errors, 'Please give the venue\'s street address.'),
         'venue_details': _text(fields, 'venue_details', errors),
-        'venue_website': _link(fields, 'venue_website', errors),
+        'venue_website': _text(fields, 'venue_website', errors),
     }
     city = gazetteer.lookup(fields.get('city_id'))
     if city is None:
@@ -176,19 +152,19 @@ def validate_place(fields, setup):
         clean['city'] = city
         clean['latitude'], clean['longitude'] = city.latitude, city.longitude
         if city.id == (fields.get('coordinates_city_id') or '').strip():
-            clean['latitude'] = _coordinate(fields, 'latitude', 90, errors)
-            clean['longitude'] = _coordinate(fields, 'longitude', 180, errors)
+            clean['latitude'] = _coordinate(fields, 'latitude', rules.LATITUDE, errors)
+            clean['longitude'] = _coordinate(fields, 'longitude', rules.LONGITUDE, errors)
     _fail_if(errors)
     return clean
 
 
-def _coordinate(fields, name, limit, errors):
+def _coordinate(fields, name, rule, errors):
     try:
         value = float((fields.get(name) or '').strip())
     except ValueError:
         value = None
-    if value is None or not -limit <= value <= limit or value != value:
-        errors[name] = [f'Please give a number between -{limit} and {limit}.']
+    if value is None or not rule.low <= value <= rule.high or value != value:
+        errors[name] = [f'Please give a number between {rule.low} and {rule.high}.']
         return None
     return round(value, 6)
 
@@ -295,10 +271,10 @@ def validate_schedule(fields, now):
     except ValueError:
         meeting_time = None
         errors['meeting_time'] = ['Please give the time meetings start, e.g. 18:00.']
-    duration = _whole_number(fields, 'duration', errors, MIN_DURATION, MAX_DURATION,
-                             f'Meetings last between {MIN_DURATION} and {MAX_DURATION} minutes.')
-    weeks = _whole_number(fields, 'weeks', errors, MIN_WEEKS, MAX_WEEKS,
-                          f'A circle meets for {MIN_WEEKS} to {MAX_WEEKS} weeks.')
+    duration = _whole_number(fields, 'duration', errors, rules.DURATION,
+                             f'Meetings last between {rules.DURATION.low} and {rules.DURATION.high} minutes.')
+    weeks = _whole_number(fields, 'weeks', errors, rules.WEEKS,
+                          f'A circle meets for {rules.WEEKS.low} to {rules.WEEKS.high} weeks.')
     _fail_if(errors)
     rows = _rows(fields, first, weeks, today, errors)
     _fail_if(errors)
@@ -373,13 +349,11 @@ def validate_details(fields):
                              'Please describe the circle: who it is for and what you will do.'),
         'welcome_message': _text(fields, 'welcome_message', errors),
         'signup_question': _text(fields, 'signup_question', errors),
-        'language': (fields.get('language') or '').strip(),
-        'capacity': _whole_number(fields, 'capacity', errors, MIN_CAPACITY, MAX_CAPACITY,
-                                  f'Please give a number from {MIN_CAPACITY} to {MAX_CAPACITY}, or leave it empty.',
-                                  required=False),
+        'capacity': _whole_number(fields, 'capacity', errors, rules.CAPACITY),
     }
-    if clean['language'] not in LANGUAGES:
-        errors['language'] = ['Please choose the language the circle meets in.']
+    clean['language'], error = rules.clean_language(fields.get('language'))
+    if error:
+        errors['language'] = [error]
     _fail_if(errors)
     return clean
 

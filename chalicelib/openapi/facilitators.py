@@ -1,7 +1,9 @@
 """The signed-in part of the OpenAPI document: accounts, the creation dialog, the
-facilitator pages, messages, feedback and reminders (all behind the session cookie)."""
-from chalicelib.openapi.helpers import (FORM, LOCAL_TIME, form_body, html_response, obj, operation,
-                                        path_parameter, query, see_other, string)
+facilitator pages, messages, feedback and reminders (all behind the session cookie).
+Every length and range comes from the field rules (chalicelib/core/fields.py)."""
+from chalicelib.core import fields as rules
+from chalicelib.openapi.helpers import (FORM, LOCAL_TIME, form_body, html_response, number_field, obj,
+                                        operation, path_parameter, query, see_other, string, text_field)
 
 
 def account_paths():
@@ -11,7 +13,7 @@ def account_paths():
     tags = ['Accounts']
     signed_in = [{'session': []}]
     password = string(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH)
-    email = string(maxLength=254)
+    email = string(maxLength=rules.EMAIL.max_length)
     csrf = string('The token printed in the signed-in page\'s forms.')
     page = html_response('The page.')
     to_login = see_other('Not signed in: to `/login?next=<this path>`.')
@@ -29,7 +31,7 @@ def account_paths():
             'get': operation('register_page', 'Registration form', tags, {'200': page}),
             'post': operation(
                 'register', 'Create an account (confirmed by an emailed link)', tags,
-                request_body=form_body({'name': string(maxLength=200), 'email': email, 'password': password},
+                request_body=form_body({'name': text_field(rules.PERSON_NAME), 'email': email, 'password': password},
                                        ['name', 'email', 'password']),
                 responses={'200': html_response('"Check your email".'),
                            '400': html_response('The form again, with the errors.')})},
@@ -92,7 +94,7 @@ def account_paths():
 def facilitator_paths():
     """Running a circle: only its facilitators and the organizers of its team get these pages;
     anyone else (and a circle, meeting or facilitator that does not exist) gets 404."""
-    from chalicelib.facilitators.circle_admin import MAX_LENGTHS
+    from chalicelib.facilitators.circle_admin import RULES
     tags = ['Facilitators']
     circle_id = path_parameter('circle_id', 'The circle\'s id.')
     meeting_id = path_parameter('meeting_id', 'The meeting\'s permanent id.')
@@ -119,11 +121,11 @@ def facilitator_paths():
                   parameters=parameters, request_body=body)
 
     when = {'date': string('Local date, YYYY-MM-DD.', format='date'), 'time': LOCAL_TIME}
-    details = {name: string(maxLength=limit) for name, limit in MAX_LENGTHS.items()}
+    details = {name: text_field(rule) for name, rule in RULES.items()}
     details.update({'version': string('The circle\'s `updated_at` when the form was shown.'),
                     'online': string('`yes` when the circle meets online.'),
-                    'language': string('Language code.'),
-                    'capacity': string('Whole number, or empty for no limit.')})
+                    'language': string('Language code: one of the list, or the one the circle has.'),
+                    'capacity': number_field(rules.CAPACITY, 'no limit; never below the number signed up')})
     return {
         '/facilitate/circles/{circle_id}': {'get': op(
             'facilitator_circle', 'The circle for its facilitators: learners, meetings with RSVP answers, '
@@ -135,12 +137,14 @@ def facilitator_paths():
         '/facilitate/circles/{circle_id}/edit': {
             'get': op('facilitator_edit_page', 'Edit the circle\'s details', {'200': html_response('The form.')}),
             'post': post('facilitator_edit', 'Save the circle\'s details', details,
-                         ['version', 'name', 'course_title'], extra={'400': invalid, '409': changed})},
+                         ['version', *(name for name, rule in RULES.items() if rule.required)],
+                         extra={'400': invalid, '409': changed})},
         '/facilitate/circles/{circle_id}/meetings': {
             'get': op('facilitator_meetings_page', 'Add, move or cancel meetings',
                       {'200': html_response('The meetings with their forms.')}),
             'post': post('facilitator_add_meeting', 'Add a meeting',
-                         {**when, 'duration': string('Minutes; empty for the usual length.')}, ['date', 'time'],
+                         {**when, 'duration': number_field(rules.DURATION, 'the usual length', unit='Minutes')},
+                         ['date', 'time'],
                          extra={'400': invalid, '409': changed})},
         '/facilitate/circles/{circle_id}/meetings/{meeting_id}/move': {'post': post(
             'facilitator_move_meeting', 'Move a meeting that has not started (its sequence grows, the change '
@@ -155,9 +159,9 @@ def facilitator_paths():
                       {'200': html_response('The preview, with the form while the reminder can change.')},
                       parameters=(circle_id, meeting_id)),
             'post': post('save_meeting_reminder', 'Save the reminder\'s words (or go back to the standard words)',
-                         {'subject': string(maxLength=150), 'intro': string(maxLength=3000),
-                          'sms_text': string('Shortened to what fits one SMS beside the date, place and link.',
-                                             maxLength=160),
+                         {'subject': text_field(rules.REMINDER_SUBJECT), 'intro': text_field(rules.REMINDER_INTRO),
+                          'sms_text': text_field(rules.REMINDER_SMS_WORDS, 'Shortened to what fits one SMS '
+                                                 'beside the date, place and link.'),
                           'reset': string('Any value: use the standard words again (the others are ignored).')},
                          done='Saved: back to the preview, with a notice.', parameters=(circle_id, meeting_id),
                          extra={'400': invalid, '409': html_response('The reminder has gone out already; '
@@ -170,7 +174,7 @@ def facilitator_paths():
             extra={'409': changed})},
         '/facilitate/circles/{circle_id}/facilitators': {'post': post(
             'facilitator_add_cofacilitator', 'Add a co-facilitator by the email of their account',
-            {'email': string(maxLength=254)}, ['email'], extra={'400': invalid, '409': changed})},
+            {'email': text_field(rules.EMAIL)}, ['email'], extra={'400': invalid, '409': changed})},
         '/facilitate/circles/{circle_id}/facilitators/{user_id}/remove': {'post': post(
             'facilitator_remove_cofacilitator', 'Take a facilitator off the circle (never the last one)',
             done='Done: back to the circle, or to the dashboard for someone who left it.',
@@ -182,8 +186,7 @@ def facilitator_paths():
 def messages_paths():
     """Messages to a circle's learners and feedback on its meetings (facilitators and organizers
     of the circle's team only; anyone else gets 404, like a circle that does not exist)."""
-    from chalicelib.facilitators.feedback import MAX_ATTENDANCE, MAX_REFLECTION
-    from chalicelib.facilitators.messages import MAX_BODY, MAX_SUBJECT, MESSAGE_KEY_LENGTH
+    from chalicelib.facilitators.messages import MESSAGE_KEY_LENGTH
     from chalicelib.messaging.sms_text import MAX_SEGMENTS
     tags = ['Facilitators']
     circle_id = path_parameter('circle_id', 'The circle\'s id.')
@@ -214,7 +217,7 @@ def messages_paths():
                 request_body=form_body({
                     'csrf_token': csrf,
                     'message_key': string('Random key from the form.', pattern=f'^[a-z0-9]{{{MESSAGE_KEY_LENGTH}}}$'),
-                    'subject': string(maxLength=MAX_SUBJECT), 'body': string(maxLength=MAX_BODY),
+                    'subject': text_field(rules.MESSAGE_SUBJECT), 'body': text_field(rules.MESSAGE_BODY),
                     'sms_text': string(f'Optional; at most {MAX_SEGMENTS} SMS segments (160 GSM-7 or 70 UCS-2 '
                                        'characters in one, 153 or 67 per segment when split).'),
                 }, ['csrf_token', 'message_key', 'subject', 'body']),
@@ -234,9 +237,10 @@ def messages_paths():
                 'learners is chosen; editing never sends it again.',
                 request_body=form_body({
                     'csrf_token': csrf,
-                    'attendance': string(f'Whole number from 0 to {MAX_ATTENDANCE}.'),
-                    'rating': {'type': 'string', 'enum': [str(n) for n in range(1, 6)]},
-                    'reflection': string(maxLength=MAX_REFLECTION),
+                    'attendance': number_field(rules.ATTENDANCE),
+                    'rating': {'type': 'string',
+                               'enum': [str(n) for n in range(rules.RATING.low, rules.RATING.high + 1)]},
+                    'reflection': text_field(rules.REFLECTION),
                     'share_with_learners': checkbox, 'share_with_organizers': checkbox,
                 }, ['csrf_token', 'attendance', 'rating', 'reflection']),
                 responses={'303': see_other('Saved: back to the form with a notice. Or not signed in: to the '
@@ -267,20 +271,19 @@ def dialog_paths():
         'action': {'type': 'string', 'enum': ['next', 'back', 'find_city', 'preview'], 'description':
                    '`next` (default) saves and goes on, `back` saves and goes back; `find_city` (step 2) lists '
                    'the cities starting with `city_query`; `preview` (step 3) lists the meetings.'},
-        'title': string(maxLength=dialog.LIMITS['title']), 'provider': text, 'link': string(format='uri'),
-        'topics': string('Comma-separated.'), 'team_id': string('Step 1, when the user is in several teams.'),
-        'mode': {'type': 'string', 'enum': ['online', 'in_person']}, 'online_link': text, 'venue_name': text,
-        'venue_address': text, 'venue_details': text, 'venue_website': text, 'city_query': text,
+        **{name: text_field(rule) for name, rule in dialog.RULES.items()},
+        'topics': text_field(rules.TOPICS, f'Comma-separated, at most {rules.MAX_TOPICS} topics of at most '
+                                           f'{rules.TOPIC.max_length} characters each.'),
+        'team_id': string('Step 1, when the user is in several teams.'),
+        'mode': {'type': 'string', 'enum': ['online', 'in_person']}, 'city_query': text,
         'city_id': string('GeoNames id of a city from the offline gazetteer.'),
         'coordinates_city_id': string('The city the posted coordinates belong to.'),
-        'latitude': text, 'longitude': text,
+        'latitude': string(f'Decimal degrees, {rules.LATITUDE.low} to {rules.LATITUDE.high}.'),
+        'longitude': string(f'Decimal degrees, {rules.LONGITUDE.low} to {rules.LONGITUDE.high}.'),
         'first_date': string('YYYY-MM-DD.'), 'meeting_time': LOCAL_TIME,
-        'duration': string(f'Minutes, {dialog.MIN_DURATION}-{dialog.MAX_DURATION}.'),
-        'weeks': string(f'{dialog.MIN_WEEKS}-{dialog.MAX_WEEKS}.'), 'timezone': string('IANA timezone name.'),
-        'name': text, 'description': text, 'language': {'type': 'string', 'enum': list(dialog.LANGUAGES)},
-        'welcome_message': text, 'signup_question': text,
-        'capacity': string(f'{dialog.MIN_CAPACITY}-{dialog.MAX_CAPACITY}, or empty for no limit.'),
-        'goal': text, 'concerns': text,
+        'duration': number_field(rules.DURATION, unit='Minutes'), 'weeks': number_field(rules.WEEKS),
+        'timezone': string('IANA timezone name.'), 'language': {'type': 'string', 'enum': list(rules.LANGUAGES)},
+        'capacity': number_field(rules.CAPACITY, 'no limit'),
     }
     body = {'required': True, 'content': {FORM: {'schema': {
         **obj(fields, ['csrf_token']),

@@ -21,6 +21,20 @@ def string(description=None, **extra):
     return _described({'type': 'string', **extra}, description)
 
 
+def text_field(rule, description=None):
+    """A form or JSON text field of a `chalicelib.core.fields` Text (or Link) rule."""
+    from chalicelib.core.fields import Link
+    extra = {'format': 'uri'} if isinstance(rule, Link) else {}
+    return string(description, maxLength=rule.max_length, **extra)
+
+
+def number_field(rule, empty=None, unit='Whole number'):
+    """A form field holding a whole number of a `chalicelib.core.fields` Number rule (forms post
+    text); `empty`: what leaving it empty means, for a rule that is not required."""
+    if_empty = f'; empty for {empty}' if empty else ''
+    return string(f'{unit}, {rule.low} to {rule.high}{if_empty}.')
+
+
 def obj(properties, required=(), description=None):
     schema = {'type': 'object', 'properties': properties}
     if required:

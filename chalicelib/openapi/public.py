@@ -1,8 +1,10 @@
 """The learner-facing part of the OpenAPI document: the public JSON API (P2PU-compatible),
-its schemas, the learner pages, RSVP, unsubscribe and calendar feeds."""
+its schemas, the learner pages, RSVP, unsubscribe and calendar feeds. Lengths and ranges of
+what learners post come from the field rules (chalicelib/core/fields.py)."""
+from chalicelib.core import fields as rules
 from chalicelib.openapi.helpers import (FORM, JSON, LOCAL_TIME, STATUSES, WEEKDAY_NAMES, api_error,
                                         form_body, html_response, json_response, nullable, obj,
-                                        operation, path_parameter, query, ref, see_other, string)
+                                        operation, path_parameter, query, ref, see_other, string, text_field)
 
 
 # --- schemas --------------------------------------------------------------------
@@ -76,7 +78,7 @@ def _details_schema():
 
 
 def schemas():
-    from chalicelib.learners.signup import MAX_LENGTHS
+    signup = rules.SIGNUP
     text = {'type': 'string'}
     return {
         'Course': obj({
@@ -109,19 +111,18 @@ def schemas():
         }, ['count', 'signup_open_count', 'signup_closed_count', 'items']),
         'SignupRequest': obj({
             'learning_circle': {'type': ['string', 'integer'], 'description': 'The circle\'s `id`.'},
-            'name': string(maxLength=MAX_LENGTHS['name']),
-            'email': string(maxLength=MAX_LENGTHS['email'], format='email'),
+            'name': text_field(signup['name']),
+            'email': string(maxLength=signup['email'].max_length, format='email'),
             'mobile': nullable(string('Mobile number; without a `+` country code the service\'s '
                                       'default region applies. Stored in E.164.')),
             'consent': {'type': 'boolean', 'const': True,
                         'description': 'The learner agrees to be contacted about this circle.'},
             'communications_opt_in': nullable({'type': 'boolean', 'description': 'News from the organizers.'}),
             'signup_questions': obj({
-                'goals': nullable(string('What the learner hopes to get out of it.',
-                                         maxLength=MAX_LENGTHS['goals'])),
-                'support': nullable(string('What would help them succeed.', maxLength=MAX_LENGTHS['support'])),
-                'custom_question': nullable(string('Answer to the circle\'s `signup_question`; required '
-                                                   'when it has one.', maxLength=MAX_LENGTHS['custom_answer'])),
+                'goals': nullable(text_field(signup['goals'], 'What the learner hopes to get out of it.')),
+                'support': nullable(text_field(signup['support'], 'What would help them succeed.')),
+                'custom_question': nullable(text_field(signup['custom_answer'], 'Answer to the circle\'s '
+                                                       '`signup_question`; required when it has one.')),
             }),
         }, ['learning_circle', 'name', 'email', 'consent'],
             'A signup. A second signup with the same email for the same circle updates the first '
@@ -145,10 +146,11 @@ def _browse_parameters():
     return [
         query('q', {'type': 'string'}, 'Words; each must start a word of the name, course title, provider, '
               'topics, venue, city or a facilitator\'s name (case and accents ignored).'),
-        query('latitude', {'type': 'number', 'minimum': -90, 'maximum': 90},
+        query('latitude', {'type': 'number', 'minimum': rules.LATITUDE.low, 'maximum': rules.LATITUDE.high},
               'With `longitude`: circles within `distance` km of this point, nearest first. '
               'Online circles are left out.'),
-        query('longitude', {'type': 'number', 'minimum': -180, 'maximum': 180}, 'With `latitude`.'),
+        query('longitude', {'type': 'number', 'minimum': rules.LONGITUDE.low, 'maximum': rules.LONGITUDE.high},
+              'With `latitude`.'),
         query('distance', {'type': 'number', 'exclusiveMinimum': 0, 'maximum': MAX_DISTANCE_KM,
                            'default': DEFAULT_DISTANCE_KM}, 'Radius in km around `latitude`/`longitude`.'),
         query('city', {'type': 'string'}, 'City name (case and accents ignored).'),
@@ -208,16 +210,16 @@ def api_paths():
 
 def _signup_form():
     from chalicelib.handlers.pages import HONEYPOT
-    from chalicelib.learners.signup import MAX_LENGTHS
+    signup = rules.SIGNUP
     checkbox = {'type': 'string', 'enum': ['true'], 'description': 'Sent only when ticked.'}
     return obj({
-        'name': string(maxLength=MAX_LENGTHS['name']),
-        'email': string(maxLength=MAX_LENGTHS['email']),
+        'name': text_field(signup['name']),
+        'email': text_field(signup['email']),
         'mobile': string('Optional mobile number.'),
-        'goals': string(maxLength=MAX_LENGTHS['goals']),
-        'support': string(maxLength=MAX_LENGTHS['support']),
-        'custom_answer': string('Answer to the circle\'s signup question, when it has one.',
-                                maxLength=MAX_LENGTHS['custom_answer']),
+        'goals': text_field(signup['goals']),
+        'support': text_field(signup['support']),
+        'custom_answer': text_field(signup['custom_answer'], 'Answer to the circle\'s signup question, '
+                                                             'when it has one.'),
         'consent': checkbox,
         'communications_opt_in': checkbox,
         HONEYPOT: string('Hidden from people and left empty; a form with this filled in is answered '

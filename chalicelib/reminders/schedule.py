@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.circles import circles
+from chalicelib.core import fields as rules
 from chalicelib.messaging import sms_text
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED, MeetingReminder
@@ -30,9 +31,9 @@ from chalicelib.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-MAX_SUBJECT = 150
-MAX_INTRO = 3000
-MAX_SMS_WORDS = 160
+MAX_SUBJECT = rules.REMINDER_SUBJECT.max_length
+MAX_INTRO = rules.REMINDER_INTRO.max_length
+MAX_SMS_WORDS = rules.REMINDER_SMS_WORDS.max_length
 WENT_OUT = (SENDING, SENT)
 MOVED, CANCELLED = 'moved', 'cancelled'
 

@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.accounts import accounts
 from chalicelib.circles import circles
+from chalicelib.core import fields as rules
 from chalicelib.facilitators import dialog
 from chalicelib.facilitators import access as facilitation
 from chalicelib.circles import gazetteer
@@ -187,7 +188,7 @@ LATER_STEP_ERRORS = [
     (3, schedule(first_date='31/12/2030'), 'first_date'),
     (3, schedule(meeting_time='25:00'), 'meeting_time'),
     (3, schedule(duration='14'), 'duration'),
-    (3, schedule(duration='481'), 'duration'),
+    (3, schedule(duration=str(rules.DURATION.high + 1)), 'duration'),
     (3, schedule(duration='ninety'), 'duration'),
     (3, schedule(weeks='0'), 'weeks'),
     (3, schedule(weeks='53'), 'weeks'),
@@ -197,7 +198,7 @@ LATER_STEP_ERRORS = [
     (4, {**DETAILS, 'description': ''}, 'description'),
     (4, {**DETAILS, 'language': 'xx'}, 'language'),
     (4, {**DETAILS, 'capacity': '0'}, 'capacity'),
-    (4, {**DETAILS, 'capacity': '501'}, 'capacity'),
+    (4, {**DETAILS, 'capacity': str(rules.CAPACITY.high + 1)}, 'capacity'),
     (4, {**DETAILS, 'capacity': 'twelve'}, 'capacity'),
     (4, {**DETAILS, 'name': 'x' * 201}, 'name'),
     (5, {**GOALS, 'goal': '  '}, 'goal'),
@@ -225,11 +226,11 @@ def test_each_step_shows_its_errors_in_place_keeps_the_input_and_saves_nothing(d
 
 def test_the_edges_of_each_range_are_accepted(dee):
     circle_id = walk(dee, upto=2)
-    next_step(dee, circle_id, 3, schedule(weeks='52', duration='480'))
-    assert len(stored(circle_id).meetings) == 52
+    next_step(dee, circle_id, 3, schedule(weeks='52', duration=str(rules.DURATION.high)))
+    assert len(stored(circle_id).meetings) == 52 and stored(circle_id).duration_minutes == rules.DURATION.high
     next_step(dee, circle_id, 3, schedule(weeks='1', duration='15'))
     assert len(stored(circle_id).meetings) == 1 and stored(circle_id).duration_minutes == 15
-    for capacity, expected in (('1', 1), ('500', 500), ('', None)):
+    for capacity, expected in (('1', 1), (str(rules.CAPACITY.high), rules.CAPACITY.high), ('', None)):
         next_step(dee, circle_id, 4, {**DETAILS, 'capacity': capacity})
         assert stored(circle_id).capacity == expected
 
