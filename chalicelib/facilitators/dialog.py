@@ -22,6 +22,8 @@ from chalicelib.facilitators import access as facilitation
 from chalicelib.core import fields as rules
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.transactions import TransactionBusy, transact_write
+from chalicelib.messaging import outbox
+from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, CircleSetup, Course, Team, TeamMember, User
 from chalicelib.core.settings import get_settings
 
@@ -489,13 +491,16 @@ def _unchanged_draft(read_at, read_count):
             & (Circle.signup_count == read_count))
 
 
-def _write_draft(circle, setup, read_at, read_count):
-    """Save the circle and its setup together, unless the circle changed since it was read
-    (or other writes to it kept conflicting: TransactionBusy, reported the same way)."""
+def _write_draft(circle, setup, read_at, read_count, messages=()):
+    """Save the circle and its setup together (with the outbox items the change causes),
+    unless the circle changed since it was read (or other writes to it kept conflicting:
+    TransactionBusy, reported the same way)."""
 
     def build(transaction):
         transaction.save(circle, condition=_unchanged_draft(read_at, read_count))
         transaction.save(setup)
+        for item in messages:
+            transaction.save(*outbox.put(item))
     try:
         transact_write(build)
     except (TransactWriteError, TransactionBusy):
@@ -550,8 +555,8 @@ def confirmed_user(session):
 
 
 def publish(workspace, user, now=None):
-    """Publish the draft; the first time, send the facilitator's goals to the team's organizers
-    and the support address. One transaction (circle and setup), then the emails.
+    """Publish the draft; the first time, email the facilitator's goals to the team's organizers
+    and the support address. One transaction: the circle, its setup and those emails.
 
     Raises ValidationFailed ({step: [messages]}) or DraftChanged; on either nothing is written.
     On the first publication the meetings removed in the preview are dropped: learners never
@@ -569,12 +574,10 @@ def publish(workspace, user, now=None):
     circle.published = True
     circle.updated_at = setup.updated_at = now
     circles.refresh_derived(circle)
-    _write_draft(circle, setup, read_at, read_count)
+    _write_draft(circle, setup, read_at, read_count, goal_emails(circle, user, now) if first_time else ())
     from chalicelib.models import MeetingReminder
     from chalicelib.reminders.sync import sync_reminders
     sync_reminders(circle, existing=workspace.of_kind(MeetingReminder), now=now)
-    if first_time:
-        send_goals(circle, setup, user)
     return circle
 
 
@@ -591,26 +594,34 @@ def goal_recipients(circle):
     return list(dict.fromkeys(a.lower() for a in addresses if a))
 
 
-def send_goals(circle, setup, user):
-    """One email per recipient (no shared To list), replying to the facilitator."""
-    from botocore.exceptions import ClientError
+def goal_emails(circle, user, now):
+    """Outbox items: one email per recipient (no shared To list), replying to the facilitator."""
+    return [outbox.for_address(circle.id, 'circle-published', f'goals-{index}', address, 'circle_published', now,
+                               params={'user': user.user_id})
+            for index, address in enumerate(goal_recipients(circle))]
 
+
+def _render_goals(item, reads, to, now):
     from chalicelib.core.formatting import meeting_when
-    from chalicelib.messaging import email as email_
     from chalicelib.core.rendering import render
-    first = circles.active_meetings(circle)[0]
+    from chalicelib.messaging import email as email_
+    circle = reads.get(Circle.key(item.circle_id))
+    setup = reads.get(CircleSetup.key(item.circle_id))
+    user = reads.get(User.key(item.params['user']))
+    meetings = circle and circles.active_meetings(circle)
+    if not meetings or setup is None or user is None:
+        raise Skip('The circle, its setup or the facilitator no longer exists.')
     context = dict(circle=circle, facilitator=user, goal=setup.goal or '', concerns=setup.concerns or '',
-                   first_meeting=meeting_when(first, circle.timezone), weeks=len(circle.meetings),
+                   first_meeting=meeting_when(meetings[0], circle.timezone), weeks=len(circle.meetings),
                    circle_url=circles.circle_url(circle.id))
-    subject = f'New learning circle published: {circle.name}'
-    text, html = render('email/circle_published.txt', **context), render('email/circle_published.html', **context)
-    for address in goal_recipients(circle):
-        try:
-            email_.send(email_.build_message(to=address, subject=subject, text=text, html=html,
-                                             reply_to=[user.email]))
-        except ClientError:
-            # The circle is published either way; the log is what support looks at.
-            log.exception('goals email for circle %s to %s failed', circle.id, address)
+    return email_.build_message(to=to, subject=f'New learning circle published: {circle.name}',
+                                text=render('email/circle_published.txt', **context),
+                                html=render('email/circle_published.html', **context), reply_to=[user.email])
+
+
+CIRCLE_PUBLISHED = Template(
+    keys=lambda item: [Circle.key(item.circle_id), CircleSetup.key(item.circle_id), User.key(item.params['user'])],
+    render=_render_goals)
 
 
 def resend_confirmation(session):

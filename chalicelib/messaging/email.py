@@ -10,7 +10,7 @@ from email.utils import formatdate, make_msgid
 from chalicelib.core.settings import get_settings
 
 
-# For callers that retry on their own schedule (chalicelib.messaging.delivery): one HTTP request per
+# For callers that retry on their own schedule (the outbox sender): one HTTP request per
 # send, so a rate limit counts every request SES sees, and a short read timeout so a stuck
 # request cannot eat a job's time.
 SINGLE_ATTEMPT = {'retries': {'mode': 'standard', 'total_max_attempts': 1},

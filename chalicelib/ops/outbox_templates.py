@@ -10,8 +10,9 @@ import functools
 @functools.cache
 def templates():
     from chalicelib.accounts import accounts
-    from chalicelib.facilitators import feedback, messages
+    from chalicelib.facilitators import dialog, feedback, messages
     from chalicelib.learners import welcome
+    from chalicelib.reminders import change_notices, job
     return {
         'welcome': welcome.WELCOME,
         'new_signup': welcome.NEW_SIGNUP,
@@ -21,4 +22,11 @@ def templates():
         'recap_fan_out': feedback.RECAP_FAN_OUT,
         'recap': feedback.RECAP,
         'account_email': accounts.ACCOUNT_EMAIL,
+        'circle_published': dialog.CIRCLE_PUBLISHED,
+        'reminder': job.REMINDER,
+        'reminder_sms': job.REMINDER_SMS,
+        'reminder_facilitator': job.REMINDER_FACILITATOR,
+        'change_fan_out': change_notices.CHANGE_FAN_OUT,
+        'change': change_notices.CHANGE,
+        'change_sms': change_notices.CHANGE_SMS,
     }

@@ -1,16 +1,16 @@
 """Change notices: a meeting moved or cancelled after its reminder went out.
 
 Every current learner is told once per (meeting, sequence, channel): an email with the
-updated .ics (same UID, higher SEQUENCE, or STATUS:CANCELLED) and an SMS. `sync_reminders`
-queues the meeting on the `CHANGE` queue of `by_due` before sending, so what a crash or a
-transient failure leaves is finished by the `send-due-change-notices` job.
+updated .ics (same UID, higher SEQUENCE, or STATUS:CANCELLED) and an SMS, through the outbox.
+`sync_reminders` puts the meeting on the `CHANGE` queue of `by_due` before announcing it, so
+a crash in between leaves work that the `send-due-change-notices` job finishes.
 """
 from datetime import date, timedelta
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.circles import circles
-from chalicelib.models import Signup, TableItem
+from chalicelib.messaging import outbox
+from chalicelib.messaging.sender import Skip, Template
+from chalicelib.models import Signup
 from chalicelib.models.reminder import SENT, MeetingReminder
 from chalicelib.reminders.words import long_date, sms_date, words_for
 from chalicelib.reminders.render import email_context, local_start, render_sms, render_template
@@ -33,13 +33,13 @@ def queue_change_notice(reminder, now):
 
 
 def send_due_change_notices(now=None):
-    """The scheduled half of change notices: finish every queued one whose time has come.
+    """The scheduled half of change notices: announce every queued change the request that
+    queued it did not get to (a crash between saving the circle and `notify_change`).
 
-    Reads the `CHANGE` queue of `by_due` (no Scan) and, per entry, the circle; delivery is
-    exactly once per learner and channel, so running beside the request that queued it is safe.
-    Returns how many meetings' notices are now complete.
+    Reads the `CHANGE` queue of `by_due` (no Scan) and, per entry, the circle; `notify_change`
+    is exactly once per (meeting, sequence), so running beside that request is safe.
+    Returns how many meetings leave the queue.
     """
-    from chalicelib.messaging import delivery
     now = now or circles.utcnow()
     done = 0
     due = MeetingReminder.by_due.query(CHANGE_QUEUE, MeetingReminder.due_sk <= f'{now.isoformat()}#~')
@@ -49,15 +49,10 @@ def send_due_change_notices(now=None):
         if meeting is None:
             reminder.update(actions=[MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()])
             continue
-        counts = notify_change(circle, meeting, CANCELLED if meeting.cancelled else MOVED, now)
-        if all(state in delivery.FINAL for state in counts):
-            # Complete, or nothing left to do (another run finished it): leave the queue.
+        if not notify_change(circle, meeting, CANCELLED if meeting.cancelled else MOVED, now):
+            # Announced already (by the request, or another run): it leaves the queue.
             reminder.update(actions=[MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()])
-            done += 1
-        else:
-            retry = now + CHANGE_RETRY
-            reminder.update(actions=[MeetingReminder.due_sk.set(
-                MeetingReminder.due_key(retry, reminder.circle_id, reminder.meeting_id))])
+        done += 1
     return done
 
 
@@ -91,49 +86,92 @@ def notify_change(circle, meeting, kind, now):
     """Tell every current learner that `meeting` moved or was cancelled, if its reminder went out
     before this change; before that, the reminder itself will simply carry the new facts.
 
-    Exactly once per (meeting, sequence, learner, channel): each email (with the updated
-    .ics: same UID, higher SEQUENCE or STATUS:CANCELLED) and SMS is a `delivery.deliver` keyed
-    `change#<meeting>#<sequence>`. When every delivery is final the reminder records the
-    sequence learners now know; until then a later sync tries the rest again. Returns
-    {state: count} of the deliveries.
+    Exactly once per (meeting, sequence): one transaction records on the reminder the sequence
+    learners are now told about (on condition it is lower) and writes the outbox fan-out
+    `change#<meeting>#<sequence>`, which the sender expands into each learner's email (with
+    the updated .ics: same UID, higher SEQUENCE or STATUS:CANCELLED) and SMS. Returns
+    {'queued': 1} when this call queued it, {} when there was nothing (more) to announce.
     """
-    from chalicelib.circles import calendar_ics
-    from chalicelib.messaging import delivery
-    from chalicelib.learners import rsvp
-    from chalicelib.messaging.email import build_message
-    items = list(TableItem.query(f'CIRCLE#{circle.id}'))
-    reminder = next((i for i in items if isinstance(i, MeetingReminder) and i.meeting_id == meeting.meeting_id), None)
-    sequence = int(meeting.sequence or 0)
-    if reminder is None or reminder.state not in WENT_OUT or int(reminder.sequence or 0) >= sequence:
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.core.transactions import transact_write
+    try:
+        reminder = MeetingReminder.get(*MeetingReminder.key(circle.id, meeting.meeting_id), consistent_read=True)
+    except MeetingReminder.DoesNotExist:
         return {}
-    purpose = f'change#{meeting.meeting_id}#{sequence}'
-    existing = {i.sk: i for i in items if getattr(i, 'sk', '').startswith(f'DELIVERY#{purpose}#')}
-    ics = calendar_ics.meeting_event_ics(circle, meeting, method='PUBLISH')
-    counts = {}
+    sequence = int(meeting.sequence or 0)
+    if reminder.state not in WENT_OUT or int(reminder.sequence or 0) >= sequence:
+        return {}
+    fan_out = outbox.fan_out(outbox.circle_partition(circle.id), f'change#{meeting.meeting_id}#{sequence}',
+                             'change_fan_out', now, circle_id=circle.id,
+                             params={'meeting': meeting.meeting_id, 'sequence': sequence, 'kind': kind})
 
-    def run(signup, channel, send):
-        key = delivery.DeliveryKey(circle.id, purpose, signup.signup_id, channel)
-        state = delivery.deliver(key, send, now, existing=existing.get(key.item_key()[1]))
-        counts[state] = counts.get(state, 0) + 1
+    def write(transaction):
+        transaction.update(reminder, actions=[MeetingReminder.sequence.set(sequence),
+                                              MeetingReminder.updated_at.set(now),
+                                              MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()],
+                           condition=MeetingReminder.sequence < sequence)
+        transaction.save(*outbox.put(fan_out))
+    try:
+        transact_write(write)
+    except TransactWriteError as error:
+        if any(r and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+            return {}
+        raise
+    return {'queued': 1}
 
-    for signup in (i for i in items if isinstance(i, Signup) and i.active):
-        links = rsvp.learner_links(signup, meeting)
-        subject, text, html, sms = change_notice(circle, meeting, signup, links, kind)
-        if signup.email and not getattr(signup, 'reminders_stopped', False):
-            message = build_message(
-                to=signup.email, subject=subject, text=text, html=html, reply_to=list(circle.facilitator_emails),
-                headers={'List-Unsubscribe': f'<{links["unsubscribe"]}>',
-                         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click'},
-                attachments=[('meeting.ics', ics, 'text/calendar; method=PUBLISH')])
-            run(signup, delivery.EMAIL, delivery.email_send(message))
-        if signup.mobile and not signup.sms_opted_out:
-            run(signup, delivery.SMS, delivery.sms_send(signup.mobile, sms))
-    if all(state in delivery.FINAL for state in counts):
-        try:
-            reminder.update(actions=[MeetingReminder.sequence.set(sequence), MeetingReminder.updated_at.set(now),
-                                     MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()],
-                            condition=MeetingReminder.sequence < sequence)
-        except UpdateError as error:
-            if error.cause_response_code != 'ConditionalCheckFailedException':
-                raise
-    return counts
+
+# --- rendering at send time (the sender's templates) ----------------------------------------
+
+def _expand(item, reads, now):
+    """One email and one SMS per current learner (the sender checks consent again)."""
+    return [outbox.for_signup(signup, item.purpose, channel, template, now, params=item.params)
+            for signup in Signup.query(f'CIRCLE#{item.circle_id}', Signup.sk.startswith('SIGNUP#'),
+                                       consistent_read=True)
+            if signup.active
+            for channel, template, wanted in ((outbox.EMAIL, 'change', signup.email),
+                                              (outbox.SMS, 'change_sms', signup.mobile and not signup.sms_opted_out))
+            if wanted]
+
+
+def _current(item, reads):
+    """The circle and meeting as they are now; Skip when a later change superseded this one."""
+    from chalicelib.models import Circle
+    circle = reads.get(Circle.key(item.circle_id))
+    meeting = circle and next((m for m in circle.meetings if m.meeting_id == item.params['meeting']), None)
+    if meeting is None or int(meeting.sequence or 0) != int(item.params['sequence']):
+        raise Skip('A later change to this meeting replaced this notice.')
+    return circle, meeting
+
+
+def _notice(item, reads, save_short=False):
+    from chalicelib.learners import rsvp
+    circle, meeting = _current(item, reads)
+    signup = reads[Signup.key(item.circle_id, item.signup_id)]
+    links = rsvp.learner_links(signup, meeting, save_short=save_short)
+    return circle, meeting, links, change_notice(circle, meeting, signup, links, item.params['kind'])
+
+
+def _render_email(item, reads, to, now):
+    from chalicelib.messaging.email import build_message
+    from chalicelib.reminders.job import meeting_ics
+    circle, meeting, links, (subject, text, html, _) = _notice(item, reads)
+    return build_message(
+        to=to, subject=subject, text=text, html=html, reply_to=list(circle.facilitator_emails),
+        headers={'List-Unsubscribe': f'<{links["unsubscribe"]}>',
+                 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click'},
+        attachments=[('meeting.ics', meeting_ics(circle, meeting), 'text/calendar; method=PUBLISH')])
+
+
+def _render_sms(item, reads, to, now):
+    return _notice(item, reads, save_short=True)[3][3]     # the short link must resolve
+
+
+def _keys(item):
+    from chalicelib.models import Circle
+    return [Circle.key(item.circle_id)]
+
+
+CHANGE_FAN_OUT = Template(keys=lambda item: [], expand=_expand)
+CHANGE = Template(keys=_keys, render=_render_email, unsubscribable=True)
+CHANGE_SMS = Template(keys=_keys, render=_render_sms)

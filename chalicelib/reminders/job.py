@@ -1,150 +1,66 @@
-"""The reminder job: every 5 minutes, send the meeting reminders that are due.
+"""The reminder job: every 5 minutes, decide which meeting reminders are due and write their
+messages to the outbox. The sender (chalicelib.messaging.sender) sends them.
 
-    send_due_reminders(now, deadline=None, max_rate=None) -> summary
+    send_due_reminders(now, deadline=None) -> summary
 
 - Finds due reminders with one Query of the sparse `by_due` index (`REMINDER`, due_sk <= now):
   the work is proportional to what is due, never to how many circles exist.
 - Claims each reminder with a conditional update and a lease (`claimed_until`), so two runs
   at once take different reminders; then reads the circle's partition once, consistently
-  (the circle, its signups, this meeting's earlier deliveries).
-- Exactly once per (meeting, recipient, channel): holding the reminder's lease, the run
-  writes a `Delivery` claim for each message still to send in one BatchWriteItem before
-  any leaves, sends, and writes the outcomes in one more (`chalicelib.messaging.delivery`'s batch
-  use). A crash, a retried Lambda or a second run that took the reminder after its lease
-  never sends one twice, and a claim left by a crash is sent by the run after the lease.
-  Each learner gets an email (personal RSVP links, withdraw link, List-Unsubscribe
-  headers, the meeting's .ics) unless they unsubscribed from reminders, and an SMS if they
-  gave a mobile that has not opted out; each facilitator gets a copy.
-- Reminders are handled REMINDERS_AT_ONCE at a time, each on its own thread; their
-  messages share one bounded send pool.
-- Sends go through a bounded thread pool and one rate limit shared by emails and SMS
-  (`max_rate`, default CIRCLES_MAX_SENDS_PER_SECOND: the SES account's sending rate).
+  (the circle, its signups, this meeting's outbox items).
+- Holding the lease, the run is the only writer of the meeting's reminder items: it writes
+  every one not written yet (each learner's email and SMS, each facilitator's copy, the SMS
+  short links) in BatchWriteItems, then marks the reminder sent. A crash in between leaves
+  the reminder claimed; the run after the lease reads what exists and writes only the rest.
+- What goes to whom, and whether it still may (withdrawn, unsubscribed, opted out), is
+  decided again by the sender just before each send; the facts (date, place, RSVP links) are
+  rendered then too, from the meeting as it is.
 - `deadline` is the `time.monotonic()` instant the run must be finished by (the Lambda's
-  timeout); new work stops STOP_MARGIN_SECONDS before it (or in the last quarter of a
-  shorter run), and what is left stays due for the next run.
-- A reminder is marked `sent` when all its deliveries are final (sent or failed); otherwise
-  its claim is released and a later run retries what is left when its backoff is over.
+  timeout); new work stops STOP_MARGIN_SECONDS before it, and what is left stays due.
 """
-import functools
 import logging
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from datetime import timedelta
 
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.circles import circles
-from chalicelib.messaging import delivery
+from chalicelib.messaging import outbox
+from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, Delivery, MeetingReminder, Signup, TableItem
 from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED
-from chalicelib.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-REMINDER_LEASE = delivery.LEASE     # longer than a run can live
-STOP_MARGIN_SECONDS = 20            # stop taking new work this long before the deadline
-NOT_STARTED = 'not started'         # a delivery left for the next run (out of time)
-REMINDERS_AT_ONCE = 8               # reminders being claimed, read and written at once
-MAX_RUN_SECONDS = 14 * 60           # even without a deadline (the CLI), well inside the lease
+REMINDER_LEASE = timedelta(minutes=16)  # longer than a run can live (Lambda: 15 minutes at most)
+STOP_MARGIN_SECONDS = 20                # stop taking new work this long before the deadline
+REMINDERS_AT_ONCE = 8                   # reminders claimed, read and written at once
+MAX_RUN_SECONDS = 14 * 60               # even without a deadline (the CLI), well inside the lease
 ICS_TYPE = 'text/calendar; charset=utf-8; method=PUBLISH'
-RATE_HEADROOM = 0.9                 # send at 90 % of the configured rate (see SendRateLimit)
 
 
-class SendRateLimit:
-    """At most `per_second` sends in any second, across all threads: each send waits for its
-    own slot, a fixed interval after the previous one (a token bucket holding one token, so
-    there is no burst). The interval keeps RATE_HEADROOM: a thread can be scheduled a little
-    late after its slot and the next one on time, and the provider counts arrivals, so slots
-    exactly 1/per_second apart could still put per_second + 1 requests into one of its
-    seconds. `per_second` of None or 0 means no limit."""
-
-    def __init__(self, per_second):
-        self.interval = 1.0 / (per_second * RATE_HEADROOM) if per_second else 0.0
-        self.next_slot = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self):
-        if not self.interval:
-            return
-        with self.lock:
-            now = time.monotonic()
-            slot = max(now, self.next_slot)
-            self.next_slot = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
-
-
-@dataclass
-class Run:
-    now: object
-    stop_at: float | None           # time.monotonic() instant: take no new work after it
-    limit: SendRateLimit
-    states: Counter = field(default_factory=Counter)   # delivery states after this run
-    summary: Counter = field(default_factory=Counter)  # reminders: due, sent, skipped...
-    sent_now: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    warmed: bool = False
-
-    def warm_clients(self):
-        """Build the SES and Twilio clients once, before the threads need them: a client made
-        inside a send would delay that request past its rate-limit slot."""
-        with self.lock:
-            if self.warmed:
-                return
-            from chalicelib.messaging import email, sms
-            email.ses_client(True)
-            settings = get_settings()
-            if not sms.uses_local_outbox(settings):
-                sms.twilio_client(settings)
-            self.warmed = True
-
-    def out_of_time(self):
-        return self.stop_at is not None and time.monotonic() >= self.stop_at
-
-    def count(self, name, states=()):
-        with self.lock:
-            self.summary[name] += 1
-            self.states.update(states)
-
-    def attempt(self, item, send):
-        """One claimed delivery: sent (or failed) now, unless the run is out of time. Its `send`
-        waits for the rate limit (`self.limit.wait`) itself, after rendering, just before the request."""
-        if self.out_of_time():
-            return NOT_STARTED
-        state = delivery.attempt(item, send, self.now)
-        if state == delivery.SENT:
-            with self.lock:
-                self.sent_now += 1
-        return state
-
-
-@dataclass
-class CircleItems:
-    """What the job reads of a circle: part of its partition, in one Query."""
-    circle: Circle | None
-    signups: list
-    deliveries: dict               # sk -> Delivery
+def purpose_of_id(meeting_id):
+    return f'reminder#{meeting_id}'
 
 
 def read_circle(circle_id, meeting_id):
-    """The circle, its signups and this meeting's reminder deliveries: one consistent Query (after
-    taking the reminder's lease, the deliveries read here are the truth). The filter leaves the
-    rest of the partition (RSVPs, messages, other meetings' deliveries) out of the answer."""
+    """(circle, signups, {sk of this meeting's reminder items}): one consistent Query, after
+    taking the reminder's lease, so what it finds is the truth. The filter leaves the rest of
+    the partition (RSVPs, messages, other meetings' items) out of the answer."""
+    prefix = f'DELIVERY#{purpose_of_id(meeting_id)}#'
     condition = ((TableItem.sk == Circle.key(circle_id)[1]) | TableItem.sk.startswith('SIGNUP#')
-                 | TableItem.sk.startswith(f'DELIVERY#{purpose_of_id(meeting_id)}#'))
-    circle, signups, deliveries = None, [], {}
+                 | TableItem.sk.startswith(prefix))
+    circle, signups, written = None, [], set()
     for item in TableItem.query(f'CIRCLE#{circle_id}', filter_condition=condition, consistent_read=True):
         if isinstance(item, Circle):
             circle = item
         elif isinstance(item, Signup):
             signups.append(item)
         elif isinstance(item, Delivery):
-            deliveries[item.sk] = item
-    return CircleItems(circle, signups, deliveries)
+            written.add(item.sk)
+    return circle, signups, written
 
 
 def due_reminders(now):
@@ -169,7 +85,8 @@ def claim_reminder(reminder, now):
 
 
 def finish_reminder(reminder, state, now, sequence=None):
-    """Sent or skipped: off the due index for good. Conditional on still holding our claim."""
+    """Sent (its messages are in the outbox) or skipped: off the due index for good.
+    Conditional on still holding our claim."""
     actions = [MeetingReminder.state.set(state), MeetingReminder.claimed_until.remove(),
                MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove(),
                MeetingReminder.updated_at.set(now)]
@@ -177,15 +94,6 @@ def finish_reminder(reminder, state, now, sequence=None):
         actions.append(MeetingReminder.sent_at.set(now))
     if sequence is not None:
         actions.append(MeetingReminder.sequence.set(sequence))
-    _update_while_claimed(reminder, actions)
-
-
-def release_reminder(reminder, now):
-    """Some deliveries are not final yet: leave the reminder due, for a later run."""
-    _update_while_claimed(reminder, [MeetingReminder.claimed_until.remove(), MeetingReminder.updated_at.set(now)])
-
-
-def _update_while_claimed(reminder, actions):
     try:
         reminder.update(actions=actions, condition=MeetingReminder.claimed_until == reminder.claimed_until)
     except UpdateError as error:
@@ -198,197 +106,76 @@ def find_meeting(circle, meeting_id):
     return next((m for m in circle.meetings if m.meeting_id == meeting_id), None)
 
 
-def still_wanted(items, meeting, now):
+def still_wanted(circle, meeting, now):
     """A reminder goes out only for a published circle's meeting that is on and has not begun."""
-    return (items.circle is not None and items.circle.published and meeting is not None
+    return (circle is not None and circle.published and meeting is not None
             and not meeting.cancelled and now < meeting.starts_at)
 
 
-def facilitator_emails(items):
-    """(recipient id, email) of each facilitator: the circle's own list, by user id."""
-    circle = items.circle
-    ids = list(circle.facilitator_ids or [])
-    result = []
-    for index, address in enumerate(circle.facilitator_emails or []):
-        user_id = ids[index] if index < len(ids) else f'n{index}'
-        result.append((f'facilitator-{user_id}', address))
-    return result
-
-
-# --- the messages --------------------------------------------------------------------------
-
-def learner_email(circle, signup, links, rendered, ics):
-    from chalicelib.messaging.email import build_message
-    subject, text, html = rendered
-    return build_message(
-        to=signup.email, subject=subject, text=text, html=html, reply_to=list(circle.facilitator_emails),
-        headers={'List-Unsubscribe': f'<{links["unsubscribe"]}>',
-                 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click'},
-        attachments=[('meeting.ics', ics, ICS_TYPE)])
-
-
-def facilitator_email(circle, meeting, reminder, address, ics):
-    from chalicelib.reminders import render as reminders
-    from chalicelib.messaging.email import build_message
-    subject, text, html = reminders.render_for_facilitator(circle, meeting, reminder, address)
-    return build_message(to=address, subject=subject, text=text, html=html,
-                         attachments=[('meeting.ics', ics, ICS_TYPE)])
-
-
-def meeting_ics(circle, meeting):
-    """The meeting's calendar entry, the same for every recipient: made once per reminder."""
-    from chalicelib.circles import calendar_ics
-    return calendar_ics.meeting_event_ics(circle, meeting)
-
-
-@dataclass
-class Shared:
-    """What every message of one reminder uses, made once on the reminder's thread."""
-    ics: bytes
-    sms_text: object        # short link -> the SMS (reminders.sms_renderer)
-
-
-class Message(NamedTuple):
-    """One delivery a reminder wants: its key, its `send`, and an item to write with its claim."""
-    key: delivery.DeliveryKey
-    send: object
-    with_claim: object = None       # the SMS's ShortLink item
-
-
-def learner_messages(run, items, meeting, reminder, shared, signup):
-    """The learner's email and SMS; links made once, and each text only if its message is taken."""
-    from chalicelib.reminders import render as reminders
+def reminder_items(circle, meeting, signups, now):
+    """Every outbox item the meeting's reminder stands for, with the SMS short links: each
+    learner's email and SMS, each facilitator's copy."""
     from chalicelib.learners import rsvp
-    circle, purpose = items.circle, purpose_of(meeting)
-
-    @functools.cache
-    def links():
-        return rsvp.learner_links(signup, meeting, save_short=False)    # the link is saved with the claim
-
-    def email():
-        rendered = reminders.render_email_for_learner(circle, meeting, reminder, signup, links())
-        return learner_email(circle, signup, links(), rendered, shared.ics)
-
-    messages = []
-    if signup.email and not getattr(signup, 'reminders_stopped', False):
-        send = delivery.email_send(email, run.limit.wait)
-        messages.append(Message(delivery.DeliveryKey(circle.id, purpose, signup.signup_id, delivery.EMAIL), send))
-    if signup.mobile and not signup.sms_opted_out:
-        send = delivery.sms_send(signup.mobile, lambda: shared.sms_text(links()['short']), run.limit.wait)
-        messages.append(Message(delivery.DeliveryKey(circle.id, purpose, signup.signup_id, delivery.SMS), send,
-                                rsvp.short_link(signup, meeting)[1]))
-    return messages
+    purpose, params = purpose_of_id(meeting.meeting_id), {'meeting': meeting.meeting_id}
+    items, links = [], []
+    for signup in signups:
+        if not signup.active:
+            continue
+        if signup.email and not signup.reminders_stopped:
+            items.append(outbox.for_signup(signup, purpose, outbox.EMAIL, 'reminder', now, params))
+        if signup.mobile and not signup.sms_opted_out:
+            items.append(outbox.for_signup(signup, purpose, outbox.SMS, 'reminder_sms', now, params))
+            links.append(rsvp.short_link(signup, meeting)[1])
+    for recipient_id, address in circles.facilitator_recipients(circle):
+        items.append(outbox.for_address(circle.id, purpose, recipient_id, address, 'reminder_facilitator', now,
+                                        params))
+    return items, links
 
 
-def facilitator_message(run, items, meeting, reminder, shared, recipient_id, address):
-    send = delivery.email_send(lambda: facilitator_email(items.circle, meeting, reminder, address, shared.ics),
-                               run.limit.wait)
-    return Message(delivery.DeliveryKey(items.circle.id, purpose_of(meeting), recipient_id, delivery.EMAIL), send)
-
-
-def purpose_of(meeting):
-    return purpose_of_id(meeting.meeting_id)
-
-
-def purpose_of_id(meeting_id):
-    return f'reminder#{meeting_id}'
-
-
-# --- the run -------------------------------------------------------------------------------
-
-def send_reminder(run, sends, reminder):
-    """Everything for one due reminder, on a reminder thread; its messages go through `sends`.
-
-    Claim the reminder (its lease makes this run the only one sending for that meeting), read
-    the circle, write the claims of every delivery still to make in one batch, send them on
-    the send pool, write their outcomes in one batch, then mark the reminder sent (every
-    delivery final) or release it for a later run. Deliveries the run had no time to start
-    are put back as they were, so the next run can take them at once.
-    """
-    if not claim_reminder(reminder, run.now):
-        run.count('held_by_another_run')
+def queue_reminder(reminder, now, summary):
+    """Everything for one due reminder: claim it, read the circle, write the outbox items not
+    written yet (and their short links), mark it sent."""
+    if not claim_reminder(reminder, now):
+        summary['held_by_another_run'] += 1
         return
-    items = read_circle(reminder.circle_id, reminder.meeting_id)
-    meeting = find_meeting(items.circle, reminder.meeting_id) if items.circle else None
-    if not still_wanted(items, meeting, run.now):
-        finish_reminder(reminder, SKIPPED, run.now)
-        run.count('skipped')
+    circle, signups, written = read_circle(reminder.circle_id, reminder.meeting_id)
+    meeting = find_meeting(circle, reminder.meeting_id) if circle else None
+    if not still_wanted(circle, meeting, now):
+        finish_reminder(reminder, SKIPPED, now)
+        summary['skipped'] += 1
         return
-    shared = Shared(ics=None, sms_text=None)
-    messages = [m for s in items.signups if s.active
-                for m in learner_messages(run, items, meeting, reminder, shared, s)]
-    messages += [facilitator_message(run, items, meeting, reminder, shared, rid, address)
-                 for rid, address in facilitator_emails(items)]
-
-    states, taken = [], []      # taken: (message, claimed item, the item as it was)
-    for message in messages:
-        existing = items.deliveries.get(message.key.item_key()[1])
-        item, state = delivery.take(message.key, existing, run.now)
-        if item is None:
-            states.append(state)
-        elif run.out_of_time():
-            states.append(NOT_STARTED)
-        else:
-            taken.append((message, item, existing))
-    if taken:
-        from chalicelib.reminders import render as reminders
-        run.warm_clients()
-        if any(message.key.channel == delivery.EMAIL for message, _, _ in taken):
-            shared.ics = meeting_ics(items.circle, meeting)
-        shared.sms_text = reminders.sms_renderer(items.circle, meeting, reminder.sms_text)
-        delivery.write(save=[item for _, item, _ in taken] + [m.with_claim for m, _, _ in taken if m.with_claim])
-        futures = [sends.submit(run.attempt, item, message.send) for message, item, _ in taken]
-        outcomes = [future.result() for future in futures]
-        save, unclaim = [], []     # outcomes; and claims never started, put back as they were
-        for (_, item, existing), state in zip(taken, outcomes):
-            if state != NOT_STARTED:
-                save.append(item)
-            elif existing is not None:
-                save.append(existing)
-            else:
-                unclaim.append(item)
-        delivery.write(save=save, delete=unclaim)
-        states += outcomes
-    if all(state in delivery.FINAL for state in states):
-        finish_reminder(reminder, SENT, run.now, sequence=int(meeting.sequence or 0))
-        run.count('reminders_sent', states)
-    else:
-        release_reminder(reminder, run.now)
-        run.count('reminders_left_due', states)
+    items, links = reminder_items(circle, meeting, signups, now)
+    new = [item for item in items if item.sk not in written]
+    with TableItem.batch_write() as batch:
+        for item in [*links, *new]:
+            batch.save(item)
+    finish_reminder(reminder, SENT, now, sequence=int(meeting.sequence or 0))
+    summary['reminders_sent'] += 1
+    summary['messages_queued'] += len(new)
 
 
 def send_due_reminders(now=None, deadline=None, max_rate=None, workers=None):
-    """Send what is due at `now` (see the module docstring); returns a summary dict of counts."""
-    settings = get_settings()
+    """Queue what is due at `now` (see the module docstring); returns a summary dict of counts.
+    (`max_rate` and `workers` are the sender's business now; accepted for old callers.)"""
     now = now or circles.utcnow()
-    workers = workers or settings.send_workers
     started = time.monotonic()
-    run = Run(now=now, stop_at=stop_time(started, deadline or started + MAX_RUN_SECONDS),
-              limit=SendRateLimit(max_rate if max_rate is not None else settings.max_sends_per_second))
-    in_flight = threading.BoundedSemaphore(REMINDERS_AT_ONCE)
+    stop_at = stop_time(started, deadline or started + MAX_RUN_SECONDS)
+    summary = Counter()
     tasks = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='reminder-send') as sends, \
-            ThreadPoolExecutor(max_workers=REMINDERS_AT_ONCE, thread_name_prefix='reminder') as reminders:
+    with ThreadPoolExecutor(max_workers=REMINDERS_AT_ONCE, thread_name_prefix='reminder') as pool:
         for reminder in due_reminders(now):
-            in_flight.acquire()     # read the due index only as fast as reminders are sent
-            if run.out_of_time():
-                in_flight.release()
-                run.summary['stopped_early'] = 1
+            if time.monotonic() >= stop_at:
+                summary['stopped_early'] = 1
                 break
-            run.count('due')
-            task = reminders.submit(send_reminder, run, sends, reminder)
-            task.add_done_callback(lambda _: in_flight.release())
-            tasks.append((reminder, task))
+            summary['due'] += 1
+            tasks.append((reminder, pool.submit(queue_reminder, reminder, now, summary)))
         for reminder, task in tasks:
             try:
                 task.result()
             except Exception:  # noqa: BLE001 - a DynamoDB error: its lease runs out, a later run retries
                 log.exception('reminder %s: failed', reminder.sk)
-                run.count('reminders_failed', [NOT_STARTED])
-    if run.states[NOT_STARTED]:
-        run.summary['stopped_early'] = 1
-    result = {**run.summary, 'messages_sent': run.sent_now, 'deliveries': dict(run.states),
-              'seconds': round(time.monotonic() - started, 2)}
+                summary['reminders_failed'] += 1
+    result = {**summary, 'seconds': round(time.monotonic() - started, 2)}
     log.info('send_due_reminders: %s', result)
     return result
 
@@ -396,8 +183,6 @@ def send_due_reminders(now=None, deadline=None, max_rate=None, workers=None):
 def stop_time(started, deadline):
     """When to stop taking new work: STOP_MARGIN_SECONDS before the deadline, or the last
     quarter of a short run (chalice local gives its jobs 3 seconds)."""
-    if deadline is None:
-        return None
     return deadline - min(STOP_MARGIN_SECONDS, max(deadline - started, 0) / 4)
 
 
@@ -406,3 +191,70 @@ def lambda_deadline(context):
     remaining = getattr(context, 'get_remaining_time_in_millis', None)
     return time.monotonic() + remaining() / 1000.0 if remaining else None
 
+
+# --- rendering at send time (the sender's templates) ----------------------------------------
+
+def _keys(item):
+    return [Circle.key(item.circle_id), MeetingReminder.key(item.circle_id, item.params['meeting'])]
+
+
+def _current(item, reads, now):
+    """The circle, meeting and reminder as they are now; Skip when the meeting is off or begun."""
+    circle = reads.get(Circle.key(item.circle_id))
+    reminder = reads.get(MeetingReminder.key(item.circle_id, item.params['meeting']))
+    meeting = circle and find_meeting(circle, item.params['meeting'])
+    if reminder is None or not still_wanted(circle, meeting, now):
+        raise Skip('The meeting is cancelled, has begun, or the circle is no longer published.')
+    return circle, meeting, reminder
+
+
+_ics_cache = {}
+
+
+def meeting_ics(circle, meeting):
+    """The meeting's calendar entry, the same for every recipient: built once per circle
+    version and meeting in a process (a VTIMEZONE costs milliseconds)."""
+    from chalicelib.circles import calendar_ics
+    key = (circle.id, str(circle.updated_at), meeting.meeting_id, int(meeting.sequence or 0))
+    if key not in _ics_cache:
+        if len(_ics_cache) > 256:
+            _ics_cache.clear()
+        _ics_cache[key] = calendar_ics.meeting_event_ics(circle, meeting)
+    return _ics_cache[key]
+
+
+def _render_learner_email(item, reads, to, now):
+    from chalicelib.learners import rsvp
+    from chalicelib.messaging.email import build_message
+    from chalicelib.reminders import render
+    circle, meeting, reminder = _current(item, reads, now)
+    signup = reads[Signup.key(item.circle_id, item.signup_id)]
+    links = rsvp.learner_links(signup, meeting, save_short=False)
+    subject, text, html = render.render_email_for_learner(circle, meeting, reminder, signup, links)
+    return build_message(
+        to=to, subject=subject, text=text, html=html, reply_to=list(circle.facilitator_emails),
+        headers={'List-Unsubscribe': f'<{links["unsubscribe"]}>',
+                 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click'},
+        attachments=[('meeting.ics', meeting_ics(circle, meeting), ICS_TYPE)])
+
+
+def _render_learner_sms(item, reads, to, now):
+    from chalicelib.learners import rsvp
+    from chalicelib.reminders import render
+    circle, meeting, reminder = _current(item, reads, now)
+    signup = reads[Signup.key(item.circle_id, item.signup_id)]
+    return render.sms_renderer(circle, meeting, reminder.sms_text)(rsvp.short_link(signup, meeting)[0])
+
+
+def _render_facilitator_email(item, reads, to, now):
+    from chalicelib.messaging.email import build_message
+    from chalicelib.reminders import render
+    circle, meeting, reminder = _current(item, reads, now)
+    subject, text, html = render.render_for_facilitator(circle, meeting, reminder, to)
+    return build_message(to=to, subject=subject, text=text, html=html,
+                         attachments=[('meeting.ics', meeting_ics(circle, meeting), ICS_TYPE)])
+
+
+REMINDER = Template(keys=_keys, render=_render_learner_email, unsubscribable=True)
+REMINDER_SMS = Template(keys=_keys, render=_render_learner_sms)
+REMINDER_FACILITATOR = Template(keys=_keys, render=_render_facilitator_email)

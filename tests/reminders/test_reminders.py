@@ -493,9 +493,11 @@ def test_the_demo_circles_have_their_reminders_scheduled():
         assert circle.published and reminder.due_at == reminders.send_time(circle, meeting)
 
 
-def test_a_change_notice_cut_short_is_finished_by_the_job_exactly_once(time_machine, moto, twilio):
-    """Twilio fails while the request sends the notice: the meeting stays on the CHANGE queue
-    and the scheduled job sends the missing SMS later, without repeating the emails."""
+def test_a_change_notice_failing_at_twilio_is_retried_by_the_sweep_once(time_machine, moto, twilio):
+    """Twilio fails while the sender delivers the notice: the SMS is retried by the outbox sweep
+    after its backoff, and the emails are not repeated."""
+    from chalicelib.messaging import sender
+    from chalicelib.ops.outbox_templates import templates
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=2)
     _learners(circle)
@@ -508,13 +510,32 @@ def test_a_change_notice_cut_short_is_finished_by_the_job_exactly_once(time_mach
     twilio.answer_next(500)
     circle_admin.save(circle)
     assert len(_notices(moto, 'Meeting moved')) == 2 and twilio.sent() == []
-    queued = list(MeetingReminder.by_due.query(change_notices.CHANGE_QUEUE))
-    assert [r.meeting_id for r in queued] == [meeting.meeting_id]
+    assert sender.sweep(templates(), circles.utcnow()) == {}                    # its backoff is not over
+    time_machine.move_to('2027-01-31T12:05:00+00:00', tick=False)
+    assert sender.sweep(templates(), circles.utcnow()) == {'sent': 1}
+    assert len(twilio.sent()) == 1 and len(_notices(moto, 'Meeting moved')) == 2
+    assert sender.sweep(templates(), circles.utcnow() + timedelta(hours=1)) == {}
 
+
+def test_a_change_left_unannounced_by_a_crash_is_announced_by_the_job_exactly_once(time_machine, moto, twilio):
+    """The request saved the moved meeting and queued it on CHANGE, then died before announcing."""
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=2)
+    _learners(circle)
+    sync_reminders(circle)
+    meeting = circle.meetings[0]
+    time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)
+    _mark_sent(circle, meeting)
+    circle = circles.get_circle(circle.id)
+    circle_admin.move_meeting(circle, meeting.meeting_id, {'date': '2027-02-03', 'time': '17:00'})
+    circles.save(circle)
+    change_notices.queue_change_notice(stored(circle)[meeting.meeting_id], circles.utcnow())
+    assert _notices(moto, 'Meeting moved') == []
     assert change_notices.send_due_change_notices(circles.utcnow()) == 0          # not due yet
     time_machine.move_to('2027-01-31T13:00:00+00:00', tick=False)
     assert change_notices.send_due_change_notices(circles.utcnow()) == 1
     assert len(twilio.sent()) == 1 and len(_notices(moto, 'Meeting moved')) == 2
     assert list(MeetingReminder.by_due.query(change_notices.CHANGE_QUEUE)) == []
     assert change_notices.send_due_change_notices(circles.utcnow() + timedelta(hours=1)) == 0
-    assert len(twilio.sent()) == 1
+    circle_admin.save(circles.get_circle(circle.id))                              # a later save: no repeat
+    assert len(twilio.sent()) == 1 and len(_notices(moto, 'Meeting moved')) == 2
