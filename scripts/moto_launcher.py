@@ -18,7 +18,7 @@ DynamoDB Streams request, response body included. One lock means the requests
 take effect one at a time, in an order consistent with real time: a
 linearizable store, which gives at least DynamoDB's per-item and
 per-transaction guarantees (it never needs DynamoDB's `TransactionConflict`
-cancellations; the app retries those, see `chalicelib/core/transactions.py`).
+cancellations; the app retries those, see `chalicelib/models/transactions.py`).
 Requests are recognised by their `X-Amz-Target` header
 (`DynamoDB_20120810.*`, `DynamoDBStreams_20120810.*`); everything else (SES,
 SQS, `/moto-api/`) is served concurrently as before.

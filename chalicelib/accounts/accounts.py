@@ -14,7 +14,7 @@ from chalicelib.circles import circles
 from chalicelib.core import links
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.ids import new_id
-from chalicelib.core.transactions import transact_write
+from chalicelib.models.transactions import transact_write
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import EmailClaim, LoginThrottle, User

@@ -19,9 +19,9 @@ from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib.circles import circles
 from chalicelib.core import fields as rules
-from chalicelib.core.errors import NotFound, ValidationFailed
+from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
 from chalicelib.core.formatting import meeting_when_short
-from chalicelib.core.transactions import TransactionBusy, transact_write
+from chalicelib.models.transactions import TransactionBusy, transact_write
 from chalicelib.models import Circle, CircleFacilitator
 from chalicelib.models.circle import MeetingChange
 
@@ -37,8 +37,9 @@ RULES = {'name': rules.CIRCLE_NAME, 'description': rules.DESCRIPTION, 'course_ti
 CSV_FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
 
 
-class CircleChanged(Exception):
+class CircleChanged(Refusal):
     """Someone else saved the circle after it was read; nothing was written."""
+    status = 409
 
 
 def _conditional_failure(error):

@@ -21,7 +21,7 @@ from chalicelib.circles import circles
 from chalicelib.facilitators import access as facilitation
 from chalicelib.core import fields as rules
 from chalicelib.core.errors import ValidationFailed
-from chalicelib.core.transactions import TransactionBusy, transact_write
+from chalicelib.models.transactions import TransactionBusy, transact_write
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, CircleSetup, Course, Team, TeamMember, User

@@ -156,7 +156,7 @@ def send_recap(ws, feedback, meeting, now):
     `recap_claimed_at` and the outbox fan-out are one transaction. True when queued now."""
     from pynamodb.exceptions import TransactWriteError
 
-    from chalicelib.core.transactions import transact_write
+    from chalicelib.models.transactions import transact_write
     fan_out = outbox.fan_out(outbox.circle_partition(ws.circle.id), f'recap#{meeting.meeting_id}', 'recap_fan_out',
                              now, circle_id=ws.circle.id, params={'meeting': meeting.meeting_id})
 

@@ -97,7 +97,7 @@ def send_message(ws, session, draft, now=None):
     """
     from pynamodb.exceptions import TransactWriteError
 
-    from chalicelib.core.transactions import transact_write
+    from chalicelib.models.transactions import transact_write
     now = now or circles.utcnow()
     circle = ws.circle
     with_sms = bool(draft.sms_text)

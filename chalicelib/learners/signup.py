@@ -19,7 +19,7 @@ from chalicelib.circles import circles
 from chalicelib.core import links
 from chalicelib.messaging import outbox
 from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
-from chalicelib.core.transactions import transact_write
+from chalicelib.models.transactions import transact_write
 from chalicelib.models import Circle, Signup
 from chalicelib.core.settings import get_settings
 

@@ -87,7 +87,7 @@ def _short(reason):
 
 
 def _store_locally(to, body, settings):
-    from chalicelib.circles.circles import utcnow
+    from chalicelib.core.clock import utcnow
     from chalicelib.core.ids import new_id
     from chalicelib.models import LocalSms
     now, sid = utcnow(), 'LOCAL' + new_id(16)

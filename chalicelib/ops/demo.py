@@ -133,7 +133,7 @@ def _create_user(login, now):
     """A confirmed account, written as `accounts.register` writes one: the user and the
     claim on its email address together, so `accounts.log_in` finds it."""
     from chalicelib.accounts.accounts import hash_password
-    from chalicelib.core.transactions import transact_write
+    from chalicelib.models.transactions import transact_write
     user_id = new_id()
     user = User(*User.key(user_id), user_id=user_id, name=login['name'], first_name=login['first_name'],
                 email=login['email'], password_hash=hash_password(login['password']),

@@ -94,7 +94,7 @@ def notify_change(circle, meeting, kind, now):
     """
     from pynamodb.exceptions import TransactWriteError
 
-    from chalicelib.core.transactions import transact_write
+    from chalicelib.models.transactions import transact_write
     try:
         reminder = MeetingReminder.get(*MeetingReminder.key(circle.id, meeting.meeting_id), consistent_read=True)
     except MeetingReminder.DoesNotExist:

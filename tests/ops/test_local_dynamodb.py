@@ -18,7 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import transactions
 from chalicelib.core.settings import get_settings
-from chalicelib.core.transactions import TransactionBusy, transact_write
+from chalicelib.models.transactions import TransactionBusy, transact_write
 from chalicelib.models import Circle, Signup
 from chalicelib.models.base import connection
 from scripts.moto_launcher import SerialisedDynamoDB
