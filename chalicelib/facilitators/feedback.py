@@ -30,7 +30,6 @@ PROMPTS = [
 MAX_ATTENDANCE = rules.ATTENDANCE.high
 MAX_REFLECTION = rules.REFLECTION.max_length
 RATINGS = range(rules.RATING.low, rules.RATING.high + 1)
-TRUE_VALUES = rules.TRUE_VALUES
 
 
 class TooEarly(Refusal):
@@ -99,8 +98,8 @@ def validate(fields):
     if errors:
         raise ValidationFailed(errors)
     return FeedbackForm(attendance=attendance, rating=rating, reflection=reflection,
-                        share_with_learners=fields.get('share_with_learners') in TRUE_VALUES,
-                        share_with_organizers=fields.get('share_with_organizers') in TRUE_VALUES)
+                        share_with_learners=rules.is_true(fields.get('share_with_learners')),
+                        share_with_organizers=rules.is_true(fields.get('share_with_organizers')))
 
 
 def record(ws, session, meeting_id, form, now=None):

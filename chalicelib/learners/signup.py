@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.circles import circles
+from chalicelib.core import fields as rules
 from chalicelib.core import links
 from chalicelib.messaging import outbox
 from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
@@ -28,8 +29,7 @@ log = logging.getLogger(__name__)
 CONSENT_VERSION = '2026-11'
 CONSENT_TEXT = ('I consent to the facilitator and the organizers of this learning circle keeping '
                 'my answers and contacting me about it.')
-MAX_LENGTHS = {'name': 200, 'email': 254, 'goals': 2000, 'support': 2000, 'custom_answer': 2000}
-TRUE_VALUES = (True, 'true', 'on', 'yes', '1', 1)
+MAX_LENGTHS = {name: rule.max_length for name, rule in rules.SIGNUP.items()}
 FULL = 'This learning circle is full.'
 
 
@@ -81,8 +81,8 @@ def validate_signup(data, circle):
         name=_text(data, 'name'), email=_text(data, 'email'), mobile=_text(data, 'mobile'),
         goals=_text(data, 'goals'), support=_text(data, 'support'),
         custom_answer=_text(data, 'custom_answer'),
-        consent=data.get('consent') in TRUE_VALUES,
-        communications_opt_in=data.get('communications_opt_in') in TRUE_VALUES,
+        consent=rules.is_true(data.get('consent')),
+        communications_opt_in=rules.is_true(data.get('communications_opt_in')),
     )
     if not form.name:
         errors['name'] = ['Please tell us your name.']
