@@ -338,12 +338,21 @@ def print_banner(options, moto_url, data_message):
     print('\n'.join(lines) + '\n', flush=True)
 
 
+def start_outbox_sender():
+    """The outbox sender on the table's stream, as Lambda's event source mapping runs it in AWS:
+    a thread here polls moto's stream and calls the same handler (scripts/stream_poller.py)."""
+    from chalicelib.handlers.sender import send_outbox
+    from scripts.stream_poller import StreamPoller
+    log.info('outbox sender: polling the table stream')
+    return StreamPoller(send_outbox).start()
+
+
 def run(options):
     """Start everything, wait for a signal or a crash, then save and stop. Returns the exit code."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     state_path = claim_state_file(options)
-    moto = chalice = scheduler = None
+    moto = chalice = scheduler = poller = None
     data_path = options.local_dir / DATA_FILE
     data_ready = False
     exit_code = 0
@@ -360,6 +369,7 @@ def run(options):
         data_ready = True
         log.info('%s; starting chalice local on %s', data_message, options.site_url)
         chalice = start_chalice(options)
+        poller = start_outbox_sender()
         from app import app
         from scripts.local_scheduler import LocalScheduler, scheduled_jobs
         jobs = scheduled_jobs(app)
@@ -396,6 +406,8 @@ def run(options):
         signal.signal(signal.SIGTERM, _still_saving)
         if scheduler is not None and scheduler.is_alive():
             scheduler.stop()
+        if poller is not None:
+            poller.stop()
         for process in STARTED:
             if process is not moto:
                 stop_process(process)

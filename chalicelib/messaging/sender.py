@@ -135,8 +135,7 @@ def sweep(templates, now=None, deadline=None):
 
 def send_items(items, templates, now=None, deadline=None):
     """Claim, check, render, send and record a batch of outbox items (see the module docstring)."""
-    batch = Batch(now=now or utcnow(), templates=templates, stop_at=None if deadline is None
-                  else deadline - STOP_MARGIN_SECONDS)
+    batch = Batch(now=now or utcnow(), templates=templates, stop_at=stop_time(deadline))
     claimed = [item for item in items if claim(item, batch.now)]
     if not claimed:
         return {}
@@ -413,6 +412,15 @@ def _new_image(record):
     if isinstance(record, dict):
         return (record.get('dynamodb') or {}).get('NewImage')
     return getattr(record, 'new_image', None)
+
+
+def stop_time(deadline):
+    """No send starts after this `time.monotonic()` instant: STOP_MARGIN_SECONDS before the
+    deadline, or in its last quarter for a short invocation (chalice local gives 3 seconds)."""
+    if deadline is None:
+        return None
+    left = max(deadline - time.monotonic(), 0)
+    return deadline - min(STOP_MARGIN_SECONDS, left / 4)
 
 
 def lambda_deadline(context):

@@ -18,6 +18,7 @@ from pathlib import Path
 JOBS = {
     'send-due-reminders': 'chalicelib.reminders.job:send_due_reminders',
     'send-due-change-notices': 'chalicelib.reminders.change_notices:send_due_change_notices',
+    'send-outbox-sweep': 'chalicelib.ops.outbox_templates:sweep',
 }
 
 

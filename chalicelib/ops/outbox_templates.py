@@ -30,3 +30,9 @@ def templates():
         'change': change_notices.CHANGE,
         'change_sms': change_notices.CHANGE_SMS,
     }
+
+
+def sweep(now=None):
+    """The outbox sweep (the `send-outbox-sweep` job) with this table of templates."""
+    from chalicelib.messaging import sender
+    return sender.sweep(templates(), now)

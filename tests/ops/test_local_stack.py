@@ -30,8 +30,8 @@ def app_jobs():
 
 def test_scheduler_finds_every_registered_job_with_its_rate():
     jobs = app_jobs()
-    assert 'send-pending-welcomes' in jobs
-    job = jobs['send-pending-welcomes']
+    assert 'send-outbox-sweep' in jobs
+    job = jobs['send-outbox-sweep']
     assert (job.kind, job.rule, job.expression) == ('rate', 300, 'rate(5 minutes)')
 
 
@@ -57,37 +57,41 @@ def test_schedules_the_local_scheduler_cannot_follow_are_refused():
             parse_schedule(expression)
 
 
-def pending_welcome(signed_up_at):
-    """A signup whose request created it but never sent the welcome (as after a crash)."""
+def undelivered_welcome(signed_up_at):
+    """A signup whose welcome the stream never delivered (the sweep's work)."""
     circle = make_circle()
-    signup, _, created = sign_up(circle.id, {'name': 'Lee', 'email': 'lee@example.org', 'consent': True},
-                                 signed_up_at)
-    assert created and signup.welcome_status == 'pending'
-    return signup
+    sign_up(circle.id, {'name': 'Lee', 'email': 'lee@example.org', 'consent': True}, signed_up_at)
 
 
 def test_a_scheduled_event_reaches_the_job_like_lambda_sends_it(moto):
     from app import app
-    pending_welcome(circles.utcnow() - timedelta(minutes=10))
+    undelivered_welcome(circles.utcnow() - timedelta(minutes=10))
     now = circles.utcnow()
-    event = scheduled_event('send-pending-welcomes', now)
+    event = scheduled_event('send-outbox-sweep', now)
     assert (event['detail-type'], event['source']) == ('Scheduled Event', 'aws.events')
-    invoke_job(app, 'send-pending-welcomes', now)
-    assert [m['Subject'] for m in moto.sent_emails()][:1] == ['You signed up for Python for Everybody']
+    invoke_job(app, 'send-outbox-sweep', now)
+    assert [m['Subject'] for m in moto.sent_emails(drain=False)][:1] == ['You signed up for Python for Everybody']
 
 
 def test_cli_runs_a_job_once_at_the_given_instant(moto, capsys):
     signed_up_at = circles.utcnow()
-    pending_welcome(signed_up_at)
-    cli.main(['run-job', 'send-pending-welcomes', '--now', signed_up_at.isoformat()])
-    assert moto.sent_emails() == []     # still within the grace period
+    undelivered_welcome(signed_up_at)
+    cli.main(['run-job', 'send-outbox-sweep', '--now', signed_up_at.isoformat()])
+    assert moto.sent_emails(drain=False) == []     # the stream's to deliver, not yet the sweep's
     later = (signed_up_at + timedelta(minutes=10)).replace(tzinfo=None).isoformat()   # naive: UTC
-    cli.main(['run-job', 'send-pending-welcomes', '--now', later])
-    assert len([m for m in moto.sent_emails() if m['To'] == 'lee@example.org']) == 1
-    assert capsys.readouterr().out.splitlines()[-1] == 'send-pending-welcomes: 1'
+    cli.main(['run-job', 'send-outbox-sweep', '--now', later])
+    assert len([m for m in moto.sent_emails(drain=False) if m['To'] == 'lee@example.org']) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "send-outbox-sweep: {'sent': 2}"
 
 
 # --- the whole stack, as `make run` starts it -------------------------------------------
+
+def wait_until(condition, timeout):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f'not within {timeout} s'
+        time.sleep(0.1)
+
 
 def developer_environment(local_dir, port, moto_port):
     """A shell without the test session's AWS and CIRCLES settings: the stack sets its own."""
@@ -203,10 +207,10 @@ def test_local_stack_serves_refuses_a_second_copy_and_keeps_data_across_restarts
         'learning_circle': circle['id'], 'name': 'Rosa Díaz', 'email': 'rosa@example.org', 'consent': True,
         'signup_questions': {'goals': 'Learn', 'support': 'None', 'custom_question': 'An answer'},
     }) == (200, {'status': 'created'})
-    stack.wait_for('scheduler: ran send-pending-welcomes', timeout=15)
+    wait_until(lambda: 'You signed up for' in get(f'{site}/local/outbox')[1], timeout=5)   # the stream sender
 
     children = descendants(stack.process.pid)
-    assert any('moto_server' in command for _, command in children)
+    assert any('moto_launcher' in command for _, command in children)
     assert any('chalice local' in command for _, command in children)
     assert stack.interrupt() == 0
     assert 'Saved' in stack.text
@@ -227,7 +231,7 @@ def test_local_stack_serves_refuses_a_second_copy_and_keeps_data_across_restarts
 def test_local_stack_says_so_and_fails_when_moto_dies(tmp_path):
     stack = RunningStack(developer_environment(tmp_path, free_port(), free_port()))
     children = descendants(stack.process.pid)
-    moto_pid = next(pid for pid, command in children if 'moto_server' in command)
+    moto_pid = next(pid for pid, command in children if 'moto_launcher' in command)
     os.kill(moto_pid, signal.SIGKILL)
     assert stack.process.wait(20) == 1
     stack._reader.join(5)
