@@ -167,7 +167,7 @@ def test_stack_keeps_the_table_and_traces_functions_and_api(package):
     assert table['Properties']['SSESpecification']['SSEEnabled'] is True
 
     functions = resources_of_type(template, 'AWS::Serverless::Function')
-    assert {'APIHandler', 'SendPendingWelcomes'} <= set(functions)
+    assert {'APIHandler', 'SendDueReminders', 'SendOutbox', 'SendOutboxSweep'} <= set(functions)
     for name, function in functions.items():
         assert function['Properties']['Tracing'] == 'Active', name
         variables = function['Properties']['Environment']['Variables']
@@ -178,10 +178,39 @@ def test_stack_keeps_the_table_and_traces_functions_and_api(package):
 
 @pytest.mark.slow
 def test_scheduled_job_runs_from_its_own_module(package):
-    job = package['template']['Resources']['SendPendingWelcomes']['Properties']
-    assert job['Handler'] == 'chalicelib.handlers.jobs.send_pending_welcomes_job'
+    job = package['template']['Resources']['SendDueReminders']['Properties']
+    assert job['Handler'] == 'chalicelib.handlers.jobs.send_due_reminders_job'
     assert [e['Properties']['Schedule'] for e in job['Events'].values() if e['Type'] == 'Schedule'] \
         == ['rate(5 minutes)']
+
+
+@pytest.mark.slow
+def test_the_outbox_sender_reads_the_tables_stream_filtered_to_outbox_inserts(package):
+    resources = package['template']['Resources']
+    table = next(name for name, r in resources.items() if r['Type'] == 'AWS::DynamoDB::Table')
+    assert resources[table]['Properties']['StreamSpecification'] == {'StreamViewType': 'NEW_IMAGE'}
+    sender = resources['SendOutbox']['Properties']
+    assert sender['Handler'] == 'chalicelib.handlers.sender.send_outbox'
+    [source] = sender['Events'].values()
+    properties = source['Properties']
+    assert source['Type'] == 'DynamoDB' and properties['Stream'] == {'Fn::GetAtt': [table, 'StreamArn']}
+    [pattern] = [json.loads(f['Pattern']) for f in properties['FilterCriteria']['Filters']]
+    assert pattern == {'eventName': ['INSERT'], 'dynamodb': {'NewImage': {'kind': {'S': ['Delivery']}}}}
+    assert properties['BisectBatchOnFunctionError'] is True and 0 < properties['MaximumRetryAttempts'] <= 5
+    assert properties['DestinationConfig']['OnFailure']['Destination'] == {'Fn::GetAtt': ['OutboxFailures', 'Arn']}
+    sweep = resources['SendOutboxSweep']['Properties']
+    assert [e['Properties']['Schedule'] for e in sweep['Events'].values()] == ['rate(5 minutes)']
+
+
+@pytest.mark.slow
+def test_every_function_has_a_log_group_with_retention(package):
+    resources = package['template']['Resources']
+    functions = resources_of_type(package['template'], 'AWS::Serverless::Function')
+    groups = {r['Properties']['LogGroupName']['Fn::Sub']: r for r in resources_of_type(
+        package['template'], 'AWS::Logs::LogGroup').values()}
+    for name in functions:
+        assert groups[f'/aws/lambda/${{{name}}}']['Properties']['RetentionInDays'] <= 90, name
+    assert resources
 
 
 @pytest.mark.slow
@@ -215,7 +244,7 @@ def test_roles_grant_the_table_and_nothing_wider(package):
             actions = _list(statement['Action'])
             assert 'dynamodb:*' not in actions and 'dynamodb:Scan' not in actions, role_name
             for resource in _list(statement['Resource']):
-                assert resource in (table_arn, f'{table_arn}/index/*'), (role_name, resource)
+                assert resource in (table_arn, f'{table_arn}/index/*', f'{table_arn}/stream/*'), (role_name, resource)
 
 
 def _list(value):
