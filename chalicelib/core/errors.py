@@ -1,23 +1,36 @@
-"""Refusals a user can read. Handlers map each kind to one HTTP status in one place."""
+"""Refusals a user can read. Handlers map each kind to one HTTP status in one place
+(`chalicelib.handlers.web`): the refusal page, or the public API's JSON error shape."""
 
 
-class ValidationFailed(Exception):
+class Refusal(Exception):
+    """A request we turn down for a reason the person asking can act on.
+
+    `status` is the HTTP status it answers; `message` is a sentence shown to the person;
+    `errors` ({field: [messages]}) names the fields at fault, empty when no field is.
+    Subclasses set `status` (and may set a default `message`)."""
+    status = 400
+    message = 'We could not do that.'
+
+    def __init__(self, message=None, errors=None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.errors = errors or {}
+
+
+class ValidationFailed(Refusal):
     """Input that cannot be accepted; `errors` maps each field to its messages."""
-    status_code = 400
+    status = 400
 
     def __init__(self, errors):
-        super().__init__('; '.join(f'{k}: {" ".join(v)}' for k, v in errors.items()))
-        self.errors = errors
+        super().__init__(' '.join(m for messages in errors.values() for m in messages) or None, errors)
 
 
-class NotFound(Exception):
-    status_code = 404
+class NotFound(Refusal):
+    """There is no such thing, or the person may not know whether there is (same answer)."""
+    status = 404
+    message = 'We could not find that.'
 
 
-class SignupRefused(Exception):
+class SignupRefused(Refusal):
     """The circle does not take this signup (draft, closed, finished, full)."""
-    status_code = 400
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+    status = 400

@@ -6,6 +6,7 @@ import functools
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from chalicelib.core.errors import Refusal
 from chalicelib.core.settings import get_settings
 
 WITHDRAW = 'withdraw'
@@ -16,8 +17,19 @@ MAX_AGE_SECONDS = {WITHDRAW: 400 * 24 * 3600, RSVP: 400 * 24 * 3600, UNSUBSCRIBE
                    CALENDAR: 400 * 24 * 3600}
 
 
-class BadLink(Exception):
-    """The link was tampered with, made for something else, or has expired."""
+class BadLink(Refusal):
+    """The link was tampered with, made for something else, or has expired. `reason` says which
+    (for developers, it is also `str(error)`); the person is told only `message`."""
+    status = 400
+    message = ('This link does not work. It may have expired, been copied incompletely, '
+               'or already been used.')
+
+    def __init__(self, reason):
+        super().__init__()
+        self.reason = reason
+
+    def __str__(self):
+        return self.reason
 
 
 @functools.cache

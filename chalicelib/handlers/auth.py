@@ -1,8 +1,10 @@
-"""Who is asking: the session behind a request, login-required pages and CSRF checks."""
+"""Who is asking: the session behind a request, login-required pages, CSRF checks, and the
+circle a facilitator route works on."""
 import functools
 from urllib.parse import quote
 
-from chalicelib.handlers.web import form_fields, html_response, redirect
+from chalicelib.core.errors import Refusal
+from chalicelib.handlers.web import form_fields, html_response, redirect, refusal_page
 
 
 def client_ip(request):
@@ -49,6 +51,22 @@ def signed_in(blueprint):
             return view(session, *args, **kwargs)
         return wrapper
     return decorate
+
+
+def with_workspace(view):
+    """Decorator under `signed_in`: the view gets `(session, ws, **rest)` for the route's
+    `{circle_id}`, read with `facilitators.access.workspace` (one Query, role check).
+    A Refusal the view does not handle itself answers its page, rendered with the session so the
+    nav shows who is signed in: NotFound, the 404 for anyone who may not manage the circle, is
+    the same as for a circle, meeting or facilitator that is not there."""
+    @functools.wraps(view)
+    def wrapper(session, circle_id, **kwargs):
+        from chalicelib.facilitators.access import workspace
+        try:
+            return view(session, workspace(session, circle_id), **kwargs)
+        except Refusal as refusal:
+            return refusal_page(refusal, session=session)
+    return wrapper
 
 
 def signed_in_context(session):

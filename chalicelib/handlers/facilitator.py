@@ -1,17 +1,15 @@
 """Facilitator pages: the dashboard and running a circle (its page, signups export, editing,
 meetings, signup open or closed, unpublishing, co-facilitators).
 
-Every circle route reads the circle with `facilitation.workspace`, which answers NotFound to
-anyone who neither facilitates the circle nor organizes its team: they get the same 404 as
-for a circle that does not exist. Forms re-render with 400 and the errors in place; a save
-that lost a race with someone else's re-reads the circle and asks to check and submit again (409).
+Every circle route reads the circle through `auth.with_workspace`, which answers 404 to
+anyone who neither facilitates the circle nor organizes its team, the same as for a circle
+that does not exist. Forms re-render with 400 and the errors in place; a save that lost a
+race with someone else's re-reads the circle and asks to check and submit again (409).
 """
-import functools
-
 from chalice import Blueprint, Response
 
-from chalicelib.core.errors import NotFound, ValidationFailed
-from chalicelib.handlers.auth import signed_in, signed_in_context
+from chalicelib.core.errors import ValidationFailed
+from chalicelib.handlers.auth import signed_in, signed_in_context, with_workspace
 from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
@@ -35,19 +33,6 @@ DONE = {
 def _done_notice():
     params = bp.current_request.query_params or {}
     return DONE.get(params.get('done'))
-
-
-def with_workspace(view):
-    """Read the circle for a signed-in view (`view(session, ws, **rest)`); 404 for anyone
-    not allowed to manage it, and for a meeting or facilitator that is not there."""
-    @functools.wraps(view)
-    def wrapper(session, circle_id, **kwargs):
-        from chalicelib.facilitators.access import workspace
-        try:
-            return view(session, workspace(session, circle_id), **kwargs)
-        except NotFound:
-            return page('not_found.html', 404, session=session)
-    return wrapper
 
 
 def _reread(session, ws):
@@ -104,9 +89,9 @@ def _change_circle(session, ws, change, done, on_error):
         change(ws.circle)
         save(ws.circle)
     except ValidationFailed as error:
-        return on_error(_reread(session, ws), 400, error.errors, None)
+        return on_error(_reread(session, ws), error.status, error.errors, None)
     except CircleChanged as error:
-        return on_error(_reread(session, ws), 409, {}, str(error))
+        return on_error(_reread(session, ws), error.status, {}, error.message)
     return _to_circle(ws, done)
 
 
@@ -143,9 +128,9 @@ def facilitator_add_cofacilitator(session, ws):
     try:
         circle_admin.add_facilitator(ws, fields.get('email'))
     except ValidationFailed as error:
-        return _circle_page(session, _reread(session, ws), 400, errors=error.errors, values=fields)
+        return _circle_page(session, _reread(session, ws), error.status, errors=error.errors, values=fields)
     except circle_admin.CircleChanged as error:
-        return _circle_page(session, _reread(session, ws), 409, values=fields, conflict=str(error))
+        return _circle_page(session, _reread(session, ws), error.status, values=fields, conflict=error.message)
     return _to_circle(ws, 'facilitator-added')
 
 
@@ -158,9 +143,9 @@ def facilitator_remove_cofacilitator(session, ws, user_id):
     try:
         circle_admin.remove_facilitator(ws, user_id)
     except ValidationFailed as error:
-        return _circle_page(session, _reread(session, ws), 400, errors=error.errors)
+        return _circle_page(session, _reread(session, ws), error.status, errors=error.errors)
     except circle_admin.CircleChanged as error:
-        return _circle_page(session, _reread(session, ws), 409, conflict=str(error))
+        return _circle_page(session, _reread(session, ws), error.status, conflict=error.message)
     if not can_manage(session, ws.circle):
         return redirect('/dashboard')      # they took themselves off the circle
     return _to_circle(ws, 'facilitator-removed')
@@ -220,9 +205,11 @@ def _change_meetings(session, ws, change, done, form):
         change(ws.circle, fields)
         save(ws.circle)
     except ValidationFailed as error:
-        return _meetings_page(session, _reread(session, ws), 400, errors=error.errors, values=fields, form=form)
+        return _meetings_page(session, _reread(session, ws), error.status, errors=error.errors, values=fields,
+                              form=form)
     except CircleChanged as error:
-        return _meetings_page(session, _reread(session, ws), 409, values=fields, form=form, conflict=str(error))
+        return _meetings_page(session, _reread(session, ws), error.status, values=fields, form=form,
+                              conflict=error.message)
     return _meetings_redirect(ws, done)
 
 

@@ -1,35 +1,16 @@
 """Facilitator pages: messages to a circle's learners, and feedback on its meetings.
 
-Every view reads the circle through `facilitation.workspace` (one Query, role check):
-anyone who does not facilitate the circle or organize its team gets 404.
+Every view reads the circle through `auth.with_workspace` (one Query, role check):
+anyone who does not facilitate the circle or organize its team gets 404, as for a message
+or meeting that is not there.
 """
 from chalice import Blueprint
 
-from chalicelib.handlers.auth import signed_in, signed_in_context
+from chalicelib.handlers.auth import signed_in, signed_in_context, with_workspace
 from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
-
-
-def _not_found():
-    return page('not_found.html', 404)
-
-
-def _workspace(session, circle_id):
-    from chalicelib.facilitators.access import workspace
-    return workspace(session, circle_id)
-
-
-def _circle_and_meeting(session, circle_id, meeting_id):
-    """(workspace, meeting) for someone who may manage the circle, or None (answer 404)."""
-    from chalicelib.facilitators import feedback
-    from chalicelib.core.errors import NotFound
-    try:
-        ws = _workspace(session, circle_id)
-        return ws, feedback.find_meeting(ws.circle, meeting_id)[1]
-    except NotFound:
-        return None
 
 
 # --- messages -------------------------------------------------------------------
@@ -46,24 +27,17 @@ def _message_form(session, ws, status=200, values=None, errors=None):
 
 @bp.route('/facilitate/circles/{circle_id}/messages/new', methods=['GET'])
 @signed_in(bp)
-def compose_message(session, circle_id):
-    from chalicelib.core.errors import NotFound
-    try:
-        ws = _workspace(session, circle_id)
-    except NotFound:
-        return _not_found()
+@with_workspace
+def compose_message(session, ws):
     return _message_form(session, ws)
 
 
 @bp.route('/facilitate/circles/{circle_id}/messages/new', methods=['POST'], content_types=FORM)
 @signed_in(bp)
-def send_circle_message(session, circle_id):
+@with_workspace
+def send_circle_message(session, ws):
     from chalicelib.facilitators import messages
-    from chalicelib.core.errors import NotFound, ValidationFailed
-    try:
-        ws = _workspace(session, circle_id)
-    except NotFound:
-        return _not_found()
+    from chalicelib.core.errors import ValidationFailed
     fields = form_fields(bp.current_request)
     try:
         draft = messages.validate(fields)
@@ -74,22 +48,19 @@ def send_circle_message(session, circle_id):
         return _message_form(session, ws, 400, values, error.errors)
     message, sent_now = messages.send_message(ws, session, draft)
     suffix = '' if sent_now else '?already=1'
-    return redirect(f'/facilitate/circles/{circle_id}/messages/{message.message_key}{suffix}')
+    return redirect(f'/facilitate/circles/{ws.circle.id}/messages/{message.message_key}{suffix}')
 
 
 @bp.route('/facilitate/circles/{circle_id}/messages/{message_key}', methods=['GET'])
 @signed_in(bp)
-def circle_message_page(session, circle_id, message_key):
+@with_workspace
+def circle_message_page(session, ws, message_key):
     from chalicelib.facilitators import messages
     from chalicelib.core.errors import NotFound
     from chalicelib.models import CircleMessage
-    try:
-        ws = _workspace(session, circle_id)
-    except NotFound:
-        return _not_found()
     message = next((m for m in ws.of_kind(CircleMessage) if m.message_key == message_key), None)
     if message is None:
-        return _not_found()
+        raise NotFound('No such message.')
     already = (bp.current_request.query_params or {}).get('already') == '1'
     return page('facilitator/message_sent.html', ws=ws, report=messages.message_report(ws, message),
                  already=already, **signed_in_context(session))
@@ -118,13 +89,11 @@ def _feedback_form(session, ws, meeting_id, status=200, values=None, errors=None
 
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback', methods=['GET'])
 @signed_in(bp)
-def meeting_feedback_form(session, circle_id, meeting_id):
+@with_workspace
+def meeting_feedback_form(session, ws, meeting_id):
     from chalicelib.circles import circles
     from chalicelib.facilitators import feedback
-    found = _circle_and_meeting(session, circle_id, meeting_id)
-    if found is None:
-        return _not_found()
-    ws, meeting = found
+    meeting = feedback.find_meeting(ws.circle, meeting_id)[1]
     try:
         feedback.check_started(ws.circle, meeting, circles.utcnow())
     except feedback.TooEarly as early:
@@ -135,22 +104,20 @@ def meeting_feedback_form(session, circle_id, meeting_id):
 
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback', methods=['POST'], content_types=FORM)
 @signed_in(bp)
-def save_meeting_feedback(session, circle_id, meeting_id):
+@with_workspace
+def save_meeting_feedback(session, ws, meeting_id):
     from chalicelib.circles import circles
     from chalicelib.facilitators import feedback
     from chalicelib.core.errors import ValidationFailed
-    found = _circle_and_meeting(session, circle_id, meeting_id)
-    if found is None:
-        return _not_found()
-    ws, meeting = found
+    meeting = feedback.find_meeting(ws.circle, meeting_id)[1]
     fields = form_fields(bp.current_request)
     try:
         feedback.check_started(ws.circle, meeting, circles.utcnow())
         form = feedback.validate(fields)
         _, recap_sent = feedback.record(ws, session, meeting_id, form)
     except feedback.TooEarly as early:
-        return _feedback_form(session, ws, meeting_id, 400, fields, refusal=early.message)
+        return _feedback_form(session, ws, meeting_id, early.status, fields, refusal=early.message)
     except ValidationFailed as error:
-        return _feedback_form(session, ws, meeting_id, 400, fields, error.errors)
+        return _feedback_form(session, ws, meeting_id, error.status, fields, error.errors)
     outcome = 'recap' if recap_sent else 'yes'
-    return redirect(f'/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback?saved={outcome}')
+    return redirect(f'/facilitate/circles/{ws.circle.id}/meetings/{meeting_id}/feedback?saved={outcome}')

@@ -98,3 +98,27 @@ def static_file(name):
     body = (TEMPLATES_DIR / 'static' / name).read_text()
     return Response(body=body, status_code=200, headers={
         'Content-Type': STATIC_FILES[name], 'Cache-Control': 'public, max-age=3600'})
+
+
+# --- any other path -----------------------------------------------------------------------
+# API Gateway matches `{proxy+}` greedily (any depth) and only after every specific route.
+# `chalice local` and `chalice.test.Client` (Chalice 1.34) match it as ONE path segment, so
+# there `/nope` and `/api/nope` reach these views but `/a/b` still gets the gateway's own 403.
+
+ANY_METHOD = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+ANY_BODY = ['*/*']
+
+
+@bp.route('/{proxy+}', methods=ANY_METHOD, content_types=ANY_BODY)
+def unknown_page():
+    from chalicelib.core.errors import NotFound
+    from chalicelib.handlers.auth import current_session
+    from chalicelib.handlers.web import refusal_page
+    return refusal_page(NotFound(), session=current_session(bp.current_request))
+
+
+@bp.route('/api/{proxy+}', methods=ANY_METHOD, content_types=ANY_BODY)
+def unknown_api_endpoint():
+    from chalicelib.core.errors import NotFound
+    from chalicelib.handlers.web import refusal_json
+    return refusal_json(NotFound('There is no such endpoint in this API.'), field='path')

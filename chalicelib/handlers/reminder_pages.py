@@ -1,13 +1,13 @@
 """Facilitator pages: preview a meeting's reminder (as email and as SMS) and edit its words
 until it is sent.
 
-Both views read the circle with `facilitation.workspace` (one Query, role check): anyone who
+Both views read the circle through `auth.with_workspace` (one Query, role check): anyone who
 neither facilitates the circle nor organizes its team gets 404, as for a circle or meeting
 that does not exist. Only the words are edited here; the facts come from the meeting.
 """
 from chalice import Blueprint
 
-from chalicelib.handlers.auth import signed_in, signed_in_context
+from chalicelib.handlers.auth import signed_in, signed_in_context, with_workspace
 from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
@@ -16,19 +16,13 @@ SAVED = {'saved': 'Your words are saved. The reminder goes out with them.',
          'reset': 'The reminder uses the standard words again.'}
 
 
-def _not_found(session):
-    return page('not_found.html', 404, session=session)
-
-
-def _workspace_and_meeting(session, circle_id, meeting_id):
-    """(workspace, meeting), or NotFound for strangers and meetings that are not there."""
+def _meeting(ws, meeting_id):
+    """The circle's meeting, or NotFound."""
     from chalicelib.core.errors import NotFound
-    from chalicelib.facilitators.access import workspace
-    ws = workspace(session, circle_id)
     meeting = next((m for m in ws.circle.meetings if m.meeting_id == meeting_id), None)
     if meeting is None:
         raise NotFound('No such meeting.')
-    return ws, meeting
+    return meeting
 
 
 def _reminder_page(session, ws, meeting, status=200, values=None, errors=None, conflict=None, notice=None):
@@ -44,33 +38,29 @@ def _reminder_page(session, ws, meeting, status=200, values=None, errors=None, c
 
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder', methods=['GET'])
 @signed_in(bp)
-def meeting_reminder_page(session, circle_id, meeting_id):
-    from chalicelib.core.errors import NotFound
-    try:
-        ws, meeting = _workspace_and_meeting(session, circle_id, meeting_id)
-    except NotFound:
-        return _not_found(session)
+@with_workspace
+def meeting_reminder_page(session, ws, meeting_id):
+    meeting = _meeting(ws, meeting_id)
     done = (bp.current_request.query_params or {}).get('done')
     return _reminder_page(session, ws, meeting, notice=SAVED.get(done))
 
 
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder', methods=['POST'], content_types=FORM)
 @signed_in(bp)
-def save_meeting_reminder(session, circle_id, meeting_id):
+@with_workspace
+def save_meeting_reminder(session, ws, meeting_id):
     from chalicelib.reminders import schedule as reminders
-    from chalicelib.core.errors import NotFound, ValidationFailed
-    try:
-        ws, meeting = _workspace_and_meeting(session, circle_id, meeting_id)
-    except NotFound:
-        return _not_found(session)
+    from chalicelib.core.errors import ValidationFailed
+    meeting = _meeting(ws, meeting_id)
     fields = form_fields(bp.current_request)
     values = {name: fields.get(name, '') for name in ('subject', 'intro', 'sms_text')}
     try:
         reminders.save_words(ws.circle, meeting, reminders.reminder_of(ws, meeting_id), fields,
                              editor_id=session.user_id)
     except ValidationFailed as error:
-        return _reminder_page(session, ws, meeting, 400, values=values, errors=error.errors)
+        return _reminder_page(session, ws, meeting, error.status, values=values, errors=error.errors)
     except reminders.ReminderSent as error:
-        return _reminder_page(session, ws, meeting, 409, conflict=f'{error} Your words were not saved.')
+        return _reminder_page(session, ws, meeting, error.status,
+                              conflict=f'{error.message} Your words were not saved.')
     done = 'reset' if fields.get('reset') else 'saved'
-    return redirect(f'/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder?done={done}')
+    return redirect(f'/facilitate/circles/{ws.circle.id}/meetings/{meeting_id}/reminder?done={done}')

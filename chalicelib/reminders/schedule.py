@@ -23,7 +23,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib.circles import circles
 from chalicelib.core import fields as rules
 from chalicelib.messaging import sms_text
-from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.errors import Refusal, ValidationFailed
 from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED, MeetingReminder
 from chalicelib.reminders.render import email_context, facts, render_sms, render_template, reminder_subject
 from chalicelib.reminders.words import words_for
@@ -208,8 +208,9 @@ def _read(circle_id, meeting_id):
 
 # --- the facilitator edits the words --------------------------------------------------------
 
-class ReminderSent(Exception):
+class ReminderSent(Refusal):
     """The reminder went out (or is going out) already: its words can no longer change."""
+    status = 409
 
 
 def validate_words(fields):

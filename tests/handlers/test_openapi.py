@@ -28,12 +28,18 @@ def doc(client):
     return response.json_body
 
 
+# The catch-alls (chalicelib/handlers/pages.py) answer only 404 for paths no route serves:
+# they are no operation a client can call, so the document leaves them out, as it does /local/.
+CATCH_ALLS = {'/{proxy+}', '/api/{proxy+}'}
+
+
 def app_routes():
-    """(path, method) -> Chalice RouteEntry for every public route (not OPTIONS, not /local/)."""
+    """(path, method) -> Chalice RouteEntry for every public route (not OPTIONS, not /local/,
+    not the catch-alls)."""
     from app import app
     return {(path, method.lower()): entry
             for path, methods in app.routes.items() for method, entry in methods.items()
-            if method != 'OPTIONS' and not path.startswith('/local/')}
+            if method != 'OPTIONS' and not path.startswith('/local/') and path not in CATCH_ALLS}
 
 
 def documented_operations(doc):
