@@ -407,6 +407,19 @@ def _mark_sent(circle, meeting):
                              MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()])
 
 
+def _reminded(time_machine):
+    """A circle with two learners whose first meeting's reminder went out; (circle, meeting)."""
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=2)
+    _learners(circle)
+    sync_reminders(circle)
+    meeting = circle.meetings[0]
+    time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)
+    _mark_sent(circle, meeting)
+    circle = circles.get_circle(circle.id)
+    return circle, meeting
+
+
 def _notices(moto, subject_start):
     return [m for m in moto.sent_emails() if str(m['Subject']).startswith(subject_start)]
 
@@ -451,14 +464,7 @@ def test_a_meeting_moved_after_its_reminder_went_out_is_announced_once_by_email_
 
 
 def test_a_meeting_cancelled_after_its_reminder_went_out_sends_a_cancelled_event(time_machine, moto, twilio):
-    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
-    circle = make_circle(first_date='2027-02-02', weeks=2)
-    _learners(circle)
-    sync_reminders(circle)
-    meeting = circle.meetings[0]
-    time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)
-    _mark_sent(circle, meeting)
-    circle = circles.get_circle(circle.id)
+    circle, meeting = _reminded(time_machine)
     circle_admin.cancel_meeting(circle, meeting.meeting_id)
     circle_admin.save(circle)
     emails = _notices(moto, 'Meeting cancelled')
@@ -498,14 +504,7 @@ def test_a_change_notice_failing_at_twilio_is_retried_by_the_sweep_once(time_mac
     after its backoff, and the emails are not repeated."""
     from chalicelib.messaging import sender
     from chalicelib.ops.outbox_templates import templates
-    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
-    circle = make_circle(first_date='2027-02-02', weeks=2)
-    _learners(circle)
-    sync_reminders(circle)
-    meeting = circle.meetings[0]
-    time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)
-    _mark_sent(circle, meeting)
-    circle = circles.get_circle(circle.id)
+    circle, meeting = _reminded(time_machine)
     circle_admin.move_meeting(circle, meeting.meeting_id, {'date': '2027-02-03', 'time': '17:00'})
     twilio.answer_next(500)
     circle_admin.save(circle)
@@ -519,14 +518,7 @@ def test_a_change_notice_failing_at_twilio_is_retried_by_the_sweep_once(time_mac
 
 def test_a_change_left_unannounced_by_a_crash_is_announced_by_the_job_exactly_once(time_machine, moto, twilio):
     """The request saved the moved meeting and queued it on CHANGE, then died before announcing."""
-    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
-    circle = make_circle(first_date='2027-02-02', weeks=2)
-    _learners(circle)
-    sync_reminders(circle)
-    meeting = circle.meetings[0]
-    time_machine.move_to('2027-01-31T12:00:00+00:00', tick=False)
-    _mark_sent(circle, meeting)
-    circle = circles.get_circle(circle.id)
+    circle, meeting = _reminded(time_machine)
     circle_admin.move_meeting(circle, meeting.meeting_id, {'date': '2027-02-03', 'time': '17:00'})
     circles.save(circle)
     change_notices.queue_change_notice(stored(circle)[meeting.meeting_id], circles.utcnow())
