@@ -36,21 +36,18 @@ def circle_signup(circle_id):
     from chalicelib.circles.browse_page import circle_page_context
     from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
     from chalicelib.learners.signup import sign_up
-    from chalicelib.learners.welcome import send_welcome
     fields = form_fields(bp.current_request)
     if fields.get(HONEYPOT):
         # A bot filled the field people cannot see: answer as if it worked, write nothing.
         return redirect(f'/circles/{circle_id}/thanks')
     try:
-        signup, circle, created = sign_up(circle_id, fields)
+        sign_up(circle_id, fields)
     except NotFound:
         return page('not_found.html', 404)
     except ValidationFailed as error:
         return page('circle.html', 400, **circle_page_context(circle_id, values=fields, errors=error.errors))
     except SignupRefused as error:
         return page('circle.html', 400, **circle_page_context(circle_id, values=fields, refusal=error.message))
-    if created:
-        send_welcome(signup, circle)
     return redirect(f'/circles/{circle_id}/thanks')
 
 
