@@ -28,6 +28,7 @@ import time
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core.errors import Refusal
 from chalicelib.models.base import connection
 
 log = logging.getLogger(__name__)
@@ -36,14 +37,10 @@ CONFLICT = 'TransactionConflict'
 FIRST_PAUSE = 0.02    # seconds; doubled after each conflict
 
 
-class TransactionBusy(Exception):
+class TransactionBusy(Refusal):
     """DynamoDB cancelled the transaction for conflicting writes on every attempt; nothing was written."""
-    status_code = 409
+    status = 409
     message = 'Please try again in a moment.'
-
-    def __init__(self, message=None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
 
 
 def conflict_only(error):

@@ -16,7 +16,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core import transactions
+from chalicelib.models import transactions
 from chalicelib.core.settings import get_settings
 from chalicelib.models.transactions import TransactionBusy, transact_write
 from chalicelib.models import Circle, Signup
@@ -235,7 +235,7 @@ def test_a_transaction_that_keeps_conflicting_gives_up_with_transaction_busy(wir
         transact_write(write_signup(circle, 'lee'), attempts=3)
     assert wire.sent == 3
     assert str(raised.value) == 'Please try again in a moment.'
-    assert raised.value.status_code == 409
+    assert raised.value.status == 409
     assert isinstance(raised.value.__cause__, TransactWriteError)
     assert reason_codes(raised.value.__cause__) == ['TransactionConflict', None]
     assert stored_signups(circle) == [] and stored_count(circle) == 0
