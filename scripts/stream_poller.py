@@ -76,15 +76,21 @@ class StreamPoller:
             self.thread.join(10)
 
     def _run(self):
+        from botocore.exceptions import EndpointConnectionError
         while not self.stopping.is_set():
             try:
                 self.drain()
+            except EndpointConnectionError:
+                pass        # moto is stopping or not up yet
             except Exception:  # noqa: BLE001 - keep polling; Lambda would retry the batch too
                 log.exception('stream poller: handler failed')
             self.stopping.wait(self.interval)
 
     def _read(self):
-        arn = self.dynamodb.describe_table(TableName=self.table_name)['Table'].get('LatestStreamArn')
+        try:
+            arn = self.dynamodb.describe_table(TableName=self.table_name)['Table'].get('LatestStreamArn')
+        except self.dynamodb.exceptions.ResourceNotFoundException:
+            return []       # no table yet (the stack or a test is creating it)
         if arn != self.stream_arn:
             self.stream_arn, self.positions = arn, {}
         if not arn:

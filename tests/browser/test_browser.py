@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import (  # noqa: F401 - fixtures are found by name
-    VIEWPORTS, assert_no_serious_accessibility_violations, browser, check_page, live_server, open_page)
+    VIEWPORTS, assert_no_serious_accessibility_violations, browser, check_page, live_server, open_local_outbox,
+    open_page)
 from tests.support.factories import make_circle
 
 pytestmark = pytest.mark.browser
@@ -89,7 +90,7 @@ def test_learner_filters_by_city_signs_up_and_gets_the_welcome_email(open_page, 
     assert circle.name in page.locator('main').inner_text()
     check_page(page, 'thanks', viewport)
 
-    page.goto('/local/outbox')
+    open_local_outbox(page)
     welcome = page.locator('details.message', has_text=f'You signed up for {circle.name}')
     assert welcome.count() == 1
     assert 'maria@example.org' in welcome.locator('summary').inner_text()

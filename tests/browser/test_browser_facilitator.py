@@ -19,7 +19,8 @@ from playwright.sync_api import expect
 from chalicelib.circles import circles
 from tests.support.browser import (  # noqa: F401 - fixtures are found by name
     VIEWPORTS, assert_no_serious_accessibility_violations, assert_no_sideways_scrolling, browser, live_server,
-    open_page, screenshot)
+    open_local_outbox, open_page, screenshot)
+from tests.support import outbox
 from tests.support.factories import local_today
 
 pytestmark = pytest.mark.browser
@@ -48,7 +49,7 @@ def register_confirm_and_log_in(page, live_server):
     page.get_by_role('button', name='Create account').click()
     expect(page.locator('h1')).to_have_text('Check your email')
 
-    page.goto('/local/outbox')
+    open_local_outbox(page)
     confirmation = page.locator('details.message', has_text='Confirm your email address for Circles')
     expect(confirmation).to_have_count(1)
     assert EMAIL in confirmation.locator('summary').inner_text()
@@ -172,6 +173,10 @@ def send_message(page, circle_id):
     check_page(page, 'message-form')
     page.get_by_role('button', name='Send now').click()
     page.wait_for_url(re.compile(rf'/facilitate/circles/{circle_id}/messages/\w+$'))
+    expect(page.get_by_role('status')).to_contain_text('Your message is on its way')
+    outbox.drain()              # the stream sender, a moment later
+    page.get_by_role('link', name='Reload this page').click()
+    expect(page.get_by_role('status')).to_have_count(0)
     expect(page.locator('.delivery')).to_contain_text('Email: 1 of 1 sent')
     expect(page.locator('.delivery')).to_contain_text('Text message: 1 of 1 sent')
 
@@ -236,6 +241,7 @@ def test_facilitator_registers_creates_publishes_messages_and_gives_feedback(ope
     page.goto(f'/facilitate/circles/{circle_id}')
     record_feedback(page, circle_id)
 
+    outbox.drain()                          # the recap leaves through the stream sender
     page.goto(f'/facilitate/circles/{circle_id}')
     messages = page.locator('#messages')
     expect(messages.locator('h3')).to_have_text('Room change on Tuesday')

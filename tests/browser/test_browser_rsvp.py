@@ -22,7 +22,7 @@ from chalicelib.learners import rsvp
 from chalicelib.core.ids import new_id
 from chalicelib.models import EmailClaim, Signup, User
 from tests.support.browser import (  # noqa: F401 - fixtures are found by name
-    VIEWPORTS, browser, check_page, live_server, open_page)
+    VIEWPORTS, browser, check_page, live_server, open_local_outbox, open_page)
 from tests.support.factories import make_circle
 
 pytestmark = pytest.mark.browser
@@ -71,7 +71,7 @@ def send_the_first_reminder(circle):
 
 def rsvp_link_from_the_outbox(page, live_server, email, answer):
     """The learner's `answer` link in the text part of their reminder, as the local outbox shows it."""
-    page.goto('/local/outbox')
+    open_local_outbox(page)
     reminder = page.locator('details.message', has_text=email).filter(
         has=page.locator('pre.text', has_text='/rsvp/'))
     expect(reminder).to_have_count(1)

@@ -2,25 +2,25 @@
 from datetime import timedelta
 
 from chalicelib.circles import circles
-from chalicelib.learners import pending_welcomes as jobs
 from chalicelib.learners.signup import sign_up
 from tests.support.factories import make_circle
 
 
-def test_pending_welcome_job_is_scheduled_every_five_minutes():
+def test_the_outbox_sweep_is_scheduled_every_five_minutes():
     from app import app
-    [config] = [s for s in app.event_sources if s.name == 'send-pending-welcomes']
+    [config] = [s for s in app.event_sources if s.name == 'send-outbox-sweep']
     assert config.schedule_expression.to_string() == 'rate(5 minutes)'
 
 
-def test_pending_welcome_job_sends_through_the_lambda_entry_point(client, moto, time_machine):
+def test_the_outbox_sweep_sends_through_the_lambda_entry_point(client, moto, time_machine):
+    from chalicelib.messaging import outbox
     circle = make_circle()
     sign_up(circle.id, {'name': 'Lee', 'email': 'lee@example.org', 'consent': True})
-    time_machine.move_to(circles.utcnow() + jobs.WELCOME_GRACE + timedelta(minutes=1))
+    time_machine.move_to(circles.utcnow() + outbox.SWEEP_GRACE + timedelta(minutes=1))
     event = client.events.generate_cw_event(source='aws.events', detail_type='Scheduled Event',
                                             detail={}, resources=[])
-    client.lambda_.invoke('send-pending-welcomes', event)
-    assert [m['To'] for m in moto.sent_emails()] == ['lee@example.org', 'ada@example.org']
+    client.lambda_.invoke('send-outbox-sweep', event)
+    assert [m['To'] for m in moto.sent_emails(drain=False)] == ['lee@example.org', 'ada@example.org']
 
 
 def _modules_loaded_by(statement):
@@ -41,6 +41,12 @@ def test_cold_start_of_the_http_lambda_imports_nothing_heavy():
 
 def test_cold_start_of_the_jobs_lambda_imports_neither_routes_nor_heavy_clients():
     loaded = _modules_loaded_by('import chalicelib.handlers.jobs')
+    assert 'app' not in loaded and 'chalicelib.handlers.pages' not in loaded
+    assert loaded & HEAVY == set()
+
+
+def test_cold_start_of_the_sender_lambda_imports_neither_routes_nor_heavy_clients():
+    loaded = _modules_loaded_by('import chalicelib.handlers.sender')
     assert 'app' not in loaded and 'chalicelib.handlers.pages' not in loaded
     assert loaded & HEAVY == set()
 

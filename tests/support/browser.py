@@ -101,3 +101,11 @@ def assert_no_serious_accessibility_violations(page, name):
                     for node in v['nodes'])
         for v in blocking)
     assert not blocking, f'axe found serious problems on the {name} page:\n{report}'
+
+
+def open_local_outbox(page):
+    """The developer's outbox page, once the stream sender has delivered what was written so
+    far (the background poller may be a moment behind; a developer would reload)."""
+    from tests.support import outbox
+    outbox.drain()
+    page.goto('/local/outbox')
