@@ -14,3 +14,4 @@ __all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMe
            'EmailClaim', 'LoginThrottle', 'Session', 'CircleFacilitator', 'CircleSetup',
            'CircleMessage', 'Delivery', 'LocalSms', 'MeetingFeedback', 'MeetingReminder', 'Rsvp', 'SendRate',
            'ShortLink']
+from chalicelib.models.rate_limits import UsageCounter  # noqa: E402 - registers the entity
