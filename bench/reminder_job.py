@@ -1,24 +1,29 @@
-"""The reminder job: DynamoDB calls per run as the table grows, and messages per second.
+"""The reminder job: DynamoDB calls per run as the table grows.
 
-1. **Calls.** 300 circles have a reminder due now, among 1,000 and then among 10,000
-   circles (every circle has a reminder; the others are due later). One run of
-   `send_due_reminders` sends everything; we count its DynamoDB calls by operation. The
-   job Queries the `by_due` index for what is due and reads only those circles, so the
-   count must not grow with the table (goal: the same within 5 %).
-2. **Throughput.** SES (the fault proxy in front of moto) and the Twilio fake both answer
-   each send after 50 ms, like real providers. Runs with the rate limit set high (goal
-   ≥ 200 messages/s; among 1,000 circles, and with the due circles alone), and one with it
-   set low (goal: never above the limit in any one-second window, judged on when requests
-   reached the fakes). Each reports the CPU per message of the run's process and of moto.
+300 circles have a reminder due now, among 1,000 and then among 10,000 circles (every circle
+has a reminder; the others are due later). One run of `send_due_reminders` claims each due
+reminder, reads its circle's partition, batch-writes the meeting's outbox items (each
+learner's email and SMS with its short link, each facilitator's copy) and marks it sent; we
+count its DynamoDB calls by operation. The job Queries the `by_due` index for what is due and
+reads only those circles, so the counts must be identical for both table sizes.
+
+Sending is not measured here: the job only writes outbox items, and the sender delivers them
+from the table's stream (its throughput and global rate are `bench/sender.py`'s). No stream
+poller runs in this bench, so the items stay pending and no SES or Twilio request is made.
 
 Seeding writes items with PynamoDB batch writes: circles built by `bench.dynamodb_calls`,
 learners and reminders built the way the app builds them.
 
-Run alone with `python -m bench.reminder_job` (writes only its own part of BENCHMARKS.md).
+    python -m bench.reminder_job                        # 300 due among 1,000 and 10,000 circles
+    python -m bench.reminder_job --sizes 100 1000 --due 30   # a small run, printed only
+
+Run with the default sizes it writes only its own part of BENCHMARKS.md; a run with other
+sizes is printed and written nowhere.
 """
-import os
+import argparse
 import random
 import time
+import zlib
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -31,37 +36,6 @@ END = '<!-- reminder job bench results end -->'
 DUE = 300
 SIZES = (1000, 10000)
 LEARNERS = 4                 # per circle with a due reminder; every other one has a mobile
-PROVIDER_DELAY = 0.05        # seconds each fake provider takes to answer a send
-HIGH_RATE, LOW_RATE = 10_000, 20
-THROUGHPUT_WORKERS = 32
-TWILIO_ENV = {'TWILIO_ACCOUNT_SID': 'AC' + '0123456789abcdef' * 2, 'TWILIO_AUTH_TOKEN': 'bench-twilio-token',
-              'TWILIO_FROM_NUMBER': '+13125550000'}
-
-
-def use_fakes(server):
-    """Twilio fake and SES fault proxy started and the environment pointed at them; settings
-    and the cached clients are made again from it."""
-    from chalicelib.messaging import email
-    from chalicelib.core.settings import get_settings
-    from tests.support.ses_fault_proxy import SesFaultProxy
-    from tests.support.twilio_fake import TwilioFake
-    twilio = TwilioFake(TWILIO_ENV['TWILIO_ACCOUNT_SID'], TWILIO_ENV['TWILIO_AUTH_TOKEN'])
-    proxy = SesFaultProxy(server.url)
-    os.environ.update(TWILIO_ENV, TWILIO_API_BASE=twilio.url, AWS_ENDPOINT_URL_SESV2=proxy.url)
-    get_settings.cache_clear()
-    email.ses_client.cache_clear()
-    return twilio, proxy
-
-
-def stop_fakes(twilio, proxy):
-    from chalicelib.messaging import email
-    from chalicelib.core.settings import get_settings
-    for name in [*TWILIO_ENV, 'TWILIO_API_BASE', 'AWS_ENDPOINT_URL_SESV2']:
-        os.environ.pop(name, None)
-    get_settings.cache_clear()
-    email.ses_client.cache_clear()
-    twilio.stop()
-    proxy.stop()
 
 
 def _tomorrow_evening(circle, now):
@@ -71,16 +45,17 @@ def _tomorrow_evening(circle, now):
 
 
 def _learners(circle, now, count):
+    """`count` signups as `signup.sign_up` stores them; every other one (n even) with a mobile."""
+    from chalicelib.learners.signup import CONSENT_VERSION, signup_id_for
     from chalicelib.models import Signup
-    from chalicelib.learners.signup import CONSENT_VERSION
     result = []
     for n in range(count):
-        signup_id = f'{circle.id}l{n}'
-        mobile = f'+1312{abs(hash(signup_id)) % 10**7:07d}' if n % 2 == 0 else None
         address = f'learner{n}.{circle.id}@example.org'
+        signup_id = signup_id_for(circle.id, address)
+        mobile = f'+1312{zlib.crc32(address.encode()) % 10**7:07d}' if n % 2 == 0 else None
         result.append(Signup(*Signup.key(circle.id, signup_id), signup_id=signup_id, circle_id=circle.id,
-                             name=f'Learner {n}', email=address, mobile=mobile, created_at=now, consent_at=now,
-                             consent_version=CONSENT_VERSION, welcome_status='sent',
+                             name=f'Learner {n}', email=address, mobile=mobile, created_at=now, updated_at=now,
+                             consent_at=now, consent_version=CONSENT_VERSION,
                              email_pk=f'EMAIL#{address}', email_sk=f'SIGNUP#{circle.id}',
                              phone_pk=f'PHONE#{mobile}' if mobile else None,
                              phone_sk=f'SIGNUP#{circle.id}' if mobile else None))
@@ -88,8 +63,8 @@ def _learners(circle, now, count):
 
 
 def _reminder(circle, now, due_at):
-    from chalicelib.reminders import schedule as reminders
     from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, MeetingReminder
+    from chalicelib.reminders import schedule as reminders
     meeting = next((m for m in circle.meetings if m.starts_at > due_at), circle.meetings[-1])
     reminder = reminders.new_reminder(circle, meeting, now)
     reminder.state, reminder.due_at = SCHEDULED, due_at
@@ -99,7 +74,8 @@ def _reminder(circle, now, due_at):
 
 def seed(size, due, now, learners=LEARNERS, seed_value=2026):
     """`size` published circles, each with a reminder; `due` of them due at `now`, with learners.
-    Returns (seconds spent seeding, messages the run should send)."""
+    Returns (seconds spent seeding, outbox items the run should write). The due circles come
+    first from the same random sequence, so they are the same whatever `size` is."""
     from chalicelib.circles import circles
     from chalicelib.models import TableItem
     started = time.monotonic()
@@ -122,119 +98,65 @@ def seed(size, due, now, learners=LEARNERS, seed_value=2026):
     return time.monotonic() - started, messages
 
 
-def count_run(server, size, now):
-    """One run over `size` circles (DUE due); DynamoDB calls by operation and what it sent."""
+def count_run(server, size, now, due=DUE):
+    """One run over `size` circles (`due` of them due): its DynamoDB calls by operation, its
+    summary, and the outbox items it should have written."""
     from chalicelib.reminders.job import send_due_reminders
     dynamodb_calls.fresh_table(server)
-    seconds, expected = seed(size, DUE, now)
+    seconds, expected = seed(size, due, now)
     aws_calls.reset()
-    summary = send_due_reminders(now, max_rate=HIGH_RATE, workers=16)
+    summary = send_due_reminders(now)
     calls = Counter(aws_calls.dynamodb_calls())
-    return {'size': size, 'seed_seconds': seconds, 'expected': expected, 'summary': summary, 'calls': calls}
+    return {'size': size, 'due': due, 'seed_seconds': seconds, 'expected': expected, 'summary': summary,
+            'calls': calls}
 
 
-def cpu_seconds(pid=None):
-    """CPU time (user + system) a process has used so far: this one by default."""
-    if pid is None:
-        return time.process_time()
-    with open(f'/proc/{pid}/stat') as stat:
-        fields = stat.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
-
-def max_in_any_second(times):
-    times, most, start = sorted(times), 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
-def throughput_run(server, twilio, proxy, due, rate, workers, now, size=None):
-    """One run against providers answering after PROVIDER_DELAY, `due` reminders among `size`
-    circles (only the due ones by default); messages/s, the busiest second, and the CPU each
-    message cost the run's process (with the in-process fakes) and moto."""
-    from chalicelib.reminders.job import send_due_reminders
-    dynamodb_calls.fresh_table(server)
-    size = size or due
-    _, expected = seed(size, due, now, seed_value=7)
-    twilio.reset()
-    twilio.delay_seconds = PROVIDER_DELAY
-    proxy.reset(delay_seconds=PROVIDER_DELAY, answer_sends=True)
-    aws_calls.reset()
-    moto_cpu, job_cpu, started = cpu_seconds(server.process.pid), cpu_seconds(), time.monotonic()
-    summary = send_due_reminders(now, max_rate=rate, workers=workers)
-    seconds = time.monotonic() - started
-    moto_cpu, job_cpu = cpu_seconds(server.process.pid) - moto_cpu, cpu_seconds() - job_cpu
-    sent = max(summary['messages_sent'], 1)
-    requests = sum(aws_calls.dynamodb_calls().values())
-    times = proxy.send_times() + [r['at'] for r in twilio.requests]
-    return {'due': due, 'size': size, 'rate': rate, 'workers': workers, 'expected': expected,
-            'sent': summary['messages_sent'], 'requests': len(times), 'seconds': seconds,
-            'per_second': summary['messages_sent'] / seconds, 'busiest_second': max_in_any_second(times),
-            'summary': summary, 'dynamodb_per_message': requests / sent,
-            'job_ms': job_cpu * 1000 / sent, 'moto_ms': moto_cpu * 1000 / sent}
-
-
-def run(server):
+def run(server, sizes=SIZES, due=DUE):
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    twilio, proxy = use_fakes(server)
-    try:
-        counts = [count_run(server, size, now) for size in SIZES]
-        speeds = [throughput_run(server, twilio, proxy, 100, HIGH_RATE, THROUGHPUT_WORKERS, now, size=1000),
-                  throughput_run(server, twilio, proxy, 100, HIGH_RATE, THROUGHPUT_WORKERS, now),
-                  throughput_run(server, twilio, proxy, 20, LOW_RATE, THROUGHPUT_WORKERS, now)]
-    finally:
-        stop_fakes(twilio, proxy)
-    return counts, speeds
+    return [count_run(server, size, now, due) for size in sizes]
 
 
-def markdown(measured):
-    counts, speeds = measured
+def identical(counts):
+    return all(c['calls'] == counts[0]['calls'] for c in counts)
+
+
+def markdown(counts):
+    due = counts[0]['due']
     lines = ['### Reminder job: DynamoDB calls per run', '',
-             f'{DUE} reminders due, {LEARNERS} learners each (every other one with a mobile), one run.', '',
-             '| circles in the table | calls by operation | total | messages sent | deliveries |',
-             '|---|---|---|---|---|']
+             f'{due} reminders due, {LEARNERS} learners each (every other one with a mobile), one run of '
+             '`send_due_reminders`: it writes the outbox items, the sender sends them (not measured here).', '',
+             '| circles in the table | calls by operation | total | outbox items written | reminders sent | '
+             'run seconds |',
+             '|---|---|---|---|---|---|']
     for c in counts:
         ops = ', '.join(f'{op} {n}' for op, n in sorted(c['calls'].items()))
-        states = ', '.join(f'{k} {v}' for k, v in sorted(c['summary']['deliveries'].items()))
+        summary = c['summary']
         lines.append(f"| {c['size']:,} | {ops} | {sum(c['calls'].values())} | "
-                     f"{c['summary']['messages_sent']} of {c['expected']} | {states} |")
-    small, large = (sum(c['calls'].values()) for c in counts)
-    growth = (large - small) / small * 100
-    lines += ['', f"Change from {counts[0]['size']:,} to {counts[-1]['size']:,} circles: {growth:+.1f} % "
-              f"(goal: within 5 %: **{'met' if abs(growth) <= 5 else 'NOT met'}**). "
-              f"Seeding took {counts[0]['seed_seconds']:.1f} s and {counts[-1]['seed_seconds']:.1f} s.", '',
-              '### Reminder job: messages per second', '',
-              f'SES (fault proxy before moto) and the Twilio fake each answer a send after '
-              f'{PROVIDER_DELAY * 1000:.0f} ms (the SES stand-in answers itself: moto is left to '
-              'DynamoDB). Busiest second: the most send requests that reached the fakes within any '
-              'one second. CPU per message: the run\'s process (job, botocore, the in-process fakes) '
-              'and the moto server, from /proc.', '',
-              '| reminders due | circles in the table | rate limit (/s) | workers | messages sent | seconds '
-              '| messages/s | busiest second | DynamoDB requests per message | CPU per message: job / moto '
-              '| goal |',
-              '|---|---|---|---|---|---|---|---|---|---|---|']
-    for s in speeds:
-        if s['rate'] >= HIGH_RATE:
-            goal = f"≥ 200/s: **{'met' if s['per_second'] >= 200 else 'NOT met'}**"
-        else:
-            goal = f"≤ {s['rate']} in any second: **{'met' if s['busiest_second'] <= s['rate'] else 'NOT met'}**"
-        lines.append(f"| {s['due']} | {s['size']:,} | {s['rate']:,} | {s['workers']} | {s['sent']} of "
-                     f"{s['expected']} | {s['seconds']:.1f} | {s['per_second']:.0f} | {s['busiest_second']} | "
-                     f"{s['dynamodb_per_message']:.2f} | {s['job_ms']:.1f} ms / {s['moto_ms']:.1f} ms | {goal} |")
-    fast = speeds[1]
-    lines += ['', f"On {os.cpu_count()} CPUs shared by the run and moto, the CPU alone allows about "
-              f"{os.cpu_count() * 1000 / (fast['job_ms'] + fast['moto_ms']):.0f} messages/s "
-              f"({os.cpu_count()} × 1000 ms / {fast['job_ms'] + fast['moto_ms']:.1f} ms), and the run's "
-              f"own process, one core under the GIL, about {1000 / fast['job_ms']:.0f}/s."]
+                     f"{summary.get('messages_queued', 0)} of {c['expected']} | "
+                     f"{summary.get('reminders_sent', 0)} of {due} | {summary.get('seconds', 0):.1f} |")
+    seeding = ' and '.join(f"{c['seed_seconds']:.1f} s" for c in counts)
+    lines += ['', f"From {counts[0]['size']:,} to {counts[-1]['size']:,} circles the counts are "
+              f"{'identical' if identical(counts) else 'NOT identical'} (goal: identical: "
+              f"**{'met' if identical(counts) else 'NOT met'}**). Seeding took {seeding}. "
+              "Run seconds are moto's (its Query cost grows with the table; DynamoDB's does not)."]
     return '\n'.join(lines) + '\n'
 
 
-def main():
-    from bench.report import run_alone
-    run_alone(START, END, run, markdown)
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m bench.reminder_job')
+    parser.add_argument('--sizes', type=int, nargs='+', help=f'circles in the table (default {SIZES})')
+    parser.add_argument('--due', type=int, help=f'reminders due among them (default {DUE})')
+    args = parser.parse_args(argv)
+    if args.sizes is None and args.due is None:
+        from bench.report import run_alone
+        run_alone(START, END, run, markdown)
+        return
+    from bench.report import machine
+    sizes, due = tuple(args.sizes or SIZES), args.due or DUE
+    if due > min(sizes):
+        parser.error('--due cannot exceed the smallest of --sizes')
+    with dynamodb_calls.moto_server() as server:
+        print('\n'.join([machine(), '', markdown(run(server, sizes, due))]))
 
 
 if __name__ == '__main__':

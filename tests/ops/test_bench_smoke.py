@@ -1,4 +1,4 @@
-"""The DynamoDB call-count goals of `make bench`, checked on a small table.
+"""The DynamoDB call-count goals of `make bench`, checked on small tables.
 
 Counts, not timings: they are deterministic, so they belong in the test suite.
 Uses the session's moto server and the fresh table the `aws` fixture gives.
@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from bench import dynamodb_calls, facilitator_calls
+from bench import dynamodb_calls, facilitator_calls, reminder_job
 
 CIRCLES = 20
 
@@ -75,3 +75,18 @@ def test_facilitator_pages_cost_the_same_calls_for_3_or_30_circles_and_5_or_50_s
     sizes = facilitator_calls.partition_sizes(world.circle_id)
     assert sizes['Signup'][0] == signup_count and sizes['Delivery'][0] == signup_count
     assert sizes['MeetingFeedback'][0] == 1 and sizes['CircleMessage'][0] == 1
+
+
+# --- the reminder job (bench/reminder_job.py) ------------------------------------------
+
+def test_reminder_job_run_costs_the_same_calls_among_20_or_200_circles(moto):
+    counts = reminder_job.run(moto, sizes=(20, 200), due=5)
+    for measured in counts:
+        summary = measured['summary']
+        assert summary['reminders_sent'] == summary['due'] == 5, summary
+        assert summary['messages_queued'] == measured['expected'] > 5 * 4, summary
+    assert reminder_job.identical(counts)
+    # the due index once; per reminder: the claim, its circle's partition, one batch write, done
+    assert counts[0]['calls'] == Counter({'Query': 1 + 5, 'UpdateItem': 2 * 5, 'BatchWriteItem': 5})
+    report = reminder_job.markdown(counts)
+    assert '| 20 |' in report and '| 200 |' in report and 'goal: identical: **met**' in report
