@@ -126,7 +126,8 @@ def purpose_of(message):
 
 
 def _expand(item, reads, now):
-    """One email per current learner with an address, one SMS per mobile not opted out."""
+    """One email per current learner with an address, one SMS per mobile (the sender checks
+    consent just before sending and records a refused one as skipped, with the reason)."""
     message = reads.get(CircleMessage.key(item.circle_id, item.params['message']))
     if message is None:
         return []
@@ -137,7 +138,7 @@ def _expand(item, reads, now):
         if signup.email:
             items.append(outbox.for_signup(signup, purpose_of(message), EMAIL, 'message', now,
                                            params={'message': message.message_key}))
-        if message.sms_text and signup.mobile and not signup.sms_opted_out:
+        if message.sms_text and signup.mobile:      # an opted-out number is skipped by the sender
             items.append(outbox.for_signup(signup, purpose_of(message), SMS, 'message_sms', now,
                                            params={'message': message.message_key}))
     return items

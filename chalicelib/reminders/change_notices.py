@@ -124,13 +124,13 @@ def notify_change(circle, meeting, kind, now):
 # --- rendering at send time (the sender's templates) ----------------------------------------
 
 def _expand(item, reads, now):
-    """One email and one SMS per current learner (the sender checks consent again)."""
+    """One email and, with a mobile, one SMS per current learner (consent is the sender's check)."""
     return [outbox.for_signup(signup, item.purpose, channel, template, now, params=item.params)
             for signup in Signup.query(f'CIRCLE#{item.circle_id}', Signup.sk.startswith('SIGNUP#'),
                                        consistent_read=True)
             if signup.active
             for channel, template, wanted in ((outbox.EMAIL, 'change', signup.email),
-                                              (outbox.SMS, 'change_sms', signup.mobile and not signup.sms_opted_out))
+                                              (outbox.SMS, 'change_sms', signup.mobile))
             if wanted]
 
 

@@ -19,6 +19,7 @@ messages to the outbox. The sender (chalicelib.messaging.sender) sends them.
   timeout); new work stops STOP_MARGIN_SECONDS before it, and what is left stays due.
 """
 import logging
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -114,16 +115,18 @@ def still_wanted(circle, meeting, now):
 
 def reminder_items(circle, meeting, signups, now):
     """Every outbox item the meeting's reminder stands for, with the SMS short links: each
-    learner's email and SMS, each facilitator's copy."""
+    learner's email and, with a mobile, SMS; each facilitator's copy. Consent (unsubscribed,
+    opted out, withdrawn meanwhile) is the sender's one check, just before sending: an item
+    it refuses ends `skipped` with the reason, which the facilitator's page shows."""
     from chalicelib.learners import rsvp
     purpose, params = purpose_of_id(meeting.meeting_id), {'meeting': meeting.meeting_id}
     items, links = [], []
     for signup in signups:
         if not signup.active:
             continue
-        if signup.email and not signup.reminders_stopped:
+        if signup.email:
             items.append(outbox.for_signup(signup, purpose, outbox.EMAIL, 'reminder', now, params))
-        if signup.mobile and not signup.sms_opted_out:
+        if signup.mobile:
             items.append(outbox.for_signup(signup, purpose, outbox.SMS, 'reminder_sms', now, params))
             links.append(rsvp.short_link(signup, meeting)[1])
     for recipient_id, address in circles.facilitator_recipients(circle):
@@ -132,17 +135,32 @@ def reminder_items(circle, meeting, signups, now):
     return items, links
 
 
+class LockedCounter(Counter):
+    """The run's summary, counted from several reminder threads at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def __iadd__(self, other):
+        raise TypeError('use add()')
+
+    def add(self, name, amount=1):
+        with self.lock:
+            self[name] += amount
+
+
 def queue_reminder(reminder, now, summary):
     """Everything for one due reminder: claim it, read the circle, write the outbox items not
     written yet (and their short links), mark it sent."""
     if not claim_reminder(reminder, now):
-        summary['held_by_another_run'] += 1
+        summary.add('held_by_another_run')
         return
     circle, signups, written = read_circle(reminder.circle_id, reminder.meeting_id)
     meeting = find_meeting(circle, reminder.meeting_id) if circle else None
     if not still_wanted(circle, meeting, now):
         finish_reminder(reminder, SKIPPED, now)
-        summary['skipped'] += 1
+        summary.add('skipped')
         return
     items, links = reminder_items(circle, meeting, signups, now)
     new = [item for item in items if item.sk not in written]
@@ -150,8 +168,8 @@ def queue_reminder(reminder, now, summary):
         for item in [*links, *new]:
             batch.save(item)
     finish_reminder(reminder, SENT, now, sequence=int(meeting.sequence or 0))
-    summary['reminders_sent'] += 1
-    summary['messages_queued'] += len(new)
+    summary.add('reminders_sent')
+    summary.add('messages_queued', len(new))
 
 
 def send_due_reminders(now=None, deadline=None, max_rate=None, workers=None):
@@ -160,21 +178,21 @@ def send_due_reminders(now=None, deadline=None, max_rate=None, workers=None):
     now = now or circles.utcnow()
     started = time.monotonic()
     stop_at = stop_time(started, deadline or started + MAX_RUN_SECONDS)
-    summary = Counter()
+    summary = LockedCounter()
     tasks = []
     with ThreadPoolExecutor(max_workers=REMINDERS_AT_ONCE, thread_name_prefix='reminder') as pool:
         for reminder in due_reminders(now):
             if time.monotonic() >= stop_at:
-                summary['stopped_early'] = 1
+                summary.add('stopped_early')
                 break
-            summary['due'] += 1
+            summary.add('due')
             tasks.append((reminder, pool.submit(queue_reminder, reminder, now, summary)))
         for reminder, task in tasks:
             try:
                 task.result()
             except Exception:  # noqa: BLE001 - a DynamoDB error: its lease runs out, a later run retries
                 log.exception('reminder %s: failed', reminder.sk)
-                summary['reminders_failed'] += 1
+                summary.add('reminders_failed')
     result = {**summary, 'seconds': round(time.monotonic() - started, 2)}
     log.info('send_due_reminders: %s', result)
     return result

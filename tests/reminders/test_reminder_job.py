@@ -255,9 +255,12 @@ def test_unsubscribed_learners_get_no_reminder_email_and_opted_out_numbers_no_sm
     rsvp.stop_reminders(rsvp.unsubscribe_url(ada).rsplit('/', 1)[1])   # the one-click unsubscribe
     sender.mark_sms_opted_out(cy.mobile)                              # Twilio said 21610 before
     summary = reminder_job.send_due_reminders(first_due(circle) + timedelta(minutes=1))
-    assert summary['messages_queued'] == 2 + 1 + 1           # bob's and cy's email, ada's SMS, the facilitator
+    assert summary['messages_queued'] == 3 + 2 + 1           # the sender is the one place for consent
     assert sent_to(moto, before) == Counter([bob.email, cy.email, 'fac0@example.org'])
     assert sms_to(twilio) == Counter([ada.mobile])
+    states = {(d.recipient_id, d.channel): (d.state, d.error) for d in reminder_items_of(circle.id).values()}
+    assert states[(ada.signup_id, 'email')] == ('skipped', 'The learner unsubscribed from reminder emails.')
+    assert states[(cy.signup_id, 'sms')] == ('skipped', 'The learner has opted out of text messages (replied STOP).')
 
 
 def test_a_learner_who_withdraws_or_opts_out_after_the_job_queued_gets_nothing(moto, twilio):
