@@ -24,8 +24,10 @@ def learning_circle(circle_id):
           content_types=['application/json', 'text/plain'])
 @api_errors
 def signup():
+    from chalicelib.handlers.auth import client_ip
     from chalicelib.learners.signup import sign_up
-    body = json_body(bp.current_request)
+    request = bp.current_request
+    body = json_body(request)
     questions = body.get('signup_questions') if isinstance(body.get('signup_questions'), dict) else {}
     fields = {
         'name': body.get('name'), 'email': body.get('email'), 'mobile': body.get('mobile'),
@@ -36,9 +38,10 @@ def signup():
     circle_id = body.get('learning_circle')
     if not isinstance(circle_id, (str, int)) or not str(circle_id).strip():
         return json_response({'status': 'error', 'errors': {'learning_circle': ['Required.']}}, 400)
-    sign_up(str(circle_id).strip(), fields)
+    sign_up(str(circle_id).strip(), fields, client=client_ip(request))
     # Partner clients read only `status`; a repeated signup answers the same so that
-    # the response does not reveal whether an address had signed up before.
+    # the response does not reveal whether an address had signed up before. Over a rate
+    # limit, `api_errors` answers 429 with `Retry-After`.
     return json_response({'status': 'created'})
 
 

@@ -28,26 +28,39 @@ def circle_page(circle_id):
     context = circle_page_context(circle_id)
     if context is None:
         return page('not_found.html', 404)
-    return page('circle.html', **context)
+    return _circle_page(context)
+
+
+def _circle_page(context, status=200):
+    """The circle page, its signup form showing a mobile number as written in the circle's country."""
+    from chalicelib.learners.phone import example_number
+    return page('circle.html', status, mobile_example=example_number(context['circle']), **context)
 
 
 @bp.route('/circles/{circle_id}/signup', methods=['POST'], content_types=FORM)
 def circle_signup(circle_id):
     from chalicelib.circles.browse_page import circle_page_context
     from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
+    from chalicelib.handlers.auth import client_ip
+    from chalicelib.handlers.web import refusal_page
     from chalicelib.learners.signup import sign_up
-    fields = form_fields(bp.current_request)
+    from chalicelib.models.rate_limits import RateLimited
+    request = bp.current_request
+    fields = form_fields(request)
     if fields.get(HONEYPOT):
         # A bot filled the field people cannot see: answer as if it worked, write nothing.
         return redirect(f'/circles/{circle_id}/thanks')
     try:
-        sign_up(circle_id, fields)
+        # A repeated signup is answered as a new one: the same redirect, the same thanks page.
+        sign_up(circle_id, fields, client=client_ip(request))
     except NotFound:
         return page('not_found.html', 404)
     except ValidationFailed as error:
-        return page('circle.html', 400, **circle_page_context(circle_id, values=fields, errors=error.errors))
+        return _circle_page(circle_page_context(circle_id, values=fields, errors=error.errors), 400)
     except SignupRefused as error:
-        return page('circle.html', 400, **circle_page_context(circle_id, values=fields, refusal=error.message))
+        return _circle_page(circle_page_context(circle_id, values=fields, refusal=error.message), 400)
+    except RateLimited as error:
+        return refusal_page(error)
     return redirect(f'/circles/{circle_id}/thanks')
 
 
@@ -85,6 +98,71 @@ def _withdraw(token, confirm):
         withdraw(signup)
         return page('withdraw.html', circle=circle, done=True, token=token)
     return page('withdraw.html', circle=circle, done=not signup.active, token=token)
+
+
+# --- a learner's own details, through the link in the "already signed up" email -----------
+# No CSRF token: no session is involved, and the signed token in the URL is the credential.
+
+@bp.route('/my-details/{token}', methods=['GET'])
+def details_page(token):
+    return _details(token, fields=None)
+
+
+@bp.route('/my-details/{token}', methods=['POST'], content_types=FORM)
+def details_change(token):
+    return _details(token, fields=form_fields(bp.current_request))
+
+
+DETAIL_FIELDS = ('name', 'mobile', 'goals', 'support', 'custom_answer', 'communications_opt_in')
+
+
+def _details(token, fields):
+    from chalicelib.circles import circles
+    from chalicelib.core.errors import SignupRefused, ValidationFailed
+    from chalicelib.core.links import BadLink
+    from chalicelib.core.settings import get_settings
+    from chalicelib.learners.signup import signup_from_details_token, update_details, withdraw_link
+    try:
+        signup = signup_from_details_token(token)
+    except BadLink:
+        return page('link_invalid.html', 400)
+    circle = signup and circles.get_circle(signup.circle_id)
+    if signup is None or circle is None:
+        return page('link_invalid.html', 400)
+    context = dict(circle=circle, signup=signup, token=token, errors={}, saved=False,
+                   withdraw_path=withdraw_link(signup).removeprefix(get_settings().public_base_url))
+    if fields is not None:
+        try:
+            signup = update_details(signup, circle, fields)
+        except ValidationFailed as error:
+            return page('my_details.html', 400, **{**context, 'values': fields, 'errors': error.errors})
+        except SignupRefused:
+            return page('link_invalid.html', 400)
+        context['saved'] = True
+    return page('my_details.html', **context, values={name: getattr(signup, name) for name in DETAIL_FIELDS})
+
+
+# --- pages about the site: what it is, privacy, and where a new facilitator starts ----------
+
+@bp.route('/about', methods=['GET'])
+def about_page():
+    return _site_page('about.html')
+
+
+@bp.route('/privacy', methods=['GET'])
+def privacy_page():
+    return _site_page('privacy.html')
+
+
+@bp.route('/run-a-circle', methods=['GET'])
+def run_a_circle_page():
+    return _site_page('run_a_circle.html')
+
+
+def _site_page(template):
+    from chalicelib.core.settings import get_settings
+    from chalicelib.handlers.auth import current_session
+    return page(template, session=current_session(bp.current_request), support_email=get_settings().support_email)
 
 
 @bp.route('/static/{name}', methods=['GET'])

@@ -47,19 +47,50 @@ def form_fields(request):
     return dict(parse_qsl(body.decode('utf-8', errors='replace'), keep_blank_values=True))
 
 
+MAX_JSON_DEPTH = 20     # arrays and objects inside each other; our bodies need 2
+
+
 def json_body(request):
+    """The request's JSON object, or ValidationFailed (400) before anything reads it: not a JSON
+    object, nested deeper than MAX_JSON_DEPTH (thousands of `[` exhaust the parser's recursion),
+    or a lone surrogate in any string (`"\\ud800"`: no page, email or DynamoDB request can carry
+    it, see chalicelib/core/fields.py), named by the field that holds it."""
     try:
         body = json.loads(request.raw_body or b'null')
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValidationFailed({'body': ['Must be a JSON object.']}) from None
     if not isinstance(body, dict):
         raise ValidationFailed({'body': ['Must be a JSON object.']})
+    problems = _json_problems(body)
+    if problems:
+        raise ValidationFailed(problems)
     return body
+
+
+def _json_problems(body):
+    """{field: [message]} for the first nesting or broken-text problem of a parsed body."""
+    from chalicelib.core.fields import BROKEN_CHARACTER, has_lone_surrogate, without_surrogates
+    pending = [(body, 1, 'body')]
+    while pending:
+        value, depth, field = pending.pop()
+        if isinstance(value, (dict, list)) and depth > MAX_JSON_DEPTH:
+            return {'body': [f'Please nest arrays and objects at most {MAX_JSON_DEPTH} deep.']}
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                name = key if field == 'body' else f'{field}.{key}'
+                if has_lone_surrogate(key):
+                    return {without_surrogates(name): [BROKEN_CHARACTER]}
+                pending.append((inner, depth + 1, name))
+        elif isinstance(value, list):
+            pending.extend((inner, depth + 1, field) for inner in value)
+        elif isinstance(value, str) and has_lone_surrogate(value):
+            return {field: [BROKEN_CHARACTER]}
+    return {}
 
 
 # --- refusals: one seam from the domain's Refusal to an answer ---------------------------
 
-REFUSAL_TITLES = {400: 'We could not accept that', 409: 'This changed meanwhile'}
+REFUSAL_TITLES = {400: 'We could not accept that', 409: 'This changed meanwhile', 429: 'Too many requests'}
 # The public API's refusals without field errors are about the learning circle a request names.
 API_REFUSAL_FIELD = 'learning_circle'
 
@@ -70,14 +101,22 @@ def refusal_page(refusal, **context):
     if refusal.status == 404:
         return page('not_found.html', 404, **context)
     title = REFUSAL_TITLES.get(refusal.status, 'We could not do that')
-    return page('refusal.html', refusal.status, title=title, refusal=refusal, **context)
+    return with_retry_after(page('refusal.html', refusal.status, title=title, refusal=refusal, **context), refusal)
+
+
+def with_retry_after(response, refusal):
+    """A rate-limited refusal (429, `retry_after` seconds) carries the `Retry-After` header."""
+    retry_after = getattr(refusal, 'retry_after', None)
+    if retry_after:
+        response.headers['Retry-After'] = str(retry_after)
+    return response
 
 
 def refusal_json(refusal, field=API_REFUSAL_FIELD):
     """The public API's error shape, `{"status": "error", "errors": {field: [messages]}}`:
     a refusal's own field errors, or its message under `field`."""
-    return json_response({'status': 'error', 'errors': refusal.errors or {field: [refusal.message]}},
-                         refusal.status)
+    return with_retry_after(json_response({'status': 'error', 'errors': refusal.errors or {field: [refusal.message]}},
+                                          refusal.status), refusal)
 
 
 def answers_refusals(answer):
@@ -146,6 +185,40 @@ def error_pages(request, get_response):
 
 
 def install_error_pages(app):
-    """Wire the 500 page and the exception-text-free logging into a Chalice app."""
+    """Wire the 500 page, the exception-text-free logging and every response's own headers
+    (`response_headers`, outermost, so the 500 page gets them too) into a Chalice app."""
     app.log.addFilter(without_exception_text)
+    app.register_middleware(response_headers, 'http')
     app.register_middleware(error_pages, 'http')
+
+
+# --- headers on every response --------------------------------------------------------------
+
+# Routes that answer the same to every visitor. Every other route may show someone's data (a
+# learner's answers or details, a facilitator's circle, a signed link), so no browser or proxy
+# may keep a copy: a new route is private until it is listed here.
+PUBLIC_ROUTES = frozenset({'/', '/circles/{circle_id}', '/circles/{circle_id}/calendar.ics', '/static/{name}',
+                           '/api/learningcircles', '/api/learningcircles/{circle_id}', '/api/openapi.json'})
+HSTS = 'max-age=31536000; includeSubDomains'
+
+
+def transport_headers(route, local):
+    """What every response carries unless its handler set the header itself: `nosniff` (JSON,
+    CSV, calendars and redirects too), `Cache-Control: no-store` unless `route` (the pattern) is
+    public, and HSTS outside the local stage (which is served over plain HTTP)."""
+    headers = {'X-Content-Type-Options': 'nosniff'}
+    if route not in PUBLIC_ROUTES:
+        headers['Cache-Control'] = 'no-store'
+    if not local:
+        headers['Strict-Transport-Security'] = HSTS
+    return headers
+
+
+def response_headers(request, get_response):
+    """Chalice middleware: `transport_headers` on every response."""
+    from chalicelib.core.settings import get_settings
+    response = get_response(request)
+    for name, value in transport_headers(_route_path(request), get_settings().is_local).items():
+        if not any(existing.lower() == name.lower() for existing in response.headers):
+            response.headers[name] = value
+    return response

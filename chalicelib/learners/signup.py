@@ -1,16 +1,24 @@
-"""Signing up for a learning circle, and withdrawing.
+"""Signing up for a learning circle, changing one's details, and withdrawing.
 
-`sign_up` costs two DynamoDB calls: read the circle, and one transaction that
-creates the signup, counts it on the circle (conditions keep the capacity and the
-open/published rules exact under concurrency) and writes its welcome email and the
-facilitators' notices to the outbox: all of it or nothing. A second signup with the
-same email for the same circle becomes an update of the first: same item, no new email.
+`sign_up` from a request (`client` given) costs four DynamoDB calls: read the circle, one
+conditional UpdateItem per rate limit (signups per client address, per circle), and one
+transaction that creates the signup, counts it on the circle (conditions keep the capacity and
+the open/published rules exact under concurrency) and writes its welcome email and the
+facilitators' notices to the outbox: all of it or nothing.
+
+A second signup with the same email for the same circle changes nothing stored: anyone can
+type anyone's address. It is answered exactly as a new signup (nothing tells the requester
+whether the address was known), and one more write puts an "already signed up" email to the
+stored address in the outbox, with a signed link to the details page (`update_details`) where
+the learner changes their details themselves. Its key names the hour, so repeats within an
+hour are refused by the item's own condition: at most one such email per signup per hour.
 """
 import base64
 import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -22,6 +30,7 @@ from chalicelib.messaging import outbox
 from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
 from chalicelib.models.transactions import transact_write
 from chalicelib.models import Circle, Signup
+from chalicelib.models.rate_limits import Limit, RateLimited, spend
 from chalicelib.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +40,12 @@ CONSENT_TEXT = ('I consent to the facilitator and the organizers of this learnin
                 'my answers and contacting me about it.')
 MAX_LENGTHS = {name: rule.max_length for name, rule in rules.SIGNUP.items()}
 FULL = 'This learning circle is full.'
+# A person signs up for a few circles; a script for hundreds. A busy circle's launch stays
+# well under the circle's limit, which bounds what many clients together can make it send.
+SIGNUPS_PER_CLIENT = Limit('signup-client', 10, timedelta(hours=1))
+SIGNUPS_PER_CIRCLE = Limit('signup-circle', 200, timedelta(hours=1))
+DETAILS = 'signup-details'
+links.MAX_AGE_SECONDS.setdefault(DETAILS, 7 * 24 * 3600)
 
 
 @dataclass
@@ -95,13 +110,20 @@ def validate_signup(data, circle):
             errors['email'] = [f'This email address is not valid: {error}']
     if form.mobile:
         try:
-            form.mobile = normalise_mobile(form.mobile)
+            from chalicelib.learners.phone import region_for
+            form.mobile = normalise_mobile(form.mobile, region_for(circle))
         except ValueError:
             errors['mobile'] = ['This mobile number is not valid. Include the country code, e.g. +1 312 555 0100.']
     if not form.consent:
         errors['consent'] = ['Please give your consent to sign up.']
     if circle.signup_question and not form.custom_answer:
         errors['custom_answer'] = ['Please answer the question from the facilitator.']
+    for name, rule in rules.SIGNUP.items():     # line breaks only in the answers (core/fields.py)
+        if rule.multiline:
+            setattr(form, name, rules.normalise_line_breaks(getattr(form, name)))
+        problem = rules.text_problem(getattr(form, name), rule.multiline)
+        if problem and name not in errors:
+            errors[name] = [problem]
     for name, limit in MAX_LENGTHS.items():
         if len(getattr(form, name)) > limit and name not in errors:
             errors[name] = [f'Please keep this under {limit} characters.']
@@ -150,43 +172,43 @@ def _count_on_circle_condition(circle):
     return condition
 
 
-def _update_existing(circle, form, now):
-    """The same email signed up before: refresh their answers, keep one signup."""
-    signup = Signup(*Signup.key(circle.id, signup_id_for(circle.id, form.email)))
-    actions = [Signup.name.set(form.name), Signup.mobile.set(form.mobile or None),
-               Signup.goals.set(form.goals or None), Signup.support.set(form.support or None),
-               Signup.custom_answer.set(form.custom_answer or None),
-               Signup.communications_opt_in.set(form.communications_opt_in),
-               Signup.updated_at.set(now)]
-    if form.mobile:
-        actions += [Signup.phone_pk.set(f'PHONE#{form.mobile}'), Signup.phone_sk.set(f'SIGNUP#{circle.id}')]
-    else:
-        actions += [Signup.phone_pk.remove(), Signup.phone_sk.remove()]
-    signup.update(actions=actions, condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
-    return signup
+def sign_up(circle_id, data, now=None, client=None):
+    """Create a signup, or (the address signed up before) tell its owner by email; returns
+    (signup, circle, created). `client`: the requester's address, given by every request
+    handler, which spends the signup rate limits.
 
-
-def sign_up(circle_id, data, now=None):
-    """Create or update a signup; returns (signup, circle, created).
-
-    Raises NotFound, SignupRefused or ValidationFailed; on any of them nothing is written.
+    Raises NotFound, SignupRefused, ValidationFailed or RateLimited; on any of them nothing is
+    written (beyond the rate-limit counters) and nothing sent.
     """
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
         raise NotFound('No such learning circle.')
-    return sign_up_for(circle, data, now)
+    return sign_up_for(circle, data, now, client=client)
 
 
-def sign_up_for(circle, data, now=None):
+def _spend_signup_limits(circle, client, now):
+    try:
+        spend(now, (SIGNUPS_PER_CLIENT, client), (SIGNUPS_PER_CIRCLE, circle.id))
+    except RateLimited as limited:
+        limited.errors = {'rate_limit': [limited.message]}
+        raise
+
+
+def sign_up_for(circle, data, now=None, client=None):
     """`sign_up` for a circle already read. The circle may be stale: the transaction's
-    conditions, not this copy, decide whether there is room."""
+    conditions, not this copy, decide whether there is room.
+
+    For a repeated signup (same address, still signed up) the returned signup holds only its
+    keys, and `created` is False: callers must answer it as they answer a new one."""
     now = now or circles.utcnow()
     form = validate_signup(data, circle)
     reason = refusal(circle, now)
     if reason and reason != FULL:
-        # When full, the transaction decides: a learner already in the circle may update.
+        # When full, the transaction decides (and a repeated signup is refused the same way).
         raise SignupRefused(reason)
-    from chalicelib.learners.welcome import welcome_items
+    if client is not None:
+        _spend_signup_limits(circle, client, now)
+    from chalicelib.learners.welcome import already_signed_up_item, welcome_items
     signup = _new_signup(circle, form, now)
 
     def write(transaction):
@@ -200,17 +222,62 @@ def sign_up_for(circle, data, now=None):
     except TransactWriteError as error:
         # PynamoDB sends the puts before the updates: the signup is first, the circle last.
         reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
-        if reasons and reasons[0] == 'ConditionalCheckFailed':
-            try:
-                return _update_existing(circle, form, now), circle, False
-            except UpdateError:
-                raise SignupRefused('Please try again in a moment.') from None
+        known = bool(reasons) and reasons[0] == 'ConditionalCheckFailed'
+        if known:
+            existing = Signup(*Signup.key(circle.id, signup.signup_id), signup_id=signup.signup_id,
+                              circle_id=circle.id)
+            outbox.write([already_signed_up_item(existing, now)])
         if len(reasons) > 1 and reasons[-1] == 'ConditionalCheckFailed':
             fresh = circles.get_circle(circle.id)
             raise SignupRefused(refusal(fresh, now) or 'Please try again in a moment.') from None
+        if known:
+            return existing, circle, False
         raise
     circle.signup_count = int(circle.signup_count or 0) + 1
     return signup, circle, True
+
+
+def details_link(signup):
+    """The learner's own link to see and change their details (sent in the "already signed
+    up" email): signed for this purpose only, valid for a week."""
+    return links.url('/my-details', DETAILS, {'c': signup.circle_id, 's': signup.signup_id})
+
+
+def signup_from_details_token(token):
+    """The signup a details link points at, or None when it is gone or withdrawn.
+    Raises links.BadLink for a tampered, foreign or expired token."""
+    payload = links.unsign(DETAILS, token)
+    try:
+        signup = Signup.get(*Signup.key(payload['c'], payload['s']), consistent_read=True)
+    except Signup.DoesNotExist:
+        return None
+    return signup if signup.active else None
+
+
+def update_details(signup, circle, data, now=None):
+    """Store the learner's new name, mobile, answers and opt-in, checked by the signup form's
+    own rules (the address and the consent stay as they are). One conditional UpdateItem: it
+    changes nothing if the learner withdrew meanwhile (then SignupRefused).
+
+    Raises ValidationFailed with nothing written."""
+    now = now or circles.utcnow()
+    form = validate_signup({**data, 'email': signup.email, 'consent': True}, circle)
+    actions = [Signup.name.set(form.name), Signup.mobile.set(form.mobile or None),
+               Signup.goals.set(form.goals or None), Signup.support.set(form.support or None),
+               Signup.custom_answer.set(form.custom_answer or None),
+               Signup.communications_opt_in.set(form.communications_opt_in),
+               Signup.updated_at.set(now)]
+    if form.mobile:
+        actions += [Signup.phone_pk.set(f'PHONE#{form.mobile}'), Signup.phone_sk.set(f'SIGNUP#{circle.id}')]
+    else:
+        actions += [Signup.phone_pk.remove(), Signup.phone_sk.remove()]
+    try:
+        signup.update(actions=actions, condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
+    except UpdateError as error:
+        if error.cause_response_code != 'ConditionalCheckFailedException':
+            raise
+        raise SignupRefused('You are no longer signed up for this learning circle.') from None
+    return signup
 
 
 def withdraw_link(signup):

@@ -1,9 +1,13 @@
-"""The welcome email to a new learner and the new-signup notice to the facilitators.
+"""The welcome email to a new learner, the new-signup notice to the facilitators, and the
+"already signed up" email to a learner whose address was used to sign up again.
 
 Both are outbox items written in the signup's own transaction (`welcome_items`): the signup
 and its messages are stored together or not at all, and a retried or duplicate request
 finds the signup and writes nothing. The sender renders them when it sends (`WELCOME`,
 `NEW_SIGNUP`), from the circle as it is then.
+
+The "already signed up" email (`ALREADY_SIGNED_UP`) holds nothing the repeated request typed:
+it goes to the address stored with the signup and shows what is stored there.
 """
 from chalicelib.circles import circles
 from chalicelib.core.rendering import render
@@ -11,7 +15,7 @@ from chalicelib.messaging import email, outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, Signup
 
-WELCOME_PURPOSE, NOTICE_PURPOSE = 'welcome', 'new-signup'
+WELCOME_PURPOSE, NOTICE_PURPOSE, ALREADY_PURPOSE = 'welcome', 'new-signup', 'already-signed-up'
 
 
 def welcome_items(signup, circle, now):
@@ -25,6 +29,12 @@ def welcome_items(signup, circle, now):
         items.append(outbox.for_address(circle.id, f'{NOTICE_PURPOSE}#{signup.signup_id}#{when}', recipient_id,
                                         address, 'new_signup', now, params={'signup': signup.signup_id}))
     return items
+
+
+def already_signed_up_item(signup, now):
+    """The "you are already signed up" email to a signup's stored address. Its key names the
+    hour: a second one within the same hour is refused by the item's condition (no read)."""
+    return outbox.for_signup(signup, f'{ALREADY_PURPOSE}#{now:%Y%m%dT%H}', outbox.EMAIL, 'already_signed_up', now)
 
 
 def welcome_context(signup, circle, now):
@@ -62,6 +72,21 @@ def new_signup_notice(signup, circle, facilitator_email):
     )
 
 
+def already_signed_up_message(signup, circle, now, to=None):
+    from chalicelib.learners.signup import DETAILS, details_link, withdraw_link
+    from chalicelib.core import links
+    context = {'circle': circle, 'signup': signup, 'circle_url': circles.circle_url(circle.id),
+               'details_url': details_link(signup), 'withdraw_url': withdraw_link(signup),
+               'details_days': links.MAX_AGE_SECONDS[DETAILS] // (24 * 3600)}
+    return email.build_message(
+        to=to or signup.email,
+        subject=f'You are already signed up for {circle.name}',
+        text=render('email/already_signed_up.txt', **context),
+        html=render('email/already_signed_up.html', **context),
+        reply_to=list(circle.facilitator_emails),
+    )
+
+
 def _circle(item, reads):
     circle = reads.get(Circle.key(item.circle_id))
     if circle is None:
@@ -71,6 +96,10 @@ def _circle(item, reads):
 
 def _render_welcome(item, reads, to, now):
     return welcome_message(reads[Signup.key(item.circle_id, item.signup_id)], _circle(item, reads), now, to)
+
+
+def _render_already_signed_up(item, reads, to, now):
+    return already_signed_up_message(reads[Signup.key(item.circle_id, item.signup_id)], _circle(item, reads), now, to)
 
 
 def _render_notice(item, reads, to, now):
@@ -83,3 +112,4 @@ def _render_notice(item, reads, to, now):
 WELCOME = Template(keys=lambda item: [Circle.key(item.circle_id)], render=_render_welcome)
 NEW_SIGNUP = Template(keys=lambda item: [Circle.key(item.circle_id), Signup.key(item.circle_id, item.params['signup'])],
                       render=_render_notice)
+ALREADY_SIGNED_UP = Template(keys=lambda item: [Circle.key(item.circle_id)], render=_render_already_signed_up)

@@ -16,6 +16,7 @@ def templates():
     return {
         'welcome': welcome.WELCOME,
         'new_signup': welcome.NEW_SIGNUP,
+        'already_signed_up': welcome.ALREADY_SIGNED_UP,
         'message_fan_out': messages.MESSAGE_FAN_OUT,
         'message': messages.MESSAGE,
         'message_sms': messages.MESSAGE_SMS,
