@@ -1,9 +1,12 @@
-"""Change notices: a meeting moved or cancelled after its reminder went out.
+"""Change notices: a future meeting of a circle with learners moved or cancelled.
 
 Every current learner is told once per (meeting, sequence, channel): an email with the
-updated .ics (same UID, higher SEQUENCE, or STATUS:CANCELLED) and an SMS, through the outbox.
-`sync_reminders` puts the meeting on the `CHANGE` queue of `by_due` before announcing it, so
-a crash in between leaves work that the `send-due-change-notices` job finishes.
+updated .ics (same UID, higher SEQUENCE, or STATUS:CANCELLED) and an SMS, through the outbox,
+whether or not the meeting's reminder went out (the reminder's `sequence` is what learners
+know). `sync_reminders` puts the meeting on the `CHANGE` queue of `by_due` before announcing
+it, so a crash in between leaves work that the `send-due-change-notices` job finishes; a
+reminder still on the job's own queue cannot be on both, and its next sync (any save of the
+circle) announces what a crash left unannounced.
 """
 from datetime import date, timedelta
 
@@ -11,20 +14,19 @@ from chalicelib.circles import circles
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Signup
-from chalicelib.models.reminder import SENT, MeetingReminder
+from chalicelib.models.reminder import DUE_QUEUE, MeetingReminder
 from chalicelib.reminders.words import long_date, sms_date, words_for
 from chalicelib.reminders.render import email_context, local_start, render_sms, render_template
-from chalicelib.reminders.schedule import CANCELLED, MOVED, WENT_OUT
+from chalicelib.reminders.schedule import CANCELLED, CHANGE_QUEUE, MOVED  # noqa: F401 - CHANGE_QUEUE is known here
 
-CHANGE_QUEUE = 'CHANGE'
 CHANGE_RETRY = timedelta(minutes=5)
 
 
 def queue_change_notice(reminder, now):
     """Put the meeting on the `CHANGE` queue of `by_due` before any notice is sent, so that a
     crash or a transient failure part-way leaves work that `send_due_change_notices` finishes.
-    (A reminder still `sending` keeps its place on the job's queue; the job's own run follows.)"""
-    if reminder.state != SENT:
+    (A reminder on the job's own queue, scheduled or `sending`, keeps its place there.)"""
+    if reminder.due_pk == DUE_QUEUE:
         return
     due = now + CHANGE_RETRY
     reminder.update(actions=[MeetingReminder.due_pk.set(CHANGE_QUEUE),
@@ -83,8 +85,8 @@ def change_notice(circle, meeting, signup, links, kind):
 
 
 def notify_change(circle, meeting, kind, now):
-    """Tell every current learner that `meeting` moved or was cancelled, if its reminder went out
-    before this change; before that, the reminder itself will simply carry the new facts.
+    """Tell every current learner that `meeting` moved or was cancelled since they were last told
+    (the reminder's `sequence`: what its reminder, their welcome or an earlier notice said).
 
     Exactly once per (meeting, sequence): one transaction records on the reminder the sequence
     learners are now told about (on condition it is lower) and writes the outbox fan-out
@@ -100,16 +102,17 @@ def notify_change(circle, meeting, kind, now):
     except MeetingReminder.DoesNotExist:
         return {}
     sequence = int(meeting.sequence or 0)
-    if reminder.state not in WENT_OUT or int(reminder.sequence or 0) >= sequence:
+    if int(reminder.sequence or 0) >= sequence:
         return {}
+    off_queue = ([MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()]
+                 if reminder.due_pk == CHANGE_QUEUE else [])    # never off the job's queue
     fan_out = outbox.fan_out(outbox.circle_partition(circle.id), f'change#{meeting.meeting_id}#{sequence}',
                              'change_fan_out', now, circle_id=circle.id,
                              params={'meeting': meeting.meeting_id, 'sequence': sequence, 'kind': kind})
 
     def write(transaction):
         transaction.update(reminder, actions=[MeetingReminder.sequence.set(sequence),
-                                              MeetingReminder.updated_at.set(now),
-                                              MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()],
+                                              MeetingReminder.updated_at.set(now), *off_queue],
                            condition=MeetingReminder.sequence < sequence)
         transaction.save(*outbox.put(fan_out))
     try:

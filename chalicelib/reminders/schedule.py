@@ -8,7 +8,8 @@ facilitator wrote (`edited=True`); words never edited follow the circle's name a
 
 `schedule_reminders` moves each reminder's due time with its meeting and takes reminders
 off the due queue when they no longer apply; `changes_to_announce` names the meetings moved
-or cancelled after their reminder went out. `chalicelib.reminders.sync.sync_reminders` runs
+or cancelled since the learners were last told (the reminder's `sequence`), whether or not
+the reminder went out: every change to a future meeting of a circle with learners is told. `chalicelib.reminders.sync.sync_reminders` runs
 both, and the change notices, after every change to a circle's meetings or publication
 (this module never imports `change_notices`: the dependency runs one way, to here).
 Rendering is `chalicelib.reminders.render`; the scheduled job (`chalicelib.reminders.job`)
@@ -36,6 +37,8 @@ MAX_INTRO = rules.REMINDER_INTRO.max_length
 MAX_SMS_WORDS = rules.REMINDER_SMS_WORDS.max_length
 WENT_OUT = (SENDING, SENT)
 MOVED, CANCELLED = 'moved', 'cancelled'
+# The `by_due` queue of meetings whose change notice must still be written (see change_notices).
+CHANGE_QUEUE = 'CHANGE'
 
 
 # --- when a reminder is due ---------------------------------------------------------
@@ -129,14 +132,23 @@ def schedule_reminders(circle, existing=None, now=None):
     return result
 
 
-def changes_to_announce(circle, reminders):
-    """[(reminder, meeting, MOVED or CANCELLED)] for each meeting moved or cancelled after its
-    reminder went out: the learners were told other facts and get a change notice."""
+def has_learners(circle):
+    """Whether anyone is there to be told: a published circle with current signups."""
+    return bool(circle.published and int(circle.signup_count or 0) > 0)
+
+
+def changes_to_announce(circle, reminders, now=None):
+    """[(reminder, meeting, MOVED or CANCELLED)] for each future meeting (or one whose reminder
+    went out) moved or cancelled since the learners were last told: the reminder's `sequence`
+    is the meeting's iCalendar SEQUENCE they know, and `notify_change` raises it."""
+    now = now or circles.utcnow()
+    if not has_learners(circle):
+        return []
     meetings = {m.meeting_id: m for m in circle.meetings}
     changed = []
     for reminder in reminders:
         meeting = meetings.get(reminder.meeting_id)
-        if (meeting is not None and reminder.state in WENT_OUT
+        if (meeting is not None and (meeting.starts_at > now or reminder.state in WENT_OUT)
                 and int(meeting.sequence or 0) > int(reminder.sequence or 0)):
             changed.append((reminder, meeting, CANCELLED if meeting.cancelled else MOVED))
     return changed
@@ -145,8 +157,10 @@ def changes_to_announce(circle, reminders):
 def _sync_one(circle, meeting, reminder, now, retried=False):
     state, due = wanted(circle, meeting, now)
     if reminder is None:
-        if state != SCHEDULED:
-            return None        # nothing to remind of, and nothing was ever scheduled
+        # Every future meeting of a published circle has one, due or not: it holds the
+        # sequence its learners know, so a later change to the meeting is told.
+        if state != SCHEDULED and not (circle.published and meeting.starts_at > now):
+            return None
         reminder = new_reminder(circle, meeting, now)
         _set_due(reminder, state, due)
         try:
@@ -166,9 +180,10 @@ def _sync_one(circle, meeting, reminder, now, retried=False):
     if due and reminder.due_sk != MeetingReminder.due_key(due, circle.id, meeting.meeting_id):
         actions += [MeetingReminder.due_pk.set(DUE_QUEUE),
                     MeetingReminder.due_sk.set(MeetingReminder.due_key(due, circle.id, meeting.meeting_id))]
-    elif not due and reminder.due_pk is not None:
+    elif not due and reminder.due_pk not in (None, CHANGE_QUEUE):
         actions += [MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()]
-    if int(reminder.sequence or 0) != int(meeting.sequence or 0):
+    if int(reminder.sequence or 0) != int(meeting.sequence or 0) and not has_learners(circle):
+        # Nobody to tell: the sequence follows silently (with learners, notify_change raises it).
         actions.append(MeetingReminder.sequence.set(int(meeting.sequence or 0)))
     condition = MeetingReminder.state.is_in(SCHEDULED, SKIPPED)
     if not reminder.edited:

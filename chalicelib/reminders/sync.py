@@ -3,8 +3,8 @@
 `sync_reminders` runs after every change to a circle's meetings or publication (publish,
 edits, add/move/cancel, unpublish): `schedule.schedule_reminders` moves each reminder's due
 time with its meeting and takes reminders off the due queue when they no longer apply; for
-a meeting moved or cancelled after its reminder went out (`schedule.changes_to_announce`)
-the learners get a change notice (`chalicelib.reminders.change_notices`).
+every future meeting moved or cancelled since its learners were last told
+(`schedule.changes_to_announce`) they get a change notice (`chalicelib.reminders.change_notices`).
 
 It lives here, above both, so that `schedule` never imports `change_notices` (which uses
 `schedule` and `render`): the dependency runs one way.
@@ -16,14 +16,14 @@ from chalicelib.reminders.schedule import changes_to_announce, schedule_reminder
 
 def sync_reminders(circle, existing=None, now=None):
     """Create or update the reminder of every meeting so due times follow the meetings, and
-    send the change notice of each meeting moved or cancelled after its reminder went out.
+    send the change notice of each future meeting moved or cancelled since its learners were told.
 
     `existing` is the circle's reminders if already read (a Workspace holds them); else one
     Query reads them. Returns the reminders.
     """
     now = now or circles.utcnow()
     reminders = schedule_reminders(circle, existing=existing, now=now)
-    for reminder, meeting, kind in changes_to_announce(circle, reminders):
+    for reminder, meeting, kind in changes_to_announce(circle, reminders, now):
         change_notices.queue_change_notice(reminder, now)
         change_notices.notify_change(circle, meeting, kind, now)
     return reminders

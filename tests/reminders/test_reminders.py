@@ -474,7 +474,7 @@ def test_a_meeting_cancelled_after_its_reminder_went_out_sends_a_cancelled_event
     assert [s['Body'] for s in twilio.sent()] and 'cancelled' in twilio.sent()[0]['Body']
 
 
-def test_before_the_reminder_went_out_a_move_sends_no_notice(time_machine, moto, twilio):
+def test_before_the_reminder_went_out_a_move_is_told_once_and_the_reminder_stays_due(time_machine, moto, twilio):
     time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
     circle = make_circle(first_date='2027-02-02', weeks=2)
     _learners(circle)
@@ -483,9 +483,56 @@ def test_before_the_reminder_went_out_a_move_sends_no_notice(time_machine, moto,
     meeting = circle.meetings[0]
     circle_admin.move_meeting(circle, meeting.meeting_id, {'date': '2027-02-03', 'time': '17:00'})
     circle_admin.save(circle)
-    assert _notices(moto, 'Meeting moved') == [] and twilio.sent() == []
+    emails = _notices(moto, 'Meeting moved')
+    assert sorted(str(m['To']) for m in emails) == ['alan@example.org', 'grace@example.org']
+    assert int(_ics(emails[0]).walk('VEVENT')[0]['SEQUENCE']) == 1
+    assert len(twilio.sent()) == 1 and 'moved to Wed Feb 3 17:00' in twilio.sent()[0]['Body']
     reminder = stored(circle)[meeting.meeting_id]
-    assert reminder.sequence == 1 and reminder.due_at == meeting.starts_at - timedelta(hours=48)
+    assert reminder.sequence == 1 and reminder.state == 'scheduled'
+    assert reminder.due_at == meeting.starts_at - timedelta(hours=48) and reminder.due_pk == 'REMINDER'
+    circle_admin.save(circles.get_circle(circle.id))                       # a later save: no repeat
+    assert len(_notices(moto, 'Meeting moved')) == 2 and len(twilio.sent()) == 1
+
+
+def test_a_meeting_cancelled_weeks_ahead_is_told_and_never_reminded(time_machine, moto, twilio):
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=3)
+    _learners(circle)
+    circle = circles.get_circle(circle.id)
+    sync_reminders(circle)
+    last = circle.meetings[2]
+    circle_admin.cancel_meeting(circle, last.meeting_id)
+    circle_admin.save(circle)
+    emails = _notices(moto, 'Meeting cancelled')
+    assert len(emails) == 2 and str(_ics(emails[0]).walk('VEVENT')[0]['STATUS']) == 'CANCELLED'
+    reminder = stored(circle)[last.meeting_id]
+    assert reminder.state == 'skipped' and reminder.sequence == 1 and reminder.due_pk is None
+    assert last.meeting_id not in [r.meeting_id for r in due_queue(at('2028-01-01T00:00:00+00:00'))]
+
+
+def test_a_meeting_without_a_due_reminder_is_still_told_when_it_moves(time_machine, moto, twilio):
+    """Meeting 2 starts before meeting 1 ends, so it gets no reminder; its learners still hear of a move."""
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=1)
+    _learners(circle)
+    circle = circles.get_circle(circle.id)
+    circle_admin.add_meeting(circle, {'date': '2027-02-02', 'time': '19:00'})
+    circle_admin.save(circle)
+    close = next(m for m in circle.meetings if m.local_time == '19:00')
+    assert stored(circle)[close.meeting_id].due_at is None
+    circle_admin.move_meeting(circle, close.meeting_id, {'date': '2027-02-09', 'time': '19:00'})
+    circle_admin.save(circle)
+    assert len(_notices(moto, 'Meeting moved')) == 2
+
+
+def test_a_circle_without_learners_sends_no_change_notice(time_machine, moto, twilio):
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=2)
+    sync_reminders(circle)
+    circle_admin.move_meeting(circle, circle.meetings[0].meeting_id, {'date': '2027-02-03', 'time': '17:00'})
+    circle_admin.save(circle)
+    assert moto.sent_emails() == [] and twilio.sent() == []
+    assert stored(circle)[circle.meetings[0].meeting_id].sequence == 1     # nobody to tell: it follows
 
 
 def test_the_demo_circles_have_their_reminders_scheduled():
