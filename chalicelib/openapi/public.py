@@ -272,6 +272,14 @@ def page_paths():
                 tags, parameters=[token],
                 request_body={'required': False, 'content': {FORM: {'schema': obj({})}}},
                 responses={'200': html_response('Done.'), '400': bad_link})},
+        '/about': {'get': operation('about_page', 'What learning circles are', tags,
+                                    responses={'200': html_response('The page.')})},
+        '/privacy': {'get': operation(
+            'privacy_page', 'What is stored about learners and facilitators, why, for how long, and how '
+            'to get or erase it', tags, responses={'200': html_response('The page.')})},
+        '/run-a-circle': {'get': operation(
+            'run_a_circle_page', 'What facilitating means, with links to register and log in', tags,
+            responses={'200': html_response('The page.')})},
         '/static/{name}': {'get': operation(
             'static_file', 'Stylesheet and script of the pages', tags,
             parameters=[{**path_parameter('name', 'File name.'),
@@ -304,12 +312,15 @@ def rsvp_paths():
     return {
         '/rsvp/{token}': {
             'get': operation(
-                'rsvp_page', 'Open an RSVP link: a yes/no link records its answer', tags, parameters=[rsvp_token],
-                description='Answering again keeps one answer per learner and meeting. No CSRF token: the '
-                            'signed token is the credential.',
+                'rsvp_page', 'Open an RSVP link: the meeting, with a yes/no link\'s answer selected', tags,
+                parameters=[rsvp_token],
+                description='Following the link records nothing (mail scanners open links): the page\'s one '
+                            'button POSTs the answer.',
                 responses={'200': rsvp_page, '400': closed}),
             'post': operation(
-                'rsvp_change', 'Change the answer', tags, parameters=[rsvp_token],
+                'rsvp_answer', 'Record the answer (or change it)', tags, parameters=[rsvp_token],
+                description='Answering again keeps one answer per learner and meeting; moving the meeting '
+                            'clears it. No CSRF token: the signed token is the credential.',
                 request_body=form_body({'answer': {'type': 'string', 'enum': ['yes', 'no']}}, ['answer']),
                 responses={'200': rsvp_page, '400': closed})},
         '/r/{code}': {'get': operation(
@@ -335,6 +346,7 @@ def rsvp_paths():
             responses={'200': calendar, '404': no_calendar})},
         '/calendar/{token}/circles.ics': {'get': operation(
             'learner_calendar', 'A learner\'s own feed: every meeting of every circle they signed up to', tags,
-            parameters=[path_parameter('token', 'The signed token of the learner\'s feed link.')],
+            parameters=[path_parameter('token', 'The opaque token of the learner\'s feed link; it stops '
+                                                'working when the learner withdraws.')],
             responses={'200': calendar, '404': no_calendar})},
     }

@@ -222,6 +222,7 @@ def test_pages_answer_documented_statuses_and_content_types(doc, client):
         ('/withdraw/{token}', 'get', '/withdraw/not-a-token'),
         ('/withdraw/{token}', 'post', '/withdraw/not-a-token'),
         ('/static/{name}', 'get', '/static/nothing.txt'),
+        ('/about', 'get', '/about'), ('/privacy', 'get', '/privacy'), ('/run-a-circle', 'get', '/run-a-circle'),
         ('/register', 'get', '/register'), ('/login', 'get', '/login?next=/account'),
         ('/password/forgot', 'get', '/password/forgot'),
         ('/confirm/{token}', 'get', '/confirm/not-a-token'),
