@@ -11,14 +11,16 @@ from datetime import date, timedelta
 from chalicelib.circles import geo
 from chalicelib.circles.circles import (LISTED, accepts_signups, first_start, local_today, normalise_city, search_words,
                                 search_words_of, to_api_item, utcnow)
+from chalicelib.core import fields as rules
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.models import Circle
 
 SCOPES = ('active', 'upcoming', 'current', 'completed')
 ORDERS = ('name', 'start_date', 'created_at', 'first_meeting_date', 'last_meeting_date')
 DEFAULT_DISTANCE_KM = 50
-MAX_DISTANCE_KM = 1000
+MAX_DISTANCE_KM = geo.MAX_RADIUS_KM     # covered by at most geo.MAX_CELLS Queries anywhere
 DEFAULT_LIMIT = 100
+TEXT_PARAMETERS = ('q', 'city', 'team_id', 'topics')
 MAX_LIMIT = 1000
 
 
@@ -43,6 +45,16 @@ class BrowseQuery:
     @property
     def has_location(self):
         return self.latitude is not None
+
+
+def _text(params, name, errors):
+    """A text parameter by the field rules (one line, no broken characters, a bounded length:
+    a city or team becomes a DynamoDB key); '' when refused."""
+    value, error = rules.clean_text(rules.SEARCH_TEXT, params[name])
+    if error:
+        errors[name] = [error]
+        return ''
+    return value
 
 
 def _boolean(value, name, errors):
@@ -72,6 +84,8 @@ def parse_browse_query(params):
     params = {k: v for k, v in (params or {}).items() if v is not None}
     errors = {}
     query = BrowseQuery()
+    params = {name: _text(params, name, errors) if name in TEXT_PARAMETERS else value
+              for name, value in params.items()}
     query.q = search_words(params.get('q', ''))
     if 'latitude' in params or 'longitude' in params:
         if 'latitude' not in params or 'longitude' not in params:
@@ -146,6 +160,7 @@ def _end_date_range(sort_key, query, now):
 def candidates(query, now):
     """Read the circles that could match from the one index that fits the query best."""
     if query.has_location:
+        # At most geo.MAX_CELLS Queries, whatever the latitude and distance (see geo).
         for cell in geo.covering_cells(query.latitude, query.longitude, query.distance):
             partition = f'AREA#{cell[:geo.PARTITION_PRECISION]}'
             condition = Circle.area_sk.startswith(cell) if len(cell) > geo.PARTITION_PRECISION else None

@@ -12,6 +12,7 @@ from datetime import date, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from chalicelib.circles import circles
+from chalicelib.core.fields import one_line
 from chalicelib.models import Circle, Signup
 
 PRODID = '-//Learning Circles//Circles//EN'
@@ -67,7 +68,7 @@ def _calendar(pairs, method='PUBLISH', name=None, private=True, now=None):
     calendar.add('calscale', 'GREGORIAN')
     calendar.add('method', method)
     if name:
-        calendar.add('x-wr-calname', name)
+        calendar.add('x-wr-calname', one_line(name))   # an X- property: not escaped as TEXT
     for circle, meeting in pairs:
         calendar.add_component(_event(circle, meeting, private, now))
     if pairs:
@@ -112,7 +113,7 @@ def _event(circle, meeting, private, now):
     event.add('dtstamp', now.astimezone(timezone.utc))
     event.add('dtstart', start)
     event.add('dtend', start + timedelta(minutes=int(meeting.duration_minutes)))
-    event.add('summary', circle.name)
+    event.add('summary', one_line(circle.name))
     event.add('status', 'CANCELLED' if meeting.cancelled else 'CONFIRMED')
     event.add('location', _location(circle, private))
     event.add('url', circles.circle_url(circle.id))
@@ -127,7 +128,7 @@ def _location(circle, private):
     if circle.online:
         return circle.online_link if private and circle.online_link else 'Online'
     parts = [circle.venue_name, circle.venue_address, circle.city]
-    return ', '.join(part for part in parts if part)
+    return ', '.join(one_line(part) for part in parts if part)
 
 
 def _description(circle, private):

@@ -1,9 +1,17 @@
 """Geohash cells for radius search, and exact distances.
 
-A circle's geohash is stored in the `by_area` index under its 2-character cell;
-a radius search Queries the few cells (at the finest precision where at most
-`max_cells` of them cover the search's bounding box) and then keeps the circles
+A circle's geohash is stored in the `by_area` index: partition `AREA#<first character>` (a
+45-degree cell), sort key `<9-character geohash>#<id>`. A radius search Queries the cells of
+the finest precision at which at most `MAX_CELLS` of them cover the search's bounding box (a
+cell longer than one character is a `begins_with` on the sort key), then keeps the circles
 whose great-circle distance is within the radius.
+
+Why one character: a search near a pole, or as wide as `MAX_RADIUS_KM`, needs cells that big.
+Its bounding box spans every longitude, and at two characters that is 32 columns of cells,
+64 Queries; at one character it is the 8 cells of one row. Every radius up to MAX_RADIUS_KM,
+at any latitude, is covered by at most 9 one-character cells (tests/circles/test_browse.py
+checks a grid of centres), so no search costs more than 9 Queries. The price is a coarse
+partition key: learning circles are written rarely, far below a partition's throughput.
 """
 import math
 
@@ -11,7 +19,9 @@ import pygeohash
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
-PARTITION_PRECISION = 2
+PARTITION_PRECISION = 1
+MAX_CELLS = 9
+MAX_RADIUS_KM = 1000
 STORED_PRECISION = 9
 
 
@@ -64,17 +74,34 @@ def _cells(box, precision):
     return cells
 
 
-def covering_cells(latitude, longitude, radius_km, max_cells=9):
-    """Geohash prefixes whose union covers every point within `radius_km` of the centre.
+def covering_cells(latitude, longitude, radius_km, max_cells=MAX_CELLS):
+    """Geohash prefixes whose union covers every point within `radius_km` of the centre, at
+    most `max_cells` of them (for a radius up to MAX_RADIUS_KM).
 
-    Precision never goes below the partition precision: a very large radius then
-    costs more cells rather than a Query spanning partitions.
-    """
+    The cells of the finest precision where that many suffice, except that as many as fit of
+    the next finer cells are kept: in the coarse cells holding most of them, the coarse cell
+    replaces them. Never coarser than the partition precision, so only a radius beyond
+    MAX_RADIUS_KM may need more than `max_cells`."""
     box = _bounding_box(latitude, longitude, radius_km)
-    best = _cells(box, PARTITION_PRECISION)
+    coarse = sorted(set(_cells(box, PARTITION_PRECISION)))
     for precision in range(PARTITION_PRECISION + 1, STORED_PRECISION + 1):
-        cells = _cells(box, precision)
-        if len(cells) > max_cells:
+        fine = sorted(set(_cells(box, precision)))
+        if len(fine) > max_cells:
+            return _merged(fine, max_cells) if len(coarse) <= max_cells else coarse
+        coarse = fine
+    return coarse
+
+
+def _merged(cells, max_cells):
+    """`cells` with the fullest groups of siblings replaced by their parent until at most
+    `max_cells` remain (the parents alone are at most that many)."""
+    groups = {}
+    for cell in cells:
+        groups.setdefault(cell[:-1], []).append(cell)
+    count, parents = len(cells), set()
+    for parent, children in sorted(groups.items(), key=lambda group: (-len(group[1]), group[0])):
+        if count <= max_cells:
             break
-        best = cells
-    return sorted(set(best))
+        parents.add(parent)
+        count -= len(children) - 1
+    return sorted(parents | {cell for cell in cells if cell[:-1] not in parents})

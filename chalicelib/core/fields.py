@@ -17,20 +17,41 @@ Where the dialog and the edit form disagreed, one value was chosen:
 - web links: one check (http(s), a host, no white space); the dialog let tabs pass, the edit form `https://:80`.
 - true values: True, 1, 'true', 'on', 'yes', '1' everywhere; the edit form refused '1', feedback JSON true.
 - attendance 0-1,000 (was 500): as many as the largest capacity.
+
+Characters: a single-line field (a name, a title, a subject, a link) refuses line breaks, tabs
+and every other control character, because it ends up in places where a line break is a
+syntax error or an injection (an email Subject, an iCalendar property, a CSV cell); a
+multi-line field (`multiline=True`, a textarea) keeps line breaks, stored as `\n`, and refuses
+the other control characters. No field takes a lone surrogate (`"\ud800"` in JSON): it cannot
+be encoded as UTF-8, so no page, email or DynamoDB request could carry it. `one_line` makes
+text stored before these rules safe for a single-line context.
+
+Meeting dates: at most `MEETING_YEARS` years ahead (`clean_meeting_date`): a year like 9999 is
+a typo, and its UTC instant or the calendar's time zone around it may not exist (nor in year 1).
 """
+import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 REQUIRED = 'Please fill this in.'
 NOT_A_LINK = 'Please give a full web address starting with https:// (or http://).'
 NOT_A_LANGUAGE = 'Please choose a language from the list.'
+NOT_ONE_LINE = 'Please keep this on one line, without tabs or other control characters.'
+CONTROL_CHARACTER = 'Please remove the tabs and other control characters from this text.'
+BROKEN_CHARACTER = ('This text contains a broken character (an unpaired surrogate), often left by copying '
+                    'and pasting: please type it again.')
+# What str.splitlines() breaks lines at, besides the C0/C1 controls: NEL, LINE and PARAGRAPH SEPARATOR.
+LINE_SEPARATORS = '\x85\u2028\u2029'
 
 
 @dataclass(frozen=True)
 class Text:
-    """Stripped text of at most `max_length` characters; `required`: never empty."""
+    """Stripped text of at most `max_length` characters; `required`: never empty; `multiline`:
+    line breaks allowed (a textarea), else one line."""
     max_length: int
     required: bool = False
+    multiline: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,19 +78,19 @@ MAX_TOPICS = 10
 ONLINE_LINK = Link(500)     # required for an online circle
 VENUE_NAME = Text(200)      # required, with VENUE_ADDRESS, for a circle that meets in person
 VENUE_ADDRESS = Text(300)
-VENUE_DETAILS = Text(1000)
+VENUE_DETAILS = Text(1000, multiline=True)
 VENUE_WEBSITE = Link(500)
 LATITUDE = Number(-90, 90)
 LONGITUDE = Number(-180, 180)
 DURATION = Number(15, 600)  # minutes of one meeting
 WEEKS = Number(1, 52)
 CIRCLE_NAME = Text(200, required=True)
-DESCRIPTION = Text(5000, required=True)
-WELCOME_MESSAGE = Text(5000)
+DESCRIPTION = Text(5000, required=True, multiline=True)
+WELCOME_MESSAGE = Text(5000, multiline=True)
 SIGNUP_QUESTION = Text(500)
 CAPACITY = Number(1, 1000, required=False)
-GOAL = Text(2000, required=True)
-CONCERNS = Text(2000)
+GOAL = Text(2000, required=True, multiline=True)
+CONCERNS = Text(2000, multiline=True)
 # The languages the public circle page can name (templates/circle.html).
 LANGUAGES = {'en': 'English', 'es': 'Spanish', 'pt': 'Portuguese', 'fr': 'French', 'de': 'German',
              'sw': 'Swahili'}
@@ -77,21 +98,30 @@ LANGUAGES = {'en': 'English', 'es': 'Spanish', 'pt': 'Portuguese', 'fr': 'French
 # --- running it: messages, feedback, reminders --------------------------------------------
 
 MESSAGE_SUBJECT = Text(200, required=True)
-MESSAGE_BODY = Text(5000, required=True)
+MESSAGE_BODY = Text(5000, required=True, multiline=True)
 ATTENDANCE = Number(0, CAPACITY.high)
 RATING = Number(1, 5)
-REFLECTION = Text(3000, required=True)
+REFLECTION = Text(3000, required=True, multiline=True)
 REMINDER_SUBJECT = Text(150, required=True)
-REMINDER_INTRO = Text(3000, required=True)
-REMINDER_SMS_WORDS = Text(160)
+REMINDER_INTRO = Text(3000, required=True, multiline=True)
+REMINDER_SMS_WORDS = Text(160, multiline=True)
 
 # --- people: signup, accounts, co-facilitators ---------------------------------------------
 
 PERSON_NAME = Text(200, required=True)
 EMAIL = Text(254, required=True)    # the longest address SMTP carries (RFC 5321)
-SIGNUP = {'name': PERSON_NAME, 'email': EMAIL, 'goals': Text(2000), 'support': Text(2000),
-          'custom_answer': Text(2000)}     # custom_answer: required when the circle asks a question
+ANSWER = Text(2000, multiline=True)
+SIGNUP = {'name': PERSON_NAME, 'email': EMAIL, 'goals': ANSWER, 'support': ANSWER,
+          'custom_answer': ANSWER}     # custom_answer: required when the circle asks a question
 TRUE_VALUES = (True, 1, 'true', 'on', 'yes', '1')
+MEETING_YEARS = 5
+# Before it no meeting is kept or made; from it on every date has a UTC instant in every zone.
+EARLIEST_MEETING_DATE = date(1970, 1, 1)
+
+
+# --- searching: the text parameters of GET /api/learningcircles/ (q, city, team_id, topics) --
+
+SEARCH_TEXT = Text(500)
 
 
 # --- checking values -----------------------------------------------------------------------
@@ -107,12 +137,59 @@ def is_web_link(value):
         return False
 
 
+def has_lone_surrogate(text):
+    return any('\ud800' <= ch <= '\udfff' for ch in text)
+
+
+def without_surrogates(text):
+    """The text with each lone surrogate replaced by U+FFFD, so that it can be shown again."""
+    return ''.join('\ufffd' if '\ud800' <= ch <= '\udfff' else ch for ch in text)
+
+
+def _is_control(ch):
+    return unicodedata.category(ch) == 'Cc' or ch in LINE_SEPARATORS
+
+
+def text_problem(value, multiline=False):
+    """The message for a character `value` may not hold, or None (see the module's docstring).
+    `multiline` text is expected with its line breaks normalised to `\n` already."""
+    if has_lone_surrogate(value):
+        return BROKEN_CHARACTER
+    if any(_is_control(ch) for ch in value if not (multiline and ch == '\n')):
+        return CONTROL_CHARACTER if multiline else NOT_ONE_LINE
+    return None
+
+
+def normalise_line_breaks(text):
+    """CR LF (what browsers post for a textarea), CR and the Unicode line separators as `\n`."""
+    text = text.replace('\r\n', '\n').replace('\r', '\n')
+    return ''.join('\n' if ch in LINE_SEPARATORS else ch for ch in text)
+
+
+def one_line(text):
+    """Stored text made safe for one line (an email header, an iCalendar property): every run of
+    white space and control characters becomes one space, a lone surrogate U+FFFD."""
+    if not text:
+        return ''
+    spaced = ''.join(' ' if ch.isspace() or _is_control(ch) else ch for ch in without_surrogates(text))
+    return ' '.join(spaced.split())
+
+
 def clean_text(rule, raw, missing=None):
     """(stripped text, message or None). Empty is refused when the rule is required or the
-    caller gives a `missing` message (a field required only in some cases)."""
-    value = raw.strip() if isinstance(raw, str) else ''
+    caller gives a `missing` message (a field required only in some cases). A refused
+    character comes back replaced when it could not be shown again (a lone surrogate)."""
+    value = raw if isinstance(raw, str) else ''
+    if rule.multiline:
+        value = normalise_line_breaks(value)
+    value = value.strip()
     if not value:
         return value, (missing or REQUIRED) if (missing or rule.required) else None
+    problem = text_problem(value, rule.multiline)
+    if problem:
+        if isinstance(rule, Link) and problem != BROKEN_CHARACTER:
+            problem = NOT_A_LINK    # an address with a tab or a line break in it is no address
+        return without_surrogates(value), problem
     if len(value) > rule.max_length:
         return value, f'Please keep this to at most {rule.max_length} characters.'
     if isinstance(rule, Link) and not is_web_link(value):
@@ -141,7 +218,7 @@ def clean_whole_number(rule, raw, message=None):
 
 def clean_language(raw, keep=None):
     """(code, message or None): a code of LANGUAGES, or `keep` (the one a circle has already)."""
-    code = raw.strip() if isinstance(raw, str) else ''
+    code = without_surrogates(raw.strip()) if isinstance(raw, str) else ''
     if code in LANGUAGES or (keep and code == keep):
         return code, None
     return code, NOT_A_LANGUAGE
@@ -150,3 +227,38 @@ def clean_language(raw, keep=None):
 def is_true(value):
     """A ticked checkbox or a JSON true: True, 1, 'true', 'on', 'yes' or '1'."""
     return value in TRUE_VALUES
+
+
+def latest_meeting_date(today):
+    """The last day a meeting may be on: `MEETING_YEARS` years after `today`."""
+    return _years_after(today, MEETING_YEARS)
+
+
+def _years_after(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:      # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def meeting_date_problem(value, today):
+    """The message for a meeting date more than `MEETING_YEARS` after `today`, or before
+    EARLIEST_MEETING_DATE (whether a later past date may stay is the caller's rule), or None."""
+    latest = latest_meeting_date(today)
+    if value > latest:
+        return f'Please choose a date within {MEETING_YEARS} years from today (by {latest.isoformat()}).'
+    if value < EARLIEST_MEETING_DATE:
+        return 'Please choose a date that has not passed.'
+    return None
+
+
+def clean_meeting_date(raw, today, message='Please give the date as YYYY-MM-DD.'):
+    """(date or None, message or None): an ISO date `meeting_date_problem` accepts (`message`
+    when it is no date)."""
+    text = raw.strip() if isinstance(raw, str) else ''
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None, message
+    problem = meeting_date_problem(value, today)
+    return (None, problem) if problem else (value, None)

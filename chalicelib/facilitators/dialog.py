@@ -268,6 +268,8 @@ def validate_schedule(fields, now):
         errors['first_date'] = ['Please give the date of the first meeting.']
     elif first < today:
         errors['first_date'] = ['The first meeting cannot be in the past.']
+    elif rules.meeting_date_problem(first, today):
+        errors['first_date'] = [rules.meeting_date_problem(first, today)]
     try:
         meeting_time = time.fromisoformat((fields.get('meeting_time') or '').strip()[:5])
     except ValueError:
@@ -295,6 +297,8 @@ def _rows(fields, first, weeks, today, errors):
             moved_to = _iso_date(posted)
             if moved_to is None:
                 errors[field] = ['Please give a date, e.g. 2026-12-24.']
+            elif rules.meeting_date_problem(moved_to, today):     # removed rows too: they are stored
+                errors[field] = [rules.meeting_date_problem(moved_to, today)]
             elif moved_to < today and not row.removed:
                 errors[field] = ['This date is in the past.']
             else:

@@ -7,6 +7,7 @@ import functools
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from chalicelib.core.fields import one_line
 from chalicelib.core.settings import get_settings
 
 
@@ -30,17 +31,21 @@ def ses_client(single_attempt=False):
 
 def build_message(*, to, subject, text, html, reply_to=(), headers=None, sender=None, attachments=()):
     """A multipart text + HTML message; `attachments` are (filename, bytes, content type) triples,
-    e.g. ('meeting.ics', data, 'text/calendar; method=PUBLISH')."""
+    e.g. ('meeting.ics', data, 'text/calendar; method=PUBLISH').
+
+    Header values pass through `one_line`: a subject naming a circle stored with a line break
+    (before the field rules refused them) would otherwise make the message unbuildable, or
+    start a header of its own."""
     message = EmailMessage()
-    message['From'] = sender or get_settings().sender
-    message['To'] = to
-    message['Subject'] = subject
+    message['From'] = one_line(sender or get_settings().sender)
+    message['To'] = one_line(to)
+    message['Subject'] = one_line(subject)
     message['Date'] = formatdate(localtime=False)
     message['Message-ID'] = make_msgid(domain='circles.local')
     if reply_to:
-        message['Reply-To'] = ', '.join(reply_to)
+        message['Reply-To'] = one_line(', '.join(reply_to))
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[name] = one_line(value)
     # Quoted-printable keeps every part 7-bit: raw 8-bit bodies get mangled by some relays.
     message.set_content(text, cte='quoted-printable')
     message.add_alternative(html, subtype='html', cte='quoted-printable')

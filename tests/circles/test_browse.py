@@ -319,3 +319,53 @@ def test_browse_reads_one_index_and_never_scans(client):
         calls = aws_calls.dynamodb_calls()
         assert set(calls) == {'Query'}, (query, calls)
         assert calls['Query'] <= 9
+
+
+# --- radius search: at most geo.MAX_CELLS Queries anywhere ---------------------------------------
+
+def _place(latitude, longitude, km, bearing):
+    place = _place_at_distance(km, bearing, lat=latitude, lon=longitude)
+    place['longitude'] = (place['longitude'] + 180) % 360 - 180
+    return dict(place, timezone_name='UTC')
+
+
+@pytest.mark.parametrize('latitude, longitude, distance', [
+    (89.9, 0.0, 50), (89.9, 120.0, geo.MAX_RADIUS_KM), (-89.9, -45.0, 50), (-89.9, 179.0, geo.MAX_RADIUS_KM),
+    (-18.0, 179.99, 300), (0.0, -180.0, geo.MAX_RADIUS_KM), (45.0, 0.0, geo.MAX_RADIUS_KM),
+    (52.52, 13.405, geo.MAX_RADIUS_KM), (64.0, -21.9, 5)])
+def test_a_radius_search_near_the_poles_across_the_antimeridian_or_at_the_largest_distance_costs_at_most_nine_queries(
+        client, latitude, longitude, distance):
+    for bearing in (0, 100, 180, 260):
+        make_circle(name=f'inside {bearing}', place=_place(latitude, longitude, distance * 0.98, bearing))
+        make_circle(name=f'outside {bearing}', place=_place(latitude, longitude, distance * 1.02, bearing))
+    aws_calls.reset()
+    body = browse(client, f'latitude={latitude}&longitude={longitude}&distance={distance}&order=name')
+    assert names(body) == [f'inside {bearing}' for bearing in (0, 100, 180, 260)]
+    assert aws_calls.dynamodb_calls() == {'Query': len(geo.covering_cells(latitude, longitude, distance))}
+    assert aws_calls.dynamodb_calls()['Query'] <= 9
+
+
+def test_every_radius_up_to_the_largest_is_covered_by_at_most_nine_cells_at_any_latitude():
+    import itertools
+    centres = itertools.product([-90, -89.9, -75, -46, -45, -44.9, -10, 0, 0.1, 33, 44.99, 45, 60, 84, 89.9, 90],
+                                [-180, -179.99, -91, 0, 0.01, 44.9, 135, 179.99, 180])
+    for (latitude, longitude), distance in itertools.product(centres, [0.001, 1, 50, 300, 700, geo.MAX_RADIUS_KM]):
+        cells = geo.covering_cells(latitude, longitude, distance)
+        assert 1 <= len(cells) <= geo.MAX_CELLS, (latitude, longitude, distance, cells)
+        for bearing in range(0, 360, 30):
+            for fraction in (0.5, 0.999):
+                point = _place(latitude, longitude, distance * fraction, bearing)
+                stored = geo.encode(point['latitude'], point['longitude'])
+                assert any(stored.startswith(cell) for cell in cells), (latitude, longitude, distance, bearing)
+
+
+def test_a_distance_beyond_the_largest_is_refused(client):
+    response = client.http.get(f'/api/learningcircles/?latitude=0&longitude=0&distance={geo.MAX_RADIUS_KM + 1}')
+    assert response.status_code == 400 and 'distance' in response.json_body['errors']
+
+
+@pytest.mark.parametrize('query, field', [('city=Chi%0Acago', 'city'), ('team_id=t%09one', 'team_id'),
+                                          (f'q={"a" * 501}', 'q'), (f'city={"b" * 501}', 'city')])
+def test_text_parameters_follow_the_field_rules(client, query, field):
+    response = client.http.get(f'/api/learningcircles/?{query}')
+    assert response.status_code == 400 and list(response.json_body['errors']) == [field]
