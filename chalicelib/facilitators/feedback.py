@@ -4,8 +4,12 @@ Given once the meeting has started and editable afterwards. The reflection answe
 of a few prompts that rotate with the meeting's number, so a six-week circle is asked
 different questions. The facilitator may share it with the learners, as a recap email
 sent once (a conditional update claims the recap before anything is sent, so editing the
-feedback or submitting twice never sends it again), and with the team's organizers (a
-flag their pages and the weekly digest read).
+feedback or submitting twice never sends it again), and with the team's organizers.
+
+Feedback not shared with organizers is the circle's facilitators' own: an organizer of the
+team who does not facilitate the circle can neither read nor edit it (`may_read`,
+`feedback_for`, and a condition on the edit itself), and every page, export or digest an
+organizer reads takes its feedback through `shared_with_organizers`.
 """
 import logging
 from dataclasses import dataclass
@@ -35,6 +39,13 @@ RATINGS = range(rules.RATING.low, rules.RATING.high + 1)
 class TooEarly(Refusal):
     """Feedback on a meeting that has not started yet."""
     status = 400
+
+
+class NotShared(Refusal):
+    """An organizer asked for feedback its facilitator kept from the organizers."""
+    status = 403
+    message = ('This feedback is private: the facilitator did not share it with the team\'s organizers, '
+               'so only the circle\'s facilitators can read or change it.')
 
 
 @dataclass
@@ -71,7 +82,31 @@ def check_started(circle, meeting, now):
 
 
 def existing_feedback(ws, meeting_id):
+    """The meeting's feedback whoever asks: callers showing it to someone use `feedback_for`."""
     return next((f for f in ws.of_kind(MeetingFeedback) if f.meeting_id == meeting_id), None)
+
+
+def facilitates(session, circle):
+    """Facilitators and co-facilitators read all the circle's feedback; organizers, what is shared."""
+    return session.user_id in (circle.facilitator_ids or [])
+
+
+def may_read(session, circle, feedback):
+    return facilitates(session, circle) or bool(feedback.share_with_organizers)
+
+
+def shared_with_organizers(items):
+    """The feedback among `items` that its facilitator shared with the team's organizers: what an
+    organizer's page, export or digest may show."""
+    return [item for item in items if isinstance(item, MeetingFeedback) and item.share_with_organizers]
+
+
+def feedback_for(ws, session, meeting_id):
+    """The meeting's feedback (or None) for `session`; NotShared when it is kept from them."""
+    feedback = existing_feedback(ws, meeting_id)
+    if feedback is not None and not may_read(session, ws.circle, feedback):
+        raise NotShared()
+    return feedback
 
 
 def _whole_number(value, low, high, errors, name, message):
@@ -105,19 +140,21 @@ def validate(fields):
 def record(ws, session, meeting_id, form, now=None):
     """Save the feedback (new or edited) and queue the recap if it is shared and was not before.
 
-    Returns (feedback, recap_queued_now).
+    Returns (feedback, recap_queued_now). An organizer who does not facilitate the circle gets
+    NotShared, with nothing written, for feedback kept from organizers (also when it was written
+    or unshared since their page was read: the edit's condition decides).
     """
     now = now or circles.utcnow()
     number, meeting = find_meeting(ws.circle, meeting_id)
     check_started(ws.circle, meeting, now)
-    feedback = existing_feedback(ws, meeting_id)
+    feedback = feedback_for(ws, session, meeting_id)
     created = feedback is None and _create(ws.circle, session, meeting, number, form, now)
     if created:
         feedback = created
     else:
         # Editing, also when another facilitator's feedback arrived since the page was read.
         feedback = feedback or MeetingFeedback.get(*MeetingFeedback.key(ws.circle.id, meeting_id))
-        _edit(feedback, form, now)
+        _edit(feedback, form, now, shared_only=not facilitates(session, ws.circle))
     recap_sent = False
     if form.share_with_learners:
         recap_sent = send_recap(ws, feedback, meeting, now)
@@ -139,15 +176,24 @@ def _create(circle, session, meeting, number, form, now):
     return feedback
 
 
-def _edit(feedback, form, now):
-    # An update, not a put: the recap claim on the item must survive every edit.
-    feedback.update(actions=[
-        MeetingFeedback.attendance.set(form.attendance), MeetingFeedback.rating.set(form.rating),
-        MeetingFeedback.reflection.set(form.reflection),
-        MeetingFeedback.share_with_learners.set(form.share_with_learners),
-        MeetingFeedback.share_with_organizers.set(form.share_with_organizers),
-        MeetingFeedback.updated_at.set(now),
-    ], condition=MeetingFeedback.pk.exists())
+def _edit(feedback, form, now, shared_only=False):
+    """An update, not a put: the recap claim on the item must survive every edit. With
+    `shared_only` (an organizer), only feedback still shared with organizers is changed."""
+    condition = MeetingFeedback.pk.exists()
+    if shared_only:
+        condition &= MeetingFeedback.share_with_organizers == True  # noqa: E712 - a DynamoDB condition
+    try:
+        feedback.update(actions=[
+            MeetingFeedback.attendance.set(form.attendance), MeetingFeedback.rating.set(form.rating),
+            MeetingFeedback.reflection.set(form.reflection),
+            MeetingFeedback.share_with_learners.set(form.share_with_learners),
+            MeetingFeedback.share_with_organizers.set(form.share_with_organizers),
+            MeetingFeedback.updated_at.set(now),
+        ], condition=condition)
+    except UpdateError as error:
+        if shared_only and error.cause_response_code == 'ConditionalCheckFailedException':
+            raise NotShared() from None
+        raise
 
 
 def send_recap(ws, feedback, meeting, now):

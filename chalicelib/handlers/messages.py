@@ -72,7 +72,10 @@ def _feedback_form(session, ws, meeting_id, status=200, values=None, errors=None
     from chalicelib.facilitators import feedback as feedback_
     from chalicelib.core.formatting import meeting_when
     number, meeting = feedback_.find_meeting(ws.circle, meeting_id)
-    existing = feedback_.existing_feedback(ws, meeting_id)
+    try:
+        existing = feedback_.feedback_for(ws, session, meeting_id)
+    except feedback_.NotShared as private:     # the page says so, and shows nothing of it
+        existing, values, errors, refusal, status, saved = None, {}, None, private.message, private.status, None
     if values is None:
         values = {}
         if existing:
@@ -119,5 +122,7 @@ def save_meeting_feedback(session, ws, meeting_id):
         return _feedback_form(session, ws, meeting_id, early.status, fields, refusal=early.message)
     except ValidationFailed as error:
         return _feedback_form(session, ws, meeting_id, error.status, fields, error.errors)
+    except feedback.NotShared as private:
+        return _feedback_form(session, ws, meeting_id, private.status, {}, refusal=private.message)
     outcome = 'recap' if recap_sent else 'yes'
     return redirect(f'/facilitate/circles/{ws.circle.id}/meetings/{meeting_id}/feedback?saved={outcome}')

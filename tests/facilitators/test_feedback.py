@@ -1,5 +1,6 @@
 """Meeting feedback: only once a meeting has started, validated in place, editable, the recap
-email sent once however often the feedback is saved, roles and CSRF on every route."""
+email sent once however often the feedback is saved, roles and CSRF on every route, and
+feedback not shared with organizers kept from them (page, form, edit)."""
 import re
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -11,8 +12,8 @@ from chalicelib.facilitators import access as facilitation
 from chalicelib.facilitators import feedback
 from chalicelib.accounts import sessions
 from chalicelib.models import Circle, MeetingFeedback
-from tests.accounts.test_account_pages import csrf_from, log_in
-from tests.facilitators.test_messages import FORM, build_world, log_in_as
+from tests.accounts.test_account_pages import csrf_from
+from tests.facilitators.test_messages import FORM, build_world, organizer, stranger
 
 GOOD = {'attendance': '7', 'rating': '4', 'reflection': 'We got the loops working.\r\nNext: functions.',
         'share_with_organizers': 'on'}
@@ -22,6 +23,22 @@ GOOD = {'attendance': '7', 'rating': '4', 'reflection': 'We got the loops workin
 def world(moto):
     # Weekly from 8 days ago: meetings 1 and 2 have started, 3 to 6 have not.
     return build_world(moto, starts_in_days=-8)
+
+
+def log_in(client, email):
+    """A session cookie for the account with `email` (the login form has its own tests)."""
+    from chalicelib.accounts import accounts
+    _, set_cookie = sessions.start(accounts.user_for_email(email))
+    return set_cookie.split(';')[0]
+
+
+def log_in_as(client, moto, world, email):
+    """The facilitator, the co-facilitator, the team's organizer (Olu) or the stranger (Eve)."""
+    if email == 'olu@example.org':
+        organizer(moto)
+    elif email == 'eve@example.org':
+        stranger(moto, world)
+    return log_in(client, email)
 
 
 def meetings_of(circle):
@@ -242,3 +259,94 @@ def test_a_post_without_the_csrf_token_is_refused(client, world):
         assert response.status_code == 403
     with pytest.raises(MeetingFeedback.DoesNotExist):
         stored(world.circle, first)
+
+
+# --- feedback not shared with organizers ----------------------------------------------------
+
+PRIVATE = {**GOOD, 'reflection': 'Alan struggled and asked me not to tell anyone.', 'share_with_organizers': ''}
+
+
+def test_an_organizer_sees_only_that_unshared_feedback_is_private_on_the_circle_page(client, moto, world):
+    first, second = meetings_of(world.circle)[:2]
+    ada = log_in(client, 'ada@example.org')
+    submit(client, ada, world.circle, first, PRIVATE)
+    submit(client, ada, world.circle, second, {**GOOD, 'reflection': 'Shared with the team.'})
+    olu = log_in_as(client, moto, world, 'olu@example.org')
+    page = client.http.get(f'/facilitate/circles/{world.circle.id}', headers={'Cookie': olu})
+    assert page.status_code == 200
+    body = page.body.decode()
+    assert 'Alan struggled' not in body and 'Private: the facilitator did not share this feedback' in body
+    assert f'href="{feedback_path(world.circle, first)}"' not in body
+    assert 'Shared with the team.' in body and f'href="{feedback_path(world.circle, second)}">Edit feedback' in body
+    # The facilitator still sees all of it, and that it is private.
+    own = client.http.get(f'/facilitate/circles/{world.circle.id}', headers={'Cookie': ada}).body.decode()
+    assert 'Alan struggled' in own and 'Private: not shared with organizers.' in own
+
+
+def test_an_organizer_can_neither_open_nor_edit_unshared_feedback(client, moto, world):
+    first = meetings_of(world.circle)[0]
+    ada = log_in(client, 'ada@example.org')
+    submit(client, ada, world.circle, first, PRIVATE)
+    olu = log_in_as(client, moto, world, 'olu@example.org')
+    form = client.http.get(feedback_path(world.circle, first), headers={'Cookie': olu})
+    assert form.status_code == 403
+    body = form.body.decode()
+    assert 'This feedback is private' in body and 'Alan struggled' not in body and 'name="reflection"' not in body
+
+    token = csrf_from(client.http.get(f'/facilitate/circles/{world.circle.id}', headers={'Cookie': olu}).body.decode())
+    for fields in ({**GOOD, 'reflection': 'Overwritten by the organizer'}, {**GOOD, 'attendance': 'many'}):
+        response = submit(client, olu, world.circle, first, fields, token=token)
+        assert response.status_code == 403 and 'This feedback is private' in response.body.decode()
+        assert 'Alan struggled' not in response.body.decode()
+    saved = stored(world.circle, first)
+    assert saved.reflection == PRIVATE['reflection'] and saved.share_with_organizers is False
+
+
+def test_an_organizer_reads_and_edits_feedback_shared_with_organizers(client, moto, world):
+    first = meetings_of(world.circle)[0]
+    submit(client, log_in(client, 'ada@example.org'), world.circle, first, GOOD)
+    olu = log_in_as(client, moto, world, 'olu@example.org')
+    assert 'We got the loops working.' in open_form(client, olu, world.circle, first)
+    assert submit(client, olu, world.circle, first, {**GOOD, 'reflection': 'Noted.'}).status_code == 303
+    assert stored(world.circle, first).reflection == 'Noted.'
+
+
+def test_feedback_unshared_after_the_organizer_read_the_circle_refuses_their_edit(moto, world):
+    first = meetings_of(world.circle)[0]
+    ada_session, _ = sessions.start(world.facilitator)
+    ada_ws = facilitation.workspace(ada_session, world.circle.id)
+    feedback.record(ada_ws, ada_session, first.meeting_id, feedback.validate(GOOD))
+    olu_session, _ = sessions.start(organizer(moto))
+    olu_ws = facilitation.workspace(olu_session, world.circle.id)      # read while shared
+    feedback.record(facilitation.workspace(ada_session, world.circle.id), ada_session, first.meeting_id,
+                    feedback.validate(PRIVATE))
+    with pytest.raises(feedback.NotShared):
+        feedback.record(olu_ws, olu_session, first.meeting_id, feedback.validate({**GOOD, 'reflection': 'Mine now'}))
+    assert stored(world.circle, first).reflection == PRIVATE['reflection']
+
+
+def test_feedback_written_meanwhile_and_kept_private_refuses_the_organizers_first_feedback(moto, world):
+    first = meetings_of(world.circle)[0]
+    olu_session, _ = sessions.start(organizer(moto))
+    olu_ws = facilitation.workspace(olu_session, world.circle.id)      # no feedback yet
+    ada_session, _ = sessions.start(world.facilitator)
+    feedback.record(facilitation.workspace(ada_session, world.circle.id), ada_session, first.meeting_id,
+                    feedback.validate(PRIVATE))
+    with pytest.raises(feedback.NotShared):
+        feedback.record(olu_ws, olu_session, first.meeting_id, feedback.validate(GOOD))
+    assert stored(world.circle, first).reflection == PRIVATE['reflection']
+
+
+def test_what_organizers_may_read_is_only_the_feedback_shared_with_them(moto, world):
+    first, second = meetings_of(world.circle)[:2]
+    ada_session, _ = sessions.start(world.facilitator)
+    for meeting, fields in ((first, PRIVATE), (second, GOOD)):
+        feedback.record(facilitation.workspace(ada_session, world.circle.id), ada_session, meeting.meeting_id,
+                        feedback.validate(fields))
+    ws = facilitation.workspace(ada_session, world.circle.id)
+    assert [f.meeting_id for f in feedback.shared_with_organizers(ws.others)] == [second.meeting_id]
+    olu_session, _ = sessions.start(organizer(moto))
+    assert feedback.feedback_for(ws, ada_session, first.meeting_id).reflection == PRIVATE['reflection']
+    with pytest.raises(feedback.NotShared):
+        feedback.feedback_for(ws, olu_session, first.meeting_id)
+    assert feedback.feedback_for(ws, olu_session, second.meeting_id).meeting_id == second.meeting_id
