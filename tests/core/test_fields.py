@@ -59,6 +59,59 @@ def test_a_link_too_long_says_so_before_anything_else():
     assert rules.clean_text(rules.Link(30), link_of_length(31))[1] == 'Please keep this to at most 30 characters.'
 
 
+SINGLE_LINE_REFUSED = ['a\nb', 'a\r\nb', 'a\rb', 'a\tb', 'a\x00b', 'a\x1bb', 'a\x7fb', 'a\x85b', 'a\u2028b',
+                       'a\u2029b', 'a\x0bb', 'a\x0cb']
+
+
+@pytest.mark.parametrize('value', SINGLE_LINE_REFUSED)
+def test_single_line_text_refuses_line_breaks_tabs_and_other_control_characters(value):
+    assert rules.clean_text(rules.CIRCLE_NAME, value) == (value, rules.NOT_ONE_LINE)
+    assert rules.clean_text(rules.COURSE_LINK, f'https://example.org/{value}')[1] == rules.NOT_A_LINK
+
+
+def test_single_line_text_keeps_letters_of_every_script_emoji_and_joiners():
+    for value in ['Café Ñandú', 'Кружок', '学习小组', 'مجموعة', '👩🏽‍💻 coders', 'a\u200db']:
+        assert rules.clean_text(rules.CIRCLE_NAME, value) == (value, None)
+
+
+def test_multi_line_text_keeps_line_breaks_as_newlines_and_refuses_other_control_characters():
+    assert rules.clean_text(rules.DESCRIPTION, ' One\r\nTwo\rThree\u2028Four\n ') == ('One\nTwo\nThree\nFour', None)
+    for value in ['a\tb', 'a\x00b', 'a\x1bb', 'a\x0cb']:
+        assert rules.clean_text(rules.DESCRIPTION, value) == (value, rules.CONTROL_CHARACTER)
+
+
+def test_no_text_takes_a_lone_surrogate_and_it_comes_back_replaced_so_the_form_can_show_it():
+    for rule in (rules.CIRCLE_NAME, rules.DESCRIPTION, rules.COURSE_LINK):
+        assert rules.clean_text(rule, 'abc\ud800') == ('abc\ufffd', rules.BROKEN_CHARACTER)
+    assert rules.clean_text(rules.CIRCLE_NAME, '😀') == ('😀', None)       # a surrogate pair in JSON, one character
+
+
+def test_the_textareas_are_the_multi_line_rules():
+    multi = {name for name, rule in vars(rules).items() if isinstance(rule, rules.Text) and rule.multiline}
+    assert multi == {'VENUE_DETAILS', 'DESCRIPTION', 'WELCOME_MESSAGE', 'GOAL', 'CONCERNS', 'MESSAGE_BODY',
+                     'REFLECTION', 'REMINDER_INTRO', 'REMINDER_SMS_WORDS', 'ANSWER'}
+    assert all(rules.SIGNUP[name].multiline for name in ('goals', 'support', 'custom_answer'))
+    assert not rules.SIGNUP['name'].multiline and not rules.SIGNUP['email'].multiline
+
+
+def test_one_line_makes_stored_text_safe_for_a_header_or_a_calendar_property():
+    assert rules.one_line(' Python\r\nat the\tlibrary\x00\u2028now\ud800 ') == 'Python at the library now\ufffd'
+    assert rules.one_line(None) == '' and rules.one_line('Plain') == 'Plain'
+
+
+def test_meeting_dates_reach_five_years_ahead_and_never_before_1970():
+    from datetime import date
+    today = date(2028, 2, 29)
+    assert rules.latest_meeting_date(today) == date(2033, 2, 28)
+    assert rules.clean_meeting_date('2033-02-28', today) == (date(2033, 2, 28), None)
+    assert rules.clean_meeting_date(' 2026-12-01 ', today) == (date(2026, 12, 1), None)   # past: the caller decides
+    for raw, message in [('2033-03-01', 'within 5 years from today (by 2033-02-28)'), ('9999-12-31', 'within 5 years'),
+                         ('1969-12-31', 'has not passed'), ('0001-01-01', 'has not passed'),
+                         ('next week', 'YYYY-MM-DD'), (None, 'YYYY-MM-DD')]:
+        value, error = rules.clean_meeting_date(raw, today)
+        assert value is None and message in error, raw
+
+
 def test_whole_numbers():
     rule = rules.Number(1, 10)
     assert rules.clean_whole_number(rule, ' 10 ') == (10, None)
@@ -175,6 +228,8 @@ def test_the_dialog_and_the_edit_form_accept_and_refuse_the_same_text(rule, wher
     required = rule.required or dialog_field in REQUIRED_THERE
     expected = {longest(rule.max_length): True, longest(rule.max_length + 1): False, '': not required,
                 '   ': not required}
+    expected.update({'x\ny': rule.multiline, 'x\r\ny': rule.multiline, 'x\ty': False, 'x\x00y': False,
+                     'x\ud800y': False})
     if isinstance(rule, rules.Link):
         expected.update({value: False for value in NOT_LINKS})
         expected['https://example.org/course'] = True
