@@ -8,6 +8,7 @@ import os
 from chalice import Chalice
 
 from chalicelib.core import tracing
+from chalicelib.core.settings import LOCAL_STAGE, get_settings
 from chalicelib.handlers import accounts, api, jobs, local, pages, sender
 from chalicelib.handlers import dialog as dialog_pages
 from chalicelib.handlers import facilitator
@@ -28,8 +29,11 @@ app.register_blueprint(reminder_pages.bp)
 app.register_blueprint(rsvp_pages.bp)
 app.register_blueprint(jobs.bp)
 app.register_blueprint(sender.bp)
-if os.environ.get('CIRCLES_STAGE', 'local') == 'local':
+# The local outbox shows every email and text "sent": it exists on the local stage only.
+if os.environ.get('CIRCLES_STAGE', LOCAL_STAGE) == LOCAL_STAGE:
     app.register_blueprint(local.bp)
+if os.environ.get('AWS_LAMBDA_FUNCTION_NAME'):
+    get_settings()      # a deployed stage without its secret key, table or URL fails its cold start
 
 
 @app.middleware('all')

@@ -3,82 +3,117 @@
 The item can be deleted (logout, password change), so a stolen cookie stops working
 at once; it expires by itself after SESSION_LIFETIME (DynamoDB TTL, checked on read
 too because TTL deletion is lazy). CSRF tokens are derived from the session id.
+
+Roles are checked against the current membership, at no extra call: the signed cookie names
+the teams the user organized at login, and the session is read in one BatchGetItem together
+with those teams' membership items. A membership deleted or demoted since login counts no
+more on the very next request; a team joined since login counts from the next login.
+
+Anonymous forms (login, register, forgot, reset, resend) carry a CSRF token too, bound to a
+pre-session cookie, so a foreign page cannot log a browser into another account.
 """
 import functools
 import hashlib
 import hmac
+import secrets
 from datetime import timedelta
 from http.cookies import SimpleCookie
 
-from itsdangerous import BadSignature, Signer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from chalicelib.circles import circles
 from chalicelib.core.ids import new_id
-from chalicelib.models import Session
 from chalicelib.core.settings import get_settings
+from chalicelib.models import Session, TableItem, TeamMember
 
 COOKIE_NAME = 'circles_session'
+FORM_COOKIE_NAME = 'circles_form'
 SESSION_LIFETIME = timedelta(days=14)
+ORGANIZER = 'organizer'
+MAX_TOKEN_LENGTH = 200        # longer "tokens" are refused before any comparison
 
 
 @functools.cache
-def _signer():
-    return Signer(get_settings().secret_key, salt='circles.session')
+def _serializer():
+    return URLSafeSerializer(get_settings().secret_key, salt='circles.session')
 
 
 def start(user, now=None):
     """Create a session for `user`; returns (session, Set-Cookie header value)."""
     now = now or circles.utcnow()
     session_id = new_id(24)
+    team_ids = organized_team_ids(user.user_id)
     session = Session(*Session.key(session_id), session_id=session_id, user_id=user.user_id, name=user.name,
                       email=user.email, email_confirmed=user.email_confirmed, created_at=now,
-                      organizer_team_ids=organized_team_ids(user.user_id),
+                      organizer_team_ids=team_ids,
                       expires_at=now + SESSION_LIFETIME, user_pk=f'USER#{user.user_id}',
                       user_sk=f'SESSION#{session_id}')
     session.save(condition=Session.pk.does_not_exist())
-    return session, cookie(_signer().sign(session_id).decode(), int(SESSION_LIFETIME.total_seconds()))
+    value = _serializer().dumps([session_id, user.user_id, team_ids])
+    return session, cookie(value, int(SESSION_LIFETIME.total_seconds()))
 
 
 def organized_team_ids(user_id):
-    """Teams the user organizes, copied into the session so role checks cost no extra read."""
-    from chalicelib.models import TeamMember
+    """Teams the user organizes now (one Query of `by_user`)."""
     return sorted(m.team_id for m in TeamMember.by_user.query(f'USER#{user_id}', TeamMember.user_sk.startswith('TEAM#'))
-                  if m.role == 'organizer')
+                  if m.role == ORGANIZER)
 
 
-def cookie(value, max_age):
-    attributes = [f'{COOKIE_NAME}={value}', 'Path=/', 'HttpOnly', 'SameSite=Lax', f'Max-Age={max_age}']
+def _cookie(name, value, max_age=None):
+    attributes = [f'{name}={value}', 'Path=/', 'HttpOnly', 'SameSite=Lax']
+    if max_age is not None:
+        attributes.append(f'Max-Age={max_age}')
     if get_settings().secure_cookies:
         attributes.append('Secure')
     return '; '.join(attributes)
+
+
+def cookie(value, max_age):
+    return _cookie(COOKIE_NAME, value, max_age)
 
 
 def clearing_cookie():
     return cookie('', 0)
 
 
-def from_cookie_header(header, now=None):
-    """The live session named by the request's Cookie header, or None. One GetItem at most."""
+def _cookie_value(header, name):
     if not header:
         return None
     jar = SimpleCookie()
     try:
         jar.load(header)
-    except Exception:  # noqa: BLE001 - a malformed Cookie header is just "not signed in"
+    except Exception:  # noqa: BLE001 - a malformed Cookie header is just "no such cookie"
         return None
-    morsel = jar.get(COOKIE_NAME)
-    if morsel is None or not morsel.value:
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None and morsel.value else None
+
+
+def from_cookie_header(header, now=None):
+    """The live session named by the request's Cookie header, or None.
+
+    One GetItem, or for an organizer one BatchGetItem of the session and its teams' membership
+    items; `organizer_team_ids` then holds only the teams the user still organizes."""
+    value = _cookie_value(header, COOKIE_NAME)
+    if value is None:
         return None
     try:
-        session_id = _signer().unsign(morsel.value).decode()
-    except BadSignature:
+        session_id, user_id, team_ids = _serializer().loads(value)
+    except (BadSignature, TypeError, ValueError):
         return None
-    try:
-        session = Session.get(*Session.key(session_id))
-    except Session.DoesNotExist:
+    if team_ids:
+        keys = [Session.key(session_id)] + [(f'TEAM#{team_id}', f'MEMBER#{user_id}') for team_id in team_ids]
+        found = list(TableItem.batch_get(keys))
+        session = next((item for item in found if isinstance(item, Session)), None)
+        current = {item.team_id for item in found if isinstance(item, TeamMember) and item.role == ORGANIZER}
+    else:
+        try:
+            session = Session.get(*Session.key(session_id))
+        except Session.DoesNotExist:
+            return None
+        current = set()
+    if session is None or session.user_id != user_id or session.expires_at <= (now or circles.utcnow()):
         return None
-    if session.expires_at <= (now or circles.utcnow()):
-        return None
+    session.organizer_team_ids = sorted(set(session.organizer_team_ids or []) & current)
     return session
 
 
@@ -93,10 +128,42 @@ def revoke_all(user_id):
             batch.delete(session)
 
 
+def _digest(purpose, value):
+    return hmac.new(get_settings().secret_key.encode(), f'{purpose}:{value}'.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _same(expected, token):
+    """A constant-time comparison that any submitted text survives (a non-ASCII token is just wrong)."""
+    if not token or not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        return False
+    return hmac.compare_digest(expected.encode(), token.encode('utf-8', errors='replace'))
+
+
 def csrf_token(session):
-    return hmac.new(get_settings().secret_key.encode(), f'csrf:{session.session_id}'.encode(),
-                    hashlib.sha256).hexdigest()[:40]
+    return _digest('csrf', session.session_id)
 
 
 def csrf_ok(session, token):
-    return bool(token) and hmac.compare_digest(csrf_token(session), token)
+    return _same(csrf_token(session), token)
+
+
+# --- anonymous forms: a pre-session cookie and a token bound to it ----------------------
+
+def form_cookie_value(header):
+    """The pre-session cookie's value from a Cookie header, or None."""
+    value = _cookie_value(header, FORM_COOKIE_NAME)
+    return value if value and len(value) <= MAX_TOKEN_LENGTH else None
+
+
+def new_form_cookie():
+    """(value, Set-Cookie header) for a new pre-session cookie; it lasts as long as the browser session."""
+    value = secrets.token_urlsafe(24)
+    return value, _cookie(FORM_COOKIE_NAME, value)
+
+
+def form_token(cookie_value):
+    return _digest('form-csrf', cookie_value)
+
+
+def form_token_ok(cookie_value, token):
+    return bool(cookie_value) and _same(form_token(cookie_value), token)

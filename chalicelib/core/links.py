@@ -1,6 +1,9 @@
-"""Signed, expiring links for learners (no account): withdraw now, RSVP later.
+"""Signed, expiring links: learners' (withdraw, RSVP, unsubscribe, calendar) and the account
+emails' (confirm an address, reset a password, undo an email change).
 
-Each purpose has its own salt, so a token made for one action never works for another.
+Each purpose has its own salt, so a token made for one action never works for another. Every
+purpose and its lifetime is declared here, so checking a link never depends on which module
+happened to be imported first.
 """
 import functools
 
@@ -13,8 +16,14 @@ WITHDRAW = 'withdraw'
 RSVP = 'rsvp'                # also ends when the meeting starts (chalicelib.learners.rsvp checks that)
 UNSUBSCRIBE = 'unsubscribe'
 CALENDAR = 'calendar'
-MAX_AGE_SECONDS = {WITHDRAW: 400 * 24 * 3600, RSVP: 400 * 24 * 3600, UNSUBSCRIBE: 400 * 24 * 3600,
-                   CALENDAR: 400 * 24 * 3600}
+CONFIRM_EMAIL = 'confirm-email'
+RESET_PASSWORD = 'reset-password'
+UNDO_EMAIL_CHANGE = 'undo-email-change'
+DETAILS = 'signup-details'     # a learner's link to change their own details
+DAY = 24 * 3600
+MAX_AGE_SECONDS = {WITHDRAW: 400 * DAY, RSVP: 400 * DAY, UNSUBSCRIBE: 400 * DAY, CALENDAR: 400 * DAY,
+                   CONFIRM_EMAIL: 7 * DAY, RESET_PASSWORD: 3600, UNDO_EMAIL_CHANGE: 30 * DAY,
+                   DETAILS: 7 * DAY}
 
 
 class BadLink(Refusal):

@@ -1,13 +1,30 @@
 """Deployment settings, read from the environment once per process.
 
-Every value has a default that works for the local stack (`make run`) and the
-tests; the `prod` stage in `.chalice/config.json` and `infra/` override them.
+Only the `local` stage (`make run`, the tests) has development defaults. Every other stage
+(`dev`, which `chalice deploy` uses by default, and `prod`) must be given its secret key, table,
+public URL and sender (`.chalice/config.json` and `infra/`), and refuses to start without
+them: a deployed stage never signs links with the public development key.
 """
 import functools
 import os
 from dataclasses import dataclass
 
 LOCAL_SECRET = 'local-development-secret-not-for-production'
+LOCAL_STAGE = 'local'
+MIN_SECRET_LENGTH = 32
+# What a deployed stage must be given: there is no safe default for any of these.
+REQUIRED_OUTSIDE_LOCAL = ('CIRCLES_SECRET_KEY', 'CIRCLES_TABLE', 'CIRCLES_BASE_URL', 'CIRCLES_SENDER')
+LOCAL_DEFAULTS = {
+    'CIRCLES_SECRET_KEY': LOCAL_SECRET,
+    'CIRCLES_TABLE': 'circles-local',
+    'CIRCLES_BASE_URL': 'http://127.0.0.1:8000',
+    'CIRCLES_SENDER': 'Learning Circles <circles@example.org>',
+    'CIRCLES_SUPPORT_EMAIL': 'support@example.org',
+}
+
+
+class SettingsMissing(RuntimeError):
+    """A deployed stage was started without what it needs (names only, never values)."""
 
 
 @dataclass(frozen=True)
@@ -33,27 +50,51 @@ class Settings:
 
     @property
     def is_local(self):
-        return self.stage == 'local'
+        return self.stage == LOCAL_STAGE
 
     @property
     def secure_cookies(self):
         return not self.is_local
 
 
+def check_stage(environ):
+    """The problems that stop a non-local stage from starting (empty for the local stage)."""
+    stage = environ.get('CIRCLES_STAGE', LOCAL_STAGE)
+    if stage == LOCAL_STAGE:
+        return []
+    problems = [f'{name} is not set' for name in REQUIRED_OUTSIDE_LOCAL if not environ.get(name)]
+    secret = environ.get('CIRCLES_SECRET_KEY', '')
+    if secret and (secret == LOCAL_SECRET or len(secret) < MIN_SECRET_LENGTH):
+        problems.append(f'CIRCLES_SECRET_KEY must be a random value of at least {MIN_SECRET_LENGTH} characters, '
+                        'not the development key')
+    base_url = environ.get('CIRCLES_BASE_URL', '')
+    if base_url and not base_url.startswith('https://'):
+        problems.append('CIRCLES_BASE_URL must be an https:// address')
+    if bool(environ.get('TWILIO_ACCOUNT_SID')) != bool(environ.get('TWILIO_AUTH_TOKEN')):
+        problems.append('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together')
+    return problems
+
+
 @functools.cache
 def get_settings() -> Settings:
-    env = os.environ.get
-    stage = env('CIRCLES_STAGE', 'local')
-    secret = env('CIRCLES_SECRET_KEY', LOCAL_SECRET if stage == 'local' else '')
-    if not secret:
-        raise RuntimeError('CIRCLES_SECRET_KEY must be set outside the local stage')
+    environ = os.environ
+    problems = check_stage(environ)
+    stage = environ.get('CIRCLES_STAGE', LOCAL_STAGE)
+    if problems:
+        raise SettingsMissing(f'The {stage!r} stage cannot start: ' + '; '.join(problems)
+                              + f". Only the {LOCAL_STAGE!r} stage has development defaults.")
+    defaults = LOCAL_DEFAULTS if stage == LOCAL_STAGE else {}
+
+    def env(name, default=''):
+        return environ.get(name) or defaults.get(name, default)
+    secret = env('CIRCLES_SECRET_KEY')
     return Settings(
         stage=stage,
-        table_name=env('CIRCLES_TABLE', 'circles-local'),
+        table_name=env('CIRCLES_TABLE'),
         region=env('AWS_DEFAULT_REGION', 'us-east-1'),
-        sender=env('CIRCLES_SENDER', 'Learning Circles <circles@example.org>'),
-        support_email=env('CIRCLES_SUPPORT_EMAIL', 'support@example.org'),
-        public_base_url=env('CIRCLES_BASE_URL', 'http://127.0.0.1:8000').rstrip('/'),
+        sender=env('CIRCLES_SENDER'),
+        support_email=env('CIRCLES_SUPPORT_EMAIL') or env('CIRCLES_SENDER'),
+        public_base_url=env('CIRCLES_BASE_URL').rstrip('/'),
         secret_key=secret,
         ses_configuration_set=env('CIRCLES_SES_CONFIGURATION_SET', ''),
         default_phone_region=env('CIRCLES_DEFAULT_PHONE_REGION', 'US'),

@@ -27,7 +27,10 @@ class Workspace:
 
 
 def can_manage(session, circle):
-    """Facilitators and co-facilitators of the circle, and organizers of its team."""
+    """Facilitators and co-facilitators of the circle, and organizers of its team. The session's
+    `organizer_team_ids` are the current memberships, read with the session
+    (`accounts.sessions.from_cookie_header`), not the ones at login: a revoked organizer loses
+    access on their next request."""
     return (session.user_id in circle.facilitator_ids
             or bool(circle.team_id and circle.team_id in (session.organizer_team_ids or [])))
 

@@ -1,8 +1,10 @@
-"""Account pages: register, confirm, log in and out, reset and change password or email."""
+"""Account pages: register, confirm (and resend), log in and out, reset and change password or
+email, undo an email change. Every anonymous form carries a CSRF token bound to a pre-session
+cookie (`auth.anonymous_form`), every signed-in form the session's (`auth.signed_in`)."""
 from chalice import Blueprint, Response
 
-from chalicelib.handlers.auth import client_ip, safe_next, signed_in
-from chalicelib.handlers.web import form_fields, page
+from chalicelib.handlers.auth import anonymous_form, client_ip, safe_next, signed_in
+from chalicelib.handlers.web import form_fields, page, redirect, refusal_page
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
@@ -14,23 +16,54 @@ def _message(title, message, status=200):
 
 CHECK_EMAIL = ('Check your email', 'We sent you a link to confirm your address. '
                'Follow it to finish creating your account.')
+RESENT = ('Check your email', 'If this address has an account that is not confirmed yet, we sent it a new '
+          'confirmation link. It works for 7 days.')
 
 
 @bp.route('/register', methods=['GET'])
-def register_page():
-    return page('register.html', values={}, errors={})
+@anonymous_form(bp)
+def register_page(csrf_token):
+    return page('register.html', values={}, errors={}, csrf_token=csrf_token)
 
 
 @bp.route('/register', methods=['POST'], content_types=FORM)
-def register():
+@anonymous_form(bp)
+def register(csrf_token):
     from chalicelib.accounts import accounts
     from chalicelib.core.errors import ValidationFailed
-    fields = form_fields(bp.current_request)
+    from chalicelib.models.rate_limits import RateLimited
+    request = bp.current_request
+    fields = form_fields(request)
     try:
-        accounts.register(fields.get('name'), fields.get('email'), fields.get('password'))
+        accounts.register(fields.get('name'), fields.get('email'), fields.get('password'),
+                          client_ip=client_ip(request))
     except ValidationFailed as error:
-        return page('register.html', 400, values=fields, errors=error.errors)
+        return page('register.html', 400, values=fields, errors=error.errors, csrf_token=csrf_token)
+    except RateLimited as refusal:
+        return refusal_page(refusal)        # 429 with Retry-After; nothing written or sent
     return _message(*CHECK_EMAIL)
+
+
+@bp.route('/register/resend', methods=['GET'])
+@anonymous_form(bp)
+def resend_confirmation_page(csrf_token):
+    return page('resend.html', values={}, errors={}, csrf_token=csrf_token)
+
+
+@bp.route('/register/resend', methods=['POST'], content_types=FORM)
+@anonymous_form(bp)
+def resend_confirmation(csrf_token):
+    from chalicelib.accounts import accounts
+    from chalicelib.core.errors import Refusal, ValidationFailed
+    request = bp.current_request
+    fields = form_fields(request)
+    try:
+        accounts.resend_confirmation(fields.get('email'), client_ip(request))
+    except ValidationFailed as error:
+        return page('resend.html', 400, values=fields, errors=error.errors, csrf_token=csrf_token)
+    except Refusal as refusal:
+        return refusal_page(refusal)
+    return _message(*RESENT)
 
 
 @bp.route('/confirm/{token}', methods=['GET'])
@@ -48,13 +81,15 @@ def confirm(token):
 
 
 @bp.route('/login', methods=['GET'])
-def login_page():
+@anonymous_form(bp)
+def login_page(csrf_token):
     params = bp.current_request.query_params or {}
-    return page('login.html', values={'next': safe_next(params.get('next'))}, error=None)
+    return page('login.html', values={'next': safe_next(params.get('next'))}, error=None, csrf_token=csrf_token)
 
 
 @bp.route('/login', methods=['POST'], content_types=FORM)
-def login():
+@anonymous_form(bp)
+def login(csrf_token):
     from chalicelib.accounts import accounts
     from chalicelib.accounts import sessions
     request = bp.current_request
@@ -62,8 +97,13 @@ def login():
     try:
         user = accounts.log_in(fields.get('email'), fields.get('password'), client_ip(request))
     except accounts.LoginRefused as error:
-        return page('login.html', 400, values={'email': fields.get('email', ''),
-                                                 'next': safe_next(fields.get('next'))}, error=error.message)
+        response = page('login.html', 429 if isinstance(error, accounts.LoginThrottled) else 400,
+                        values={'email': (fields.get('email') or '')[:accounts.MAX_EMAIL_LENGTH],
+                                'next': safe_next(fields.get('next'))},
+                        error=error.message, csrf_token=csrf_token)
+        if isinstance(error, accounts.LoginThrottled):
+            response.headers['Retry-After'] = str(error.retry_after)
+        return response
     _, cookie = sessions.start(user)
     return Response(body='', status_code=303,
                     headers={'Location': safe_next(fields.get('next')), 'Set-Cookie': cookie})
@@ -78,36 +118,44 @@ def logout(session):
 
 
 @bp.route('/password/forgot', methods=['GET'])
-def forgot_page():
-    return page('forgot.html', values={}, errors={})
+@anonymous_form(bp)
+def forgot_page(csrf_token):
+    return page('forgot.html', values={}, errors={}, csrf_token=csrf_token)
 
 
 @bp.route('/password/forgot', methods=['POST'], content_types=FORM)
-def forgot():
+@anonymous_form(bp)
+def forgot(csrf_token):
     from chalicelib.accounts import accounts
     from chalicelib.core.errors import ValidationFailed
-    fields = form_fields(bp.current_request)
+    from chalicelib.models.rate_limits import RateLimited
+    request = bp.current_request
+    fields = form_fields(request)
     try:
-        accounts.request_password_reset(fields.get('email'))
+        accounts.request_password_reset(fields.get('email'), client_ip=client_ip(request))
     except ValidationFailed as error:
-        return page('forgot.html', 400, values=fields, errors=error.errors)
+        return page('forgot.html', 400, values=fields, errors=error.errors, csrf_token=csrf_token)
+    except RateLimited as refusal:
+        return refusal_page(refusal)        # 429 with Retry-After; nothing sent
     return _message('Check your email', 'If this address has an account, we sent it a link to choose a '
                     'new password. The link works once, for one hour.')
 
 
 @bp.route('/password/reset/{token}', methods=['GET'])
-def reset_page(token):
+@anonymous_form(bp)
+def reset_page(csrf_token, token):
     from chalicelib.accounts import accounts
     from chalicelib.core.links import BadLink
     try:
         accounts.user_for_reset_token(token)
     except BadLink:
         return page('link_invalid.html', 400)
-    return page('reset.html', token=token, errors={})
+    return page('reset.html', token=token, errors={}, csrf_token=csrf_token)
 
 
 @bp.route('/password/reset/{token}', methods=['POST'], content_types=FORM)
-def reset(token):
+@anonymous_form(bp)
+def reset(csrf_token, token):
     from chalicelib.accounts import accounts
     from chalicelib.core.errors import ValidationFailed
     from chalicelib.core.links import BadLink
@@ -117,9 +165,35 @@ def reset(token):
     except BadLink:
         return page('link_invalid.html', 400)
     except ValidationFailed as error:
-        return page('reset.html', 400, token=token, errors=error.errors)
+        return page('reset.html', 400, token=token, errors=error.errors, csrf_token=csrf_token)
     return _message('Password changed', 'Your new password is set, and every device was signed out. '
                     'You can log in now.')
+
+
+@bp.route('/account/email/undo/{token}', methods=['GET'])
+@anonymous_form(bp)
+def undo_email_change_page(csrf_token, token):
+    """Shows what the undo will do; only the button (a POST) changes anything, so a mail scanner
+    that follows the link changes nothing."""
+    from chalicelib.core import links
+    from chalicelib.core.links import BadLink
+    try:
+        payload = links.unsign(links.UNDO_EMAIL_CHANGE, token)
+    except BadLink:
+        return page('link_invalid.html', 400)
+    return page('undo_email_change.html', token=token, old_email=payload['old'], csrf_token=csrf_token)
+
+
+@bp.route('/account/email/undo/{token}', methods=['POST'], content_types=FORM)
+@anonymous_form(bp)
+def undo_email_change(csrf_token, token):
+    from chalicelib.accounts import accounts
+    from chalicelib.core.links import BadLink
+    try:
+        _, reset_token = accounts.undo_email_change(token)
+    except BadLink:
+        return page('link_invalid.html', 400)
+    return redirect(f'/password/reset/{reset_token}')
 
 
 def _account_page(session, status=200, **context):

@@ -3,7 +3,7 @@
 `USER#<id>` / `USER` is the account; `TEAM#<id>` / `TEAM` a team and
 `TEAM#<id>` / `MEMBER#<user id>` a membership, found per user through `by_user`.
 """
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.models.base import TableItem
@@ -27,6 +27,11 @@ class User(TableItem, discriminator='User'):
     password_hash = UnicodeAttribute()
     email_confirmed = BooleanAttribute(default=False)
     bio = UnicodeAttribute(null=True)
+    # Goes up with every password change: links to change the address carry it, so a password
+    # change voids every pending email change.
+    credentials_version = NumberAttribute(default=0)
+    # When the owner last undid an email change: undo links from changes before it are void.
+    email_restored_at = UTCDateTimeAttribute(null=True)
 
     email_pk = UnicodeAttribute(null=True)
     email_sk = UnicodeAttribute(null=True)

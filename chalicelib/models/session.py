@@ -5,9 +5,14 @@
   (`USER#<id>` / `SESSION#<id>`) to revoke them all on a password change.
 - `EMAIL#<address>` / `ACCOUNT`: the claim that makes an address belong to one account;
   written in the same transaction as the account, so two registrations cannot share it.
-- `THROTTLE#<scope>#<key>` / `WINDOW#<start>`: failed logins in a 15-minute window (TTL).
+- `THROTTLE#account#<hashed address>` / `CLIENT#<hashed client address>`: failed logins to one
+  account from one client, and when that client may try again (TTL). One partition per account,
+  so a successful reset clears them all with one Query.
+- `THROTTLE#client#<hashed client address>` / `WINDOW#<start>`: failed logins from one client to
+  any account in a 15-minute window (TTL).
 """
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import (BooleanAttribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute,
+                                 UTCDateTimeAttribute)
 
 from chalicelib.models.account import UserIndex
 from chalicelib.models.base import TableItem
@@ -41,8 +46,17 @@ class EmailClaim(TableItem, discriminator='EmailClaim'):
 
 class LoginThrottle(TableItem, discriminator='LoginThrottle'):
     failures = NumberAttribute(default=0)
+    next_attempt_at = UTCDateTimeAttribute(null=True)    # pairs only
     expires_at = TTLAttribute()
 
     @staticmethod
-    def key(scope, value, window_start):
-        return f'THROTTLE#{scope}#{value}', f'WINDOW#{window_start}'
+    def pair_key(hashed_account, hashed_client):
+        return f'THROTTLE#account#{hashed_account}', f'CLIENT#{hashed_client}'
+
+    @staticmethod
+    def account_partition(hashed_account):
+        return f'THROTTLE#account#{hashed_account}'
+
+    @staticmethod
+    def client_key(hashed_client, window_start):
+        return f'THROTTLE#client#{hashed_client}', f'WINDOW#{window_start}'
