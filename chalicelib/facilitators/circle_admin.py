@@ -12,7 +12,7 @@ cancelled meetings stay in the list with `cancelled=True`.
 import csv
 import io
 import re
-from datetime import date, time, timezone
+from datetime import time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -24,6 +24,9 @@ from chalicelib.core.formatting import meeting_when_short
 from chalicelib.models.transactions import TransactionBusy, transact_write
 from chalicelib.models import Circle, CircleFacilitator
 from chalicelib.models.circle import MeetingChange
+from chalicelib.models.rate_limits import Limit, spend
+from chalicelib.messaging import outbox
+from chalicelib.messaging.sender import Skip, Template
 
 CONFLICT = 'This circle changed meanwhile, please check and submit again.'
 LANGUAGES = rules.LANGUAGES
@@ -46,17 +49,44 @@ def _conditional_failure(error):
     return error.cause_response_code in ('ConditionalCheckFailedException', 'TransactionCanceledException')
 
 
-def save(circle):
+def save(circle, messages=()):
     """`circles.save`, with a lost race reported as CircleChanged; then the meetings' reminders
-    follow the saved circle (`reminders.sync_reminders`)."""
+    follow the saved circle (`reminders.sync_reminders`).
+
+    `messages` are outbox items the change causes: they are written in one transaction with
+    the circle (on the same condition), so the change and its messages happen together or not."""
     from chalicelib.reminders.sync import sync_reminders
+    if messages:
+        _save_with_messages(circle, messages)
+    else:
+        try:
+            circles.save(circle)
+        except PutError as error:
+            if _conditional_failure(error):
+                raise CircleChanged(CONFLICT) from None
+            raise
+    sync_reminders(circle)
+
+
+def _save_with_messages(circle, messages):
+    read_at, read_count = circle.updated_at, circle.signup_count
+    circle.updated_at = circles.utcnow()
+    circles.refresh_derived(circle)
+
+    def build(transaction):
+        transaction.save(circle, condition=(Circle.updated_at == read_at) & (Circle.signup_count == read_count))
+        for item in messages:
+            transaction.save(*outbox.put(item))
     try:
-        circles.save(circle)
-    except PutError as error:
+        transact_write(build)
+    except TransactionBusy:
+        circle.updated_at = read_at
+        raise CircleChanged(CONFLICT) from None
+    except TransactWriteError as error:
+        circle.updated_at = read_at
         if _conditional_failure(error):
             raise CircleChanged(CONFLICT) from None
         raise
-    sync_reminders(circle)
 
 
 # --- what the facilitator page shows ---------------------------------------------
@@ -66,12 +96,16 @@ def local_datetime(value, tz_name):
     return value.astimezone(ZoneInfo(tz_name)).strftime('%Y-%m-%d %H:%M') if value else ''
 
 
-def rsvp_answers(items):
+def rsvp_answers(items, meetings=None):
     """{(meeting_id, signup_id): 'yes' | 'no'} from RSVP items of the circle's partition.
 
     RSVPs are `CIRCLE#<id>` / `RSVP#<meeting id>#<signup id>` with an `answer`; they arrive
     with the workspace's one Query, whatever model class the reminders issue gives them.
+    Given the circle's `meetings`, answers given before a meeting moved are left out
+    (`chalicelib.models.rsvp.answer_holds`).
     """
+    from chalicelib.models.rsvp import answer_holds
+    by_id = {m.meeting_id: m for m in meetings} if meetings is not None else None
     answers = {}
     for item in items:
         sk = getattr(item, 'sk', '') or ''
@@ -79,6 +113,9 @@ def rsvp_answers(items):
             continue
         parts = sk.split('#', 2)
         answer = getattr(item, 'answer', None)
+        if by_id is not None and (len(parts) != 3 or parts[1] not in by_id
+                                  or not answer_holds(item, by_id[parts[1]])):
+            continue
         if len(parts) == 3 and answer in ('yes', 'no'):
             answers[(parts[1], parts[2])] = answer
     return answers
@@ -141,7 +178,7 @@ def page_context(workspace, now=None):
     now = now or circles.utcnow()
     circle = workspace.circle
     signups = signup_rows(workspace)
-    answers = rsvp_answers(workspace.others)
+    answers = rsvp_answers(workspace.others, circle.meetings)
     signup_ids = [row['signup'].signup_id for row in signups]
     return {
         'ws': workspace,
@@ -236,13 +273,13 @@ def _meeting(circle, meeting_id):
     raise NotFound('No such meeting.')
 
 
-def parse_when(fields, errors, date_field='date', time_field='time'):
-    """(date, time) from the form's fields; problems go into `errors`."""
-    local_date = local_time = None
-    try:
-        local_date = date.fromisoformat((fields.get(date_field) or '').strip())
-    except ValueError:
-        errors[date_field] = ['Please give the date as YYYY-MM-DD.']
+def parse_when(fields, errors, today, date_field='date', time_field='time'):
+    """(date, time) from the form's fields, the date within the rules' years of `today` (the
+    circle's local date); problems go into `errors`."""
+    local_time = None
+    local_date, error = rules.clean_meeting_date(fields.get(date_field), today)
+    if error:
+        errors[date_field] = [error]
     value = (fields.get(time_field) or '').strip()
     if re.fullmatch(r'\d{2}:\d{2}', value):
         try:
@@ -274,7 +311,7 @@ def add_meeting(circle, fields, now=None):
     """A new meeting from the add form (date, time, optional duration in minutes)."""
     now = now or circles.utcnow()
     errors = {}
-    local_date, local_time = parse_when(fields, errors)
+    local_date, local_time = parse_when(fields, errors, circles.local_today(circle, now))
     duration = int(circle.duration_minutes or 90)
     if (fields.get('duration') or '').strip():
         low, high = rules.DURATION.low, rules.DURATION.high
@@ -301,12 +338,13 @@ def _changeable(meeting, now):
 
 
 def move_meeting(circle, meeting_id, fields, now=None):
-    """Move a meeting to another date and time; learners are told by the reminders job."""
+    """Move a meeting to another date and time; learners are told by the reminders job.
+    The higher `sequence` clears the meeting's RSVPs in the same write (`Rsvp.holds_for`)."""
     now = now or circles.utcnow()
     meeting = _meeting(circle, meeting_id)
     _changeable(meeting, now)
     errors = {}
-    local_date, local_time = parse_when(fields, errors)
+    local_date, local_time = parse_when(fields, errors, circles.local_today(circle, now))
     if not errors:
         start = circles.local_start(local_date, local_time, circle.timezone)
         if start.astimezone(timezone.utc) == meeting.starts_at:
@@ -342,9 +380,51 @@ def set_signup_open(circle, is_open):
     circle.signup_open = bool(is_open)
 
 
-def unpublish(circle):
-    """Off every listing (`refresh_derived` drops the index keys); signups are kept."""
+UNPUBLISHED_PURPOSE = 'unpublished'
+
+
+def unpublish(circle, now=None):
+    """Off every listing (`refresh_derived` drops the index keys); signups are kept. Returns the
+    outbox items to save with it (`save(circle, messages=...)`): with learners, one fan-out that
+    tells each of them by email (their reminders stop with the publication)."""
+    now = now or circles.utcnow()
+    was_published = bool(circle.published)
     circle.published = False
+    if not was_published or int(circle.signup_count or 0) == 0:
+        return []
+    return [outbox.fan_out(outbox.circle_partition(circle.id), f'{UNPUBLISHED_PURPOSE}#{now:%Y%m%dT%H%M%S%f}',
+                           'circle_unpublished_fan_out', now, circle_id=circle.id)]
+
+
+def _expand_unpublished(item, reads, now):
+    from chalicelib.models import Signup
+    return [outbox.for_signup(signup, item.purpose, outbox.EMAIL, 'circle_unpublished', now)
+            for signup in Signup.query(f'CIRCLE#{item.circle_id}', Signup.sk.startswith('SIGNUP#'),
+                                       consistent_read=True)
+            if signup.active and signup.email]
+
+
+def unpublished_message(circle, signup, to=None):
+    from chalicelib.core.rendering import render
+    from chalicelib.learners.signup import withdraw_link
+    from chalicelib.messaging import email
+    context = {'circle': circle, 'signup': signup, 'withdraw_url': withdraw_link(signup)}
+    return email.build_message(to=to or signup.email, subject=f'{circle.name} is no longer published',
+                               text=render('email/circle_unpublished.txt', **context),
+                               html=render('email/circle_unpublished.html', **context),
+                               reply_to=list(circle.facilitator_emails))
+
+
+def _render_unpublished(item, reads, to, now):
+    from chalicelib.models import Signup
+    circle = reads.get(Circle.key(item.circle_id))
+    if circle is None or circle.published:
+        raise Skip('The circle is published again.')
+    return unpublished_message(circle, reads[Signup.key(item.circle_id, item.signup_id)], to)
+
+
+def _circle_key(item):
+    return [Circle.key(item.circle_id)]
 
 
 # --- co-facilitators -------------------------------------------------------------------
@@ -373,37 +453,129 @@ def _save_with_link(circle, link, add):
         raise
 
 
-def add_facilitator(workspace, email, now=None):
-    """Make the account with this email a co-facilitator of the circle; returns the User."""
-    from chalicelib.accounts import accounts
-    from chalicelib.facilitators.access import facilitator_link
-    from chalicelib.learners.signup import normalise_email
-    circle = workspace.circle
+INVITATION_PURPOSE = 'cofacilitator-invitation'
+INVITATION_DAYS = 7
+INVITATIONS_PER_CIRCLE = Limit('cofacilitator-invitation-circle', 20, timedelta(days=1))
+INVITATIONS_PER_ADDRESS = Limit('cofacilitator-invitation-address', 3, timedelta(days=1))
+
+
+class InvitationRefused(Refusal):
+    """The invitation cannot be accepted by this account (another address, not confirmed)."""
+    status = 403
+
+
+def _invitation_serializer():
+    # A purpose of its own (its own salt): a token made for any other link never works here.
+    from itsdangerous import URLSafeTimedSerializer
+    from chalicelib.core.settings import get_settings
+    return URLSafeTimedSerializer(get_settings().secret_key, salt=f'circles.{INVITATION_PURPOSE}')
+
+
+def invitation_link(circle_id, address, inviter_id):
+    from chalicelib.core.settings import get_settings
+    token = _invitation_serializer().dumps({'c': circle_id, 'e': address, 'by': inviter_id})
+    return f'{get_settings().public_base_url}/invitations/{token}'
+
+
+def read_invitation(token):
+    """(circle, invited address) of a valid, unexpired invitation; BadLink otherwise (also
+    when the circle no longer exists)."""
+    from itsdangerous import BadSignature
+    from chalicelib.core.links import BadLink
     try:
-        address = normalise_email((email or '').strip())
+        payload = _invitation_serializer().loads(token, max_age=INVITATION_DAYS * 24 * 3600)
+    except BadSignature as error:
+        raise BadLink(str(error)) from None
+    circle = circles.get_circle(payload.get('c', ''))
+    if circle is None:
+        raise BadLink('the circle no longer exists')
+    return circle, payload.get('e', '')
+
+
+def _address(email):
+    from chalicelib.learners.signup import normalise_email
+    try:
+        return normalise_email((email or '').strip())
     except Exception:  # noqa: BLE001 - email_validator's errors: any of them means "not an address"
         raise ValidationFailed({'email': ['Please give a valid email address.']}) from None
-    user = accounts.user_for_email(address)
-    if user is None:
-        raise ValidationFailed({'email': ['No account with that email; ask them to register first.']})
-    if not user.email_confirmed:
-        raise ValidationFailed({'email': ['That account has not confirmed its email address yet; '
-                                          'ask them to follow the link we emailed them first.']})
-    if user.user_id in circle.facilitator_ids:
+
+
+def invite_facilitator(workspace, email, inviter, now=None):
+    """Email `email` an invitation to co-facilitate the circle; returns the normalised address.
+
+    The answer never says whether the address has an account: every valid address gets the
+    same invitation, accepted by signing in (or registering) with that address. Counted per
+    circle and per address, so the form cannot be used to mail strangers in bulk."""
+    now = now or circles.utcnow()
+    circle = workspace.circle
+    address = _address(email)
+    if address.lower() in {e.lower() for e in circle.facilitator_emails}:
         raise ValidationFailed({'email': ['They already facilitate this circle.']})
+    spend(now, (INVITATIONS_PER_CIRCLE, circle.id), (INVITATIONS_PER_ADDRESS, f'{circle.id}\n{address}'))
+    item = outbox.for_address(circle.id, f'invitation#{now:%Y%m%dT%H%M%S%f}', f'invitee-{address}', address,
+                              'cofacilitator_invitation', now,
+                              params={'by': inviter.user_id, 'by_name': inviter.name})
+    outbox.write([item])
+    return address
+
+
+def accept_invitation(token, user, now=None):
+    """Make the signed-in `user` a co-facilitator of the invitation's circle; returns the circle.
+
+    Only an account whose confirmed address is the invited one may accept; accepting twice
+    changes nothing."""
+    now = now or circles.utcnow()
+    from chalicelib.facilitators.access import facilitator_link
+    circle, address = read_invitation(token)
+    if (user.email or '').lower() != address.lower():
+        raise InvitationRefused('This invitation was sent to another address: sign in with the account '
+                                'of the address it was sent to.')
+    if not user.email_confirmed:
+        raise InvitationRefused('Please confirm your email address first (follow the link we emailed you), '
+                                'then open the invitation again.')
+    if user.user_id in circle.facilitator_ids:
+        return circle
     circle.facilitator_ids = [*circle.facilitator_ids, user.user_id]
     circle.facilitator_names = [*circle.facilitator_names, user.first_name]
     circle.facilitator_emails = [*circle.facilitator_emails, user.email]
-    _save_with_link(circle, facilitator_link(circle, user, role='co-facilitator', now=now or circles.utcnow()),
-                    add=True)
-    return user
+    _save_with_link(circle, facilitator_link(circle, user, role='co-facilitator', now=now), add=True)
+    return circle
 
 
-def remove_facilitator(workspace, user_id):
-    """Take someone off the circle; a circle always keeps at least one facilitator."""
+def invitation_message(circle, item, to):
+    from chalicelib.core.rendering import render
+    from chalicelib.messaging import email
+    context = {'circle': circle, 'inviter': item.params.get('by_name') or 'A facilitator',
+               'accept_url': invitation_link(circle.id, to, item.params.get('by')), 'days': INVITATION_DAYS,
+               'circle_url': circles.circle_url(circle.id)}
+    return email.build_message(to=to, subject=f'{context["inviter"]} invites you to co-facilitate {circle.name}',
+                               text=render('email/cofacilitator_invitation.txt', **context),
+                               html=render('email/cofacilitator_invitation.html', **context),
+                               reply_to=list(circle.facilitator_emails))
+
+
+def _render_invitation(item, reads, to, now):
+    circle = reads.get(Circle.key(item.circle_id))
+    if circle is None:
+        raise Skip('The circle no longer exists.')
+    return invitation_message(circle, item, to)
+
+
+def is_creator(workspace, user_id):
+    """Whether `user_id` created the circle (their link's role is `facilitator`)."""
+    return any(link.user_id == user_id and link.role == 'facilitator' for link in workspace.facilitators)
+
+
+def remove_facilitator(workspace, user_id, by=None):
+    """Take someone off the circle; a circle always keeps at least one facilitator, and a
+    co-facilitator (`by`, the user id removing) cannot remove the circle's creator."""
     circle = workspace.circle
     if user_id not in circle.facilitator_ids:
         raise NotFound('No such facilitator.')
+    if (by and by != user_id and is_creator(workspace, user_id) and by in circle.facilitator_ids
+            and not is_creator(workspace, by)):
+        raise ValidationFailed({'facilitators': ['A co-facilitator cannot remove the facilitator who created '
+                                                 'the circle.']})
     if len(circle.facilitator_ids) == 1:
         raise ValidationFailed({'facilitators': ['A circle needs at least one facilitator: '
                                                  'add someone else before removing the last one.']})
@@ -444,3 +616,10 @@ def signups_csv(workspace):
         cells += [row['signed_up'], 'yes' if signup.communications_opt_in else 'no']
         writer.writerow([safe_cell(cell) for cell in cells])
     return '\ufeff' + out.getvalue()
+
+
+# --- the sender's templates ------------------------------------------------------------------
+
+CIRCLE_UNPUBLISHED_FAN_OUT = Template(keys=lambda item: [], expand=_expand_unpublished)
+CIRCLE_UNPUBLISHED = Template(keys=_circle_key, render=_render_unpublished)
+COFACILITATOR_INVITATION = Template(keys=_circle_key, render=_render_invitation)

@@ -1,5 +1,8 @@
 """Facilitator pages: the dashboard and running a circle (its page, signups export, editing,
-meetings, signup open or closed, unpublishing, co-facilitators).
+meetings, signup open or closed, unpublishing, co-facilitators and their invitations).
+
+Cancelling a meeting, unpublishing and removing a facilitator ask first: a GET of the same
+path shows what will happen and a form that POSTs to do it.
 
 Every circle route reads the circle through `auth.with_workspace`, which answers 404 to
 anyone who neither facilitates the circle nor organizes its team, the same as for a circle
@@ -8,9 +11,9 @@ race with someone else's re-reads the circle and asks to check and submit again 
 """
 from chalice import Blueprint, Response
 
-from chalicelib.core.errors import ValidationFailed
-from chalicelib.handlers.auth import signed_in, signed_in_context, with_workspace
-from chalicelib.handlers.web import form_fields, page, redirect
+from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
+from chalicelib.handlers.auth import current_session, signed_in, signed_in_context, with_workspace
+from chalicelib.handlers.web import form_fields, page, redirect, refusal_page
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
@@ -24,8 +27,10 @@ DONE = {
     'signup-opened': 'Signup is open again.',
     'signup-closed': 'Signup is closed: the circle takes no new learners.',
     'unpublished': 'The circle is unpublished: it is no longer listed and takes no signups. '
-                   'It waits among your drafts on the dashboard.',
-    'facilitator-added': 'The co-facilitator is added. They see this circle on their dashboard now.',
+                   'It waits among your drafts on the dashboard. Its learners are told by email.',
+    'invited': 'The invitation is on its way. They become a co-facilitator when they accept it '
+               '(signing in, or registering, with that address); the link works for 7 days.',
+    'invitation-accepted': 'You co-facilitate this circle now.',
     'facilitator-removed': 'The facilitator is removed from this circle.',
 }
 
@@ -107,14 +112,37 @@ def facilitator_set_signup_open(session, ws):
                               session, fresh, status, errors=errors, conflict=conflict))
 
 
+def _confirm_page(session, ws, title, explanation, action, button, back):
+    return page('facilitator/confirm.html', **signed_in_context(session), circle=ws.circle, title=title,
+                explanation=explanation, action=action, button=button, back=back)
+
+
+@bp.route('/facilitate/circles/{circle_id}/unpublish', methods=['GET'])
+@signed_in(bp)
+@with_workspace
+def facilitator_unpublish_confirm(session, ws):
+    circle = ws.circle
+    if not circle.published:
+        return _to_circle(ws, 'unpublished')
+    learners = len(ws.active_signups)
+    told = (f'Its {learners} learner{"s" if learners != 1 else ""} will be told by email; they keep their place.'
+            if learners else 'Nobody has signed up yet.')
+    return _confirm_page(session, ws, f'Unpublish {circle.name}?',
+                         f'It leaves every listing, takes no new signups and sends no more reminders. {told}',
+                         f'/facilitate/circles/{circle.id}/unpublish', 'Unpublish this circle',
+                         f'/facilitate/circles/{circle.id}')
+
+
 @bp.route('/facilitate/circles/{circle_id}/unpublish', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 @with_workspace
 def facilitator_unpublish(session, ws):
     from chalicelib.facilitators import circle_admin
-    return _change_circle(session, ws, circle_admin.unpublish, 'unpublished',
-                          lambda fresh, status, errors, conflict: _circle_page(
-                              session, fresh, status, errors=errors, conflict=conflict))
+    try:
+        circle_admin.save(ws.circle, messages=circle_admin.unpublish(ws.circle))
+    except circle_admin.CircleChanged as error:
+        return _circle_page(session, _reread(session, ws), error.status, conflict=error.message)
+    return _to_circle(ws, 'unpublished')
 
 
 # --- co-facilitators ------------------------------------------------------------------
@@ -123,15 +151,42 @@ def facilitator_unpublish(session, ws):
 @signed_in(bp)
 @with_workspace
 def facilitator_add_cofacilitator(session, ws):
+    """Invite a co-facilitator: the same answer whether or not the address has an account."""
+    from chalicelib.accounts import accounts
     from chalicelib.facilitators import circle_admin
     fields = form_fields(bp.current_request)
     try:
-        circle_admin.add_facilitator(ws, fields.get('email'))
+        circle_admin.invite_facilitator(ws, fields.get('email'), accounts.get_user(session.user_id))
     except ValidationFailed as error:
-        return _circle_page(session, _reread(session, ws), error.status, errors=error.errors, values=fields)
-    except circle_admin.CircleChanged as error:
-        return _circle_page(session, _reread(session, ws), error.status, values=fields, conflict=error.message)
-    return _to_circle(ws, 'facilitator-added')
+        return _circle_page(session, ws, error.status, errors=error.errors, values=fields)
+    except Refusal as refusal:          # RateLimited
+        return _circle_page(session, ws, refusal.status, errors={'email': [refusal.message]}, values=fields)
+    return _to_circle(ws, 'invited')
+
+
+def _facilitator_named(ws, user_id):
+    from chalicelib.facilitators.circle_admin import facilitator_rows
+    person = next((row for row in facilitator_rows(ws) if row['user_id'] == user_id), None)
+    if person is None:
+        raise NotFound('No such facilitator.')
+    return person
+
+
+@bp.route('/facilitate/circles/{circle_id}/facilitators/{user_id}/remove', methods=['GET'])
+@signed_in(bp)
+@with_workspace
+def facilitator_remove_confirm(session, ws, user_id):
+    person = _facilitator_named(ws, user_id)
+    circle = ws.circle
+    if user_id == session.user_id:
+        title, button = f'Leave {circle.name}?', 'Leave this circle'
+        explanation = 'The circle leaves your dashboard and you can no longer run it, unless someone invites you again.'
+    else:
+        title, button = f'Remove {person["name"]} from {circle.name}?', f'Remove {person["name"]}'
+        explanation = f'{person["name"]} can no longer see or run this circle.'
+    return _confirm_page(session, ws, title, explanation,
+                         f'/facilitate/circles/{circle.id}/facilitators/{user_id}/remove', button,
+                         f'/facilitate/circles/{circle.id}')
 
 
 @bp.route('/facilitate/circles/{circle_id}/facilitators/{user_id}/remove', methods=['POST'], content_types=FORM)
@@ -141,7 +196,7 @@ def facilitator_remove_cofacilitator(session, ws, user_id):
     from chalicelib.facilitators import circle_admin
     from chalicelib.facilitators.access import can_manage
     try:
-        circle_admin.remove_facilitator(ws, user_id)
+        circle_admin.remove_facilitator(ws, user_id, by=session.user_id)
     except ValidationFailed as error:
         return _circle_page(session, _reread(session, ws), error.status, errors=error.errors)
     except circle_admin.CircleChanged as error:
@@ -149,6 +204,43 @@ def facilitator_remove_cofacilitator(session, ws, user_id):
     if not can_manage(session, ws.circle):
         return redirect('/dashboard')      # they took themselves off the circle
     return _to_circle(ws, 'facilitator-removed')
+
+
+def _invitation_page(token, status=200, error=None):
+    """The invitation as its link shows it: the same page whether or not the address has an
+    account; accepting needs a session of the invited address."""
+    from chalicelib.facilitators import circle_admin
+    request = bp.current_request
+    session = current_session(request)
+    try:
+        circle, address = circle_admin.read_invitation(token)
+    except Refusal as refusal:
+        return refusal_page(refusal, **(signed_in_context(session) if session else {}))
+    context = signed_in_context(session) if session else {'session': None}
+    next_path = f'/invitations/{token}'
+    return page('facilitator/invitation.html', status, **context, circle=circle, address=address,
+                token=token, next_path=next_path, error=error)
+
+
+@bp.route('/invitations/{token}', methods=['GET'])
+def facilitator_invitation(token):
+    return _invitation_page(token)
+
+
+@bp.route('/invitations/{token}', methods=['POST'], content_types=FORM)
+@signed_in(bp)
+def facilitator_accept_invitation(session, token):
+    from chalicelib.accounts import accounts
+    from chalicelib.facilitators import circle_admin
+    try:
+        circle = circle_admin.accept_invitation(token, accounts.get_user(session.user_id))
+    except circle_admin.InvitationRefused as refusal:
+        return _invitation_page(token, refusal.status, error=refusal.message)
+    except circle_admin.CircleChanged as refusal:
+        return _invitation_page(token, refusal.status, error=refusal.message)
+    except Refusal as refusal:
+        return refusal_page(refusal, **signed_in_context(session))
+    return redirect(f'/facilitate/circles/{circle.id}?done=invitation-accepted')
 
 
 # --- editing the details -------------------------------------------------------------
@@ -235,6 +327,26 @@ def facilitator_move_meeting(session, ws, meeting_id):
     from chalicelib.facilitators import circle_admin
     return _change_meetings(session, ws, lambda circle, fields: circle_admin.move_meeting(circle, meeting_id, fields),
                             'moved', meeting_id)
+
+
+@bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/cancel', methods=['GET'])
+@signed_in(bp)
+@with_workspace
+def facilitator_cancel_meeting_confirm(session, ws, meeting_id):
+    from chalicelib.core.formatting import meeting_when_short
+    meeting = next((m for m in ws.circle.meetings if m.meeting_id == meeting_id), None)
+    if meeting is None:
+        raise NotFound('No such meeting.')
+    circle = ws.circle
+    back = f'/facilitate/circles/{circle.id}/meetings'
+    if meeting.cancelled:
+        return redirect(f'{back}?done=cancelled')
+    learners = len(ws.active_signups)
+    told = (f'Its {learners} learner{"s" if learners != 1 else ""} will be told by email and text message, '
+            'with an updated calendar entry.' if learners else 'Nobody has signed up yet.')
+    return _confirm_page(session, ws, f'Cancel the meeting of {meeting_when_short(meeting, circle.timezone)}?',
+                         f'The meeting stays in the list as cancelled and gets no reminder. {told}',
+                         f'{back}/{meeting_id}/cancel', 'Cancel this meeting', back)
 
 
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/cancel', methods=['POST'], content_types=FORM)

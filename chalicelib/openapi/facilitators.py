@@ -3,7 +3,8 @@ facilitator pages, messages, feedback and reminders (all behind the session cook
 Every length and range comes from the field rules (chalicelib/core/fields.py)."""
 from chalicelib.core import fields as rules
 from chalicelib.openapi.helpers import (FORM, LOCAL_TIME, form_body, html_response, number_field, obj,
-                                        operation, path_parameter, query, see_other, string, text_field)
+                                        operation, path_parameter, query, rate_limited, see_other, string,
+                                        text_field)
 
 
 def account_paths():
@@ -34,7 +35,8 @@ def account_paths():
                 request_body=form_body({'name': text_field(rules.PERSON_NAME), 'email': email, 'password': password},
                                        ['name', 'email', 'password']),
                 responses={'200': html_response('"Check your email".'),
-                           '400': html_response('The form again, with the errors.')})},
+                           '400': html_response('The form again, with the errors.'),
+                           '429': rate_limited('registrations')})},
         '/confirm/{token}': {'get': operation(
             'confirm', 'Confirm an email address (a new account\'s, or a changed one)', tags,
             parameters=[token],
@@ -62,7 +64,8 @@ def account_paths():
                 'forgot', 'Email a single-use reset link (the answer is the same for unknown addresses)',
                 tags, request_body=form_body({'email': email}, ['email']),
                 responses={'200': html_response('"Check your email".'),
-                           '400': html_response('The form again, with the errors.')})},
+                           '400': html_response('The form again, with the errors.'),
+                           '429': rate_limited('reset requests')})},
         '/password/reset/{token}': {
             'get': operation('reset_page', 'Choose a new password', tags, parameters=[token],
                              responses={'200': page, '400': bad_link}),
@@ -150,9 +153,15 @@ def facilitator_paths():
             'facilitator_move_meeting', 'Move a meeting that has not started (its sequence grows, the change '
             'is kept for the reminders)', when, ['date', 'time'], parameters=(circle_id, meeting_id),
             extra={'400': invalid, '409': changed})},
-        '/facilitate/circles/{circle_id}/meetings/{meeting_id}/cancel': {'post': post(
-            'facilitator_cancel_meeting', 'Cancel a meeting that has not started (it stays listed, cancelled)',
-            parameters=(circle_id, meeting_id), extra={'400': invalid, '409': changed})},
+        '/facilitate/circles/{circle_id}/meetings/{meeting_id}/cancel': {
+            'get': op('facilitator_cancel_meeting_confirm', 'Ask before cancelling a meeting (says who is told)',
+                      {'200': html_response('The question, with the form that cancels.'),
+                       '303': see_other('Cancelled already: to the meetings. Or not signed in: to the login page.')},
+                      parameters=(circle_id, meeting_id)),
+            'post': post(
+                'facilitator_cancel_meeting', 'Cancel a meeting that has not started (it stays listed, cancelled; '
+                'its learners get a change notice)',
+                parameters=(circle_id, meeting_id), extra={'400': invalid, '409': changed})},
         '/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder': {
             'get': op('meeting_reminder_page', 'Preview a meeting\'s reminder as email and as SMS (facts from the '
                       'meeting as it is now) and edit its words until it goes out',
@@ -169,17 +178,40 @@ def facilitator_paths():
         '/facilitate/circles/{circle_id}/signup': {'post': post(
             'facilitator_set_signup_open', 'Close or reopen signup',
             {'open': {'type': 'string', 'enum': ['yes', 'no']}}, ['open'], extra={'409': changed})},
-        '/facilitate/circles/{circle_id}/unpublish': {'post': post(
-            'facilitator_unpublish', 'Take the circle off every listing (it becomes a draft)',
-            extra={'409': changed})},
+        '/facilitate/circles/{circle_id}/unpublish': {
+            'get': op('facilitator_unpublish_confirm', 'Ask before unpublishing (says who is told)',
+                      {'200': html_response('The question, with the form that unpublishes.'),
+                       '303': see_other('A draft already: to the circle. Or not signed in: to the login page.')}),
+            'post': post(
+                'facilitator_unpublish', 'Take the circle off every listing (it becomes a draft); its learners '
+                'are told by email', extra={'409': changed})},
         '/facilitate/circles/{circle_id}/facilitators': {'post': post(
-            'facilitator_add_cofacilitator', 'Add a co-facilitator by the email of their account',
-            {'email': text_field(rules.EMAIL)}, ['email'], extra={'400': invalid, '409': changed})},
-        '/facilitate/circles/{circle_id}/facilitators/{user_id}/remove': {'post': post(
-            'facilitator_remove_cofacilitator', 'Take a facilitator off the circle (never the last one)',
-            done='Done: back to the circle, or to the dashboard for someone who left it.',
-            parameters=(circle_id, path_parameter('user_id', 'The facilitator\'s account id.')),
-            extra={'400': invalid, '409': changed})},
+            'facilitator_add_cofacilitator', 'Email an invitation to co-facilitate (the same answer whether or '
+            'not the address has an account)',
+            {'email': text_field(rules.EMAIL)}, ['email'],
+            extra={'400': invalid, '429': rate_limited('invitations per circle or per address')})},
+        '/facilitate/circles/{circle_id}/facilitators/{user_id}/remove': {
+            'get': op('facilitator_remove_confirm', 'Ask before taking a facilitator off the circle',
+                      {'200': html_response('The question, with the form that removes.')},
+                      parameters=(circle_id, path_parameter('user_id', 'The facilitator\'s account id.'))),
+            'post': post(
+                'facilitator_remove_cofacilitator', 'Take a facilitator off the circle (never the last one; a '
+                'co-facilitator never the creator)',
+                done='Done: back to the circle, or to the dashboard for someone who left it.',
+                parameters=(circle_id, path_parameter('user_id', 'The facilitator\'s account id.')),
+                extra={'400': invalid, '409': changed})},
+        '/invitations/{token}': {
+            'get': operation('facilitator_invitation', 'An invitation to co-facilitate: sign in (or register) '
+                             'with the invited address to accept', tags,
+                             {'200': html_response('The invitation.'),
+                              '400': html_response('The link was altered or has expired.')},
+                             parameters=[path_parameter('token', 'The signed token from the emailed link.')]),
+            'post': post(
+                'facilitator_accept_invitation', 'Accept an invitation: the signed-in account of the invited, '
+                'confirmed address becomes a co-facilitator', done='Accepted: to the circle.',
+                parameters=(path_parameter('token', 'The signed token from the emailed link.'),),
+                extra={'400': html_response('The link was altered or has expired.'),
+                       '403': html_response('Another account, an unconfirmed address, or `csrf_token` missing.')})},
     }
 
 

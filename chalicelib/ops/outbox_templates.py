@@ -10,7 +10,7 @@ import functools
 @functools.cache
 def templates():
     from chalicelib.accounts import accounts
-    from chalicelib.facilitators import dialog, feedback, messages
+    from chalicelib.facilitators import circle_admin, dialog, feedback, messages
     from chalicelib.learners import welcome
     from chalicelib.reminders import change_notices, job
     return {
@@ -24,6 +24,9 @@ def templates():
         'recap': feedback.RECAP,
         'account_email': accounts.ACCOUNT_EMAIL,
         'circle_published': dialog.CIRCLE_PUBLISHED,
+        'circle_unpublished_fan_out': circle_admin.CIRCLE_UNPUBLISHED_FAN_OUT,
+        'circle_unpublished': circle_admin.CIRCLE_UNPUBLISHED,
+        'cofacilitator_invitation': circle_admin.COFACILITATOR_INVITATION,
         'reminder': job.REMINDER,
         'reminder_sms': job.REMINDER_SMS,
         'reminder_facilitator': job.REMINDER_FACILITATOR,

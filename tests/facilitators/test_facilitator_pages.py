@@ -3,9 +3,10 @@ meetings, signup open/closed, unpublishing, co-facilitators, and the DynamoDB ca
 import csv
 import functools
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -411,11 +412,15 @@ def test_close_and_reopen_signup(client):
     assert fresh(circle).signup_open is True
 
 
-def test_unpublish_takes_the_circle_off_listings_and_back_to_drafts(client):
+def test_unpublish_asks_first_then_takes_the_circle_off_listings_and_tells_its_learners(client, moto):
     dee = account()
     circle = run_by(dee)
+    learner(circle, 'Grace Hopper', 'grace@example.org')
     browser = Browser(dee)
     assert client.http.get('/api/learningcircles').json_body['count'] == 1
+    ask = get(client, f'/facilitate/circles/{circle.id}/unpublish', browser)
+    assert ask.status_code == 200 and 'Its 1 learner will be told by email' in text(ask)
+    assert fresh(circle).published is True                                      # the GET changes nothing
     response = post(client, f'/facilitate/circles/{circle.id}/unpublish', {}, browser)
     assert response.status_code == 303
     saved = fresh(circle)
@@ -425,41 +430,122 @@ def test_unpublish_takes_the_circle_off_listings_and_back_to_drafts(client):
     assert get(client, f'/facilitate/circles/{circle.id}', browser).status_code == 200
     page = text(get(client, '/dashboard', browser))
     assert page.index('>Drafts') < page.index(circle.name) < page.index('>Upcoming')
+    [told] = [m for m in moto.sent_emails() if 'no longer published' in str(m['Subject'])]
+    assert str(told['To']) == 'grace@example.org' and '/withdraw/' in told.get_body(('plain',)).get_content()
+
+
+def test_unpublishing_a_circle_without_learners_sends_nothing(client, moto):
+    dee = account()
+    circle = run_by(dee)
+    assert post(client, f'/facilitate/circles/{circle.id}/unpublish', {}, Browser(dee)).status_code == 303
+    assert [m for m in moto.sent_emails() if 'no longer published' in str(m['Subject'])] == []
 
 
 # --- co-facilitators -----------------------------------------------------------------
 
-def test_adding_a_co_facilitator_lets_both_run_the_circle(client):
+def _invitation_link(moto, to):
+    [message] = [m for m in moto.sent_emails() if str(m['To']) == to and 'co-facilitate' in str(m['Subject'])]
+    body = message.get_body(('plain',)).get_content()
+    return re.search(r'https?://\S+(/invitations/\S+)', body).group(1)
+
+
+def test_an_invited_co_facilitator_accepts_by_signing_in_with_that_address_and_then_runs_the_circle(client, moto):
     dee, ann = account(), account('Ann Cofacilitator', 'ann@example.org')
     circle = run_by(dee)
     response = post(client, f'/facilitate/circles/{circle.id}/facilitators', {'email': ' Ann@Example.org '},
                     Browser(dee))
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers['Location'].endswith('done=invited')
+    assert fresh(circle).facilitator_ids == [dee.user_id]                 # nothing until accepted
+    path = _invitation_link(moto, 'ann@example.org')
+    anonymous = get(client, path)
+    assert anonymous.status_code == 200 and circle.name in text(anonymous)
+    assert '/login?next=' in text(anonymous) and 'Register with ann@example.org' in text(anonymous)
+    ann_browser = Browser(ann)
+    assert 'Accept and co-facilitate' in text(get(client, path, ann_browser))
+    response = post(client, path, {}, ann_browser)
+    assert response.status_code == 303 and response.headers['Location'].endswith('done=invitation-accepted')
     saved = fresh(circle)
     assert saved.facilitator_ids == [dee.user_id, ann.user_id]
     assert saved.facilitator_names == ['Dee', 'Ann'] and saved.facilitator_emails[1] == 'ann@example.org'
     link = CircleFacilitator.get(*CircleFacilitator.key(circle.id, ann.user_id))
     assert link.role == 'co-facilitator' and link.user_pk == f'USER#{ann.user_id}'
-    ann_browser = Browser(ann)
     assert circle.name in text(get(client, '/dashboard', ann_browser))
-    assert get(client, f'/facilitate/circles/{circle.id}', ann_browser).status_code == 200
     assert post(client, f'/facilitate/circles/{circle.id}/signup', {'open': 'no'}, ann_browser).status_code == 303
     assert client.http.get(f'/api/learningcircles/{circle.id}').json_body['facilitators'] == ['Dee', 'Ann']
+    assert post(client, path, {}, ann_browser).status_code == 303                # accepting twice: no change
+    assert fresh(circle).facilitator_ids == [dee.user_id, ann.user_id]
+
+
+def test_the_invitation_answers_the_same_whether_or_not_the_address_has_an_account(client, moto):
+    dee = account()
+    account('Ann Cofacilitator', 'ann@example.org')
+    circle = run_by(dee)
+    browser = Browser(dee)
+    answers = [post(client, f'/facilitate/circles/{circle.id}/facilitators', {'email': email}, browser)
+               for email in ('ann@example.org', 'nobody@example.org')]
+    assert [(r.status_code, r.headers['Location'].split('?')[1]) for r in answers] == [(303, 'done=invited')] * 2
+    pages = []
+    for email in ('ann@example.org', 'nobody@example.org'):
+        path = _invitation_link(moto, email)
+        page = text(get(client, path)).replace(email, 'X').replace(path, 'P').replace(quote(path, safe=''), 'P')
+        pages.append(page.replace(path.rsplit('/', 1)[1], 'T'))
+    assert pages[0] == pages[1]
+
+
+def test_an_invitation_is_accepted_only_by_the_invited_confirmed_address_and_not_after_it_expires(
+        client, moto, time_machine):
+    dee, ann = account(), account('Ann Cofacilitator', 'ann@example.org')
+    sam = account('Sam Stranger', 'sam@example.org')
+    circle = run_by(dee)
+    post(client, f'/facilitate/circles/{circle.id}/facilitators', {'email': 'ann@example.org'}, Browser(dee))
+    path = _invitation_link(moto, 'ann@example.org')
+    refused = post(client, path, {}, Browser(sam))
+    assert refused.status_code == 403 and 'sent to another address' in text(refused)
+    assert get(client, path[:-3] + 'xyz').status_code == 400                     # tampered
+    time_machine.move_to(circles.utcnow() + timedelta(days=8))
+    assert post(client, path, {}, Browser(ann)).status_code == 400                # expired
+    assert fresh(circle).facilitator_ids == [dee.user_id]
 
 
 @pytest.mark.parametrize('email, message', [
-    ('nobody@example.org', 'No account with that email; ask them to register first.'),
     ('not an email', 'Please give a valid email address.'),
-    ('unconfirmed@example.org', 'has not confirmed its email address yet'),
     ('dee@example.org', 'They already facilitate this circle.'),
 ])
-def test_adding_a_co_facilitator_refusals(client, email, message):
+def test_inviting_a_co_facilitator_refusals(client, email, message):
     dee = account(email='dee@example.org')
-    account('Una Confirmed', 'unconfirmed@example.org', confirmed=False)
     circle = run_by(dee)
     response = post(client, f'/facilitate/circles/{circle.id}/facilitators', {'email': email}, Browser(dee))
     assert response.status_code == 400 and message in text(response) and 'id="email-error"' in text(response)
     assert fresh(circle).facilitator_ids == [dee.user_id]
+
+
+def test_invitations_per_address_are_limited(client, moto):
+    dee = account()
+    circle = run_by(dee)
+    browser = Browser(dee)
+    codes = [post(client, f'/facilitate/circles/{circle.id}/facilitators', {'email': 'x@example.org'},
+                  browser).status_code for _ in range(4)]
+    assert codes == [303, 303, 303, 429]
+
+
+def test_a_co_facilitator_cannot_remove_the_creator_but_the_creator_can_remove_them(client):
+    dee, ann = account(), account('Ann Cofacilitator')
+    circle = run_by(dee, ann)
+    response = post(client, f'/facilitate/circles/{circle.id}/facilitators/{dee.user_id}/remove', {}, Browser(ann))
+    assert response.status_code == 400 and 'cannot remove the facilitator who created' in text(response)
+    assert fresh(circle).facilitator_ids == [dee.user_id, ann.user_id]
+    assert post(client, f'/facilitate/circles/{circle.id}/facilitators/{ann.user_id}/remove', {},
+                Browser(dee)).status_code == 303
+
+
+def test_removing_asks_first_and_a_get_changes_nothing(client):
+    dee, ann = account(), account('Ann Cofacilitator')
+    circle = run_by(dee, ann)
+    page = get(client, f'/facilitate/circles/{circle.id}/facilitators/{ann.user_id}/remove', Browser(dee))
+    assert page.status_code == 200 and 'Remove Ann from' in text(page)
+    assert f'action="/facilitate/circles/{circle.id}/facilitators/{ann.user_id}/remove"' in text(page)
+    assert fresh(circle).facilitator_ids == [dee.user_id, ann.user_id]
+    assert get(client, f'/facilitate/circles/{circle.id}/facilitators/nobody/remove', Browser(dee)).status_code == 404
 
 
 def test_removing_co_facilitators_but_never_the_last_one(client):
@@ -503,3 +589,16 @@ def test_circle_item_is_untouched_by_a_stranger(client):
     for path, body in [('unpublish', {}), ('signup', {'open': 'no'}), ('facilitators', {'email': stranger.user.email})]:
         assert post(client, f'/facilitate/circles/{circle.id}/{path}', body, stranger).status_code == 404
     assert Circle.get(*Circle.key(circle.id)).updated_at == before
+
+
+def test_cancelling_a_meeting_asks_first_and_says_who_is_told(client):
+    dee = account()
+    circle = run_by(dee, starts_in_days=10)
+    learner(circle)
+    meeting = circle.meetings[0]
+    path = f'/facilitate/circles/{circle.id}/meetings/{meeting.meeting_id}/cancel'
+    page = get(client, path, Browser(dee))
+    assert page.status_code == 200 and 'Its 1 learner will be told by email and text message' in text(page)
+    assert f'action="{path}"' in text(page)
+    assert not fresh(circle).meetings[0].cancelled                              # the GET changes nothing
+    assert f'href="{path}"' in text(get(client, f'/facilitate/circles/{circle.id}/meetings', Browser(dee)))
