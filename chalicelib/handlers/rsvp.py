@@ -2,8 +2,10 @@
 and the calendar feeds.
 
 No CSRF tokens here: these pages belong to no session, and the signed token in the URL is
-the credential, exactly as in the link the learner was sent. A link that was altered, made
-for something else, or whose meeting has started gets a page saying so (400), never an error.
+the credential, exactly as in the link the learner was sent. A GET never changes anything
+(mail scanners follow links): answers and unsubscribing are POSTs. A link that was altered,
+made for something else, or whose meeting has started gets a page saying so (400), never an
+error. Every page and feed here is about one learner: `Cache-Control: no-store`.
 """
 from chalice import Blueprint, Response
 
@@ -15,61 +17,80 @@ FORM = ['application/x-www-form-urlencoded']
 ONE_CLICK = ['application/x-www-form-urlencoded', 'multipart/form-data']
 
 
-def _calendar(body, filename):
+NO_STORE = {'Cache-Control': 'no-store'}
+
+
+def _calendar(body, filename, cache_control):
     from chalicelib.circles.calendar_ics import CONTENT_TYPE
     return Response(body=body.decode('utf-8'), status_code=200, headers={
         'Content-Type': CONTENT_TYPE, 'Content-Disposition': f'inline; filename="{filename}"',
-        'Cache-Control': 'private, max-age=300', 'X-Content-Type-Options': 'nosniff'})
+        'Cache-Control': cache_control, 'X-Content-Type-Options': 'nosniff'})
+
+
+def _learner_page(template, status=200, **context):
+    response = page(template, status, **context)
+    response.headers.update(NO_STORE)
+    return response
 
 
 def _not_found():
     return Response(body='No such calendar.', status_code=404,
-                    headers={'Content-Type': 'text/plain; charset=utf-8', **SECURITY_HEADERS})
+                    headers={'Content-Type': 'text/plain; charset=utf-8', **SECURITY_HEADERS, **NO_STORE})
 
 
 # --- RSVP -------------------------------------------------------------------------------
 
 @bp.route('/rsvp/{token}', methods=['GET'])
 def rsvp_page(token):
-    """Following a yes/no link records the answer; the page's own link only shows it."""
+    """The meeting, with the link's answer selected: the learner's tap (the POST) records it."""
     from chalicelib.learners import rsvp
-    return _rsvp(lambda: rsvp.open_rsvp(token), lambda: rsvp.answer_from_token(token))
+    return _rsvp(lambda: rsvp.open_rsvp(token))
 
 
 @bp.route('/rsvp/{token}', methods=['POST'], content_types=FORM)
-def rsvp_change(token):
+def rsvp_answer(token):
+    """Record the answer. `sequence` is the meeting's as the page showed it: an answer to a
+    meeting that moved since is not recorded, the page shows the new time and asks again."""
     from chalicelib.learners import rsvp
-    answer = form_fields(bp.current_request).get('answer')
-    if answer not in ('yes', 'no'):
-        return _rsvp(lambda: rsvp.open_rsvp(token), lambda: None, status=400,
-                     error='Please choose one of the two answers.')
-    return _rsvp(lambda: rsvp.open_rsvp(token), lambda: answer)
+    from chalicelib.models.rsvp import ANSWERS
+    fields = form_fields(bp.current_request)
+    answer = fields.get('answer')
+    if answer not in ANSWERS:
+        return _rsvp(lambda: rsvp.open_rsvp(token), status=400, error='Please choose one of the two answers.')
+    return _rsvp(lambda: rsvp.open_rsvp(token), answer=answer, seen=fields.get('sequence'))
 
 
 @bp.route('/r/{code}', methods=['GET'])
 def short_rsvp_page(code):
-    """The short link from an SMS: the RSVP page, where the learner taps their answer."""
+    """The short link from an SMS: the same page, where the learner taps their answer."""
     from chalicelib.learners import rsvp
-    return _rsvp(lambda: rsvp.open_short_link(code), lambda: None)
+    return _rsvp(lambda: rsvp.open_short_link(code))
 
 
-def _rsvp(open_page, wanted_answer, status=200, error=None):
+MOVED_MEANWHILE = 'This meeting moved after you opened the page. Here is its new time: please answer again.'
+
+
+def _rsvp(open_page, answer=None, status=200, error=None, seen=None):
+    """The RSVP page; with `answer` (a POST), recorded first unless the meeting moved since `seen`."""
     from chalicelib.learners import rsvp
     from chalicelib.core.formatting import meeting_when
     from chalicelib.core.links import BadLink
     try:
         view = open_page()
-        answer = wanted_answer()
     except BadLink:
-        return page('rsvp_invalid.html', 400, started=False)
+        return _learner_page('rsvp_invalid.html', 400, started=False)
     except rsvp.MeetingStarted:
-        return page('rsvp_invalid.html', 400, started=True)
-    saved = bool(answer) and not view.cancelled
-    if saved:
-        rsvp.record_answer(view, answer)
-    return page('rsvp.html', status, page=view, circle=view.circle, meeting=view.meeting,
-                 when=meeting_when(view.meeting, view.circle.timezone), saved=saved, error=error,
-                 withdraw_url=_withdraw_url(view.signup), feed_url=rsvp.learner_feed_url(view.signup.email))
+        return _learner_page('rsvp_invalid.html', 400, started=True)
+    saved = False
+    if answer and not view.cancelled:
+        try:
+            rsvp.record_answer(view, answer, seen_sequence=seen)
+            saved, view.offered = True, None
+        except rsvp.MeetingMoved:
+            view.offered, status, error = answer, 409, MOVED_MEANWHILE
+    return _learner_page('rsvp.html', status, page=view, circle=view.circle, meeting=view.meeting,
+                         when=meeting_when(view.meeting, view.circle.timezone), saved=saved, error=error,
+                         withdraw_url=_withdraw_url(view.signup), feed_url=rsvp.learner_feed_url(view.signup))
 
 
 def _withdraw_url(signup):
@@ -88,11 +109,11 @@ def unsubscribe_page(token):
     try:
         circle, signup = rsvp.unsubscribe_status(token)
     except BadLink:
-        return page('link_invalid.html', 400)
+        return _learner_page('link_invalid.html', 400)
     if circle is None or signup is None:
-        return page('link_invalid.html', 400)
+        return _learner_page('link_invalid.html', 400)
     stopped = bool(signup.reminders_stopped) or not signup.active
-    return page('unsubscribe.html', circle=circle, done=stopped, token=token)
+    return _learner_page('unsubscribe.html', circle=circle, done=stopped, token=token)
 
 
 @bp.route('/unsubscribe/{token}', methods=['POST'], content_types=ONE_CLICK)
@@ -105,8 +126,8 @@ def unsubscribe(token):
     try:
         circle_id = rsvp.stop_reminders(token)
     except BadLink:
-        return page('link_invalid.html', 400)
-    return page('unsubscribe.html', circle=circles.get_circle(circle_id), done=True, token=token)
+        return _learner_page('link_invalid.html', 400)
+    return _learner_page('unsubscribe.html', circle=circles.get_circle(circle_id), done=True, token=token)
 
 
 # --- calendars --------------------------------------------------------------------------------
@@ -118,7 +139,7 @@ def circle_calendar(circle_id):
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
         return _not_found()
-    return _calendar(calendar_ics.circle_feed_ics(circle), f'{circle_id}.ics')
+    return _calendar(calendar_ics.circle_feed_ics(circle), f'{circle_id}.ics', 'public, max-age=300')
 
 
 @bp.route('/calendar/{token}/circles.ics', methods=['GET'])
@@ -129,7 +150,7 @@ def learner_calendar(token):
     from chalicelib.learners import rsvp
     from chalicelib.core.links import BadLink
     try:
-        email = rsvp.email_from_feed_token(token)
+        signup = rsvp.signup_from_feed_token(token)
     except BadLink:
         return _not_found()
-    return _calendar(calendar_ics.learner_feed_ics(email), 'circles.ics')
+    return _calendar(calendar_ics.learner_feed_ics(signup.email), 'circles.ics', 'no-store')

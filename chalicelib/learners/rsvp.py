@@ -3,19 +3,28 @@ calendar feed) and what happens when they follow them. Learners have no account:
 is signed for one purpose (`chalicelib.core.links`) and names the circle and the signup.
 
 RSVP links are bound to a learner and a meeting and work until that meeting starts (the
-meeting as it is now: a moved meeting moves the deadline). Following a yes/no link records
-the answer and shows a page to change it; the same answer twice writes nothing, a new one
-overwrites the learner's one `Rsvp` item for the meeting.
+meeting as it is now: a moved meeting moves the deadline). Following a link only opens a page
+(mail scanners follow links too): the page shows the meeting with the link's answer selected,
+and the learner's tap POSTs it. The signed token in the URL is the credential, so no login and
+no CSRF token: a forged POST would need the learner's token. The same answer twice writes
+nothing; a new one overwrites the learner's one `Rsvp` item for the meeting. An answer holds
+for the meeting as it was answered (`Rsvp.holds_for`): moving the meeting clears it, and the
+change notice asks again.
 
-Costs: opening an RSVP link is one BatchGet (circle, signup and current answer) plus one
-put when the answer changes; a short link adds one GetItem; a one-click unsubscribe is one
-update, done before anything else is read.
+The calendar feed link names the signup and carries a MAC of it (`feed_token`): opaque, no
+email in it, and no expiry of its own. It works while that signup does: withdrawing ends it in
+the withdrawal's own write, and signing up again later gives a new link, never the old one.
+
+Costs: opening an RSVP link is one BatchGet (circle, signup and current answer); answering adds
+one put when the answer changes; a short link adds one GetItem; a one-click unsubscribe is one
+update, done before anything else is read; a feed is one GetItem (the signup) before the feed's
+own reads.
 """
 import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from pynamodb.exceptions import UpdateError
 
@@ -34,18 +43,29 @@ class MeetingStarted(Exception):
     """The RSVP link's meeting has started (or ended): answers are closed."""
 
 
+class MeetingMoved(Exception):
+    """The answer came from a page that showed the meeting before it moved: nothing recorded."""
+
+
 @dataclass
 class RsvpPage:
-    """What the RSVP page shows: the meeting as it is now and the learner's current answer."""
+    """What the RSVP page shows: the meeting as it is now, the learner's current answer (None
+    when there is none, or it was given before the meeting moved) and the one the link offers."""
     circle: Circle
     signup: Signup
     meeting: object
     answer: str | None
     token: str            # a fresh answer-less token for the page's form
+    offered: str | None = None
 
     @property
     def cancelled(self):
         return bool(self.meeting.cancelled)
+
+    @property
+    def selected(self):
+        """The answer the page's form has selected: the link's, else the current one."""
+        return self.offered or self.answer
 
 
 # --- the links in a learner's messages ------------------------------------------------
@@ -74,7 +94,7 @@ def learner_links(signup, meeting, save_short=True):
 
 
 def rsvp_url(signup, meeting, answer=None):
-    """The RSVP page; with an answer, following the link records it."""
+    """The RSVP page; with an answer, the page has it selected (following the link records nothing)."""
     return links.url('/rsvp', links.RSVP, _rsvp_payload(signup.circle_id, signup.signup_id,
                                                         meeting.meeting_id, answer))
 
@@ -99,20 +119,46 @@ def unsubscribe_url(signup):
     return links.url('/unsubscribe', links.UNSUBSCRIBE, {'c': signup.circle_id, 's': signup.signup_id})
 
 
-def learner_feed_url(email):
-    """A calendar subscription URL with every meeting of every circle this email signed up to.
-
-    The token carries the (normalised) email, signed: anyone holding the URL can read that
-    learner's meetings, which is what a calendar subscription needs and no more.
-    """
-    return f'{links.url("/calendar", links.CALENDAR, {"e": email})}/circles.ics'
+FEED_MAC_LENGTH = 26    # base32: 130 bits
 
 
-def email_from_feed_token(token):
-    payload = links.unsign(links.CALENDAR, token)
-    if not isinstance(payload, dict) or not isinstance(payload.get('e'), str):
+def feed_token(signup):
+    """`<circle id>.<signup id>.<MAC>`: the MAC covers the signup's creation time, so a signup
+    made again after a withdrawal (same key) gets a new token. None for a signup without one."""
+    if not signup.active or signup.created_at is None:
+        return None
+    return f'{signup.circle_id}.{signup.signup_id}.{_feed_mac(signup.circle_id, signup.signup_id, signup.created_at)}'
+
+
+def _feed_mac(circle_id, signup_id, created_at):
+    created = created_at.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')
+    message = f'feed\n{circle_id}\n{signup_id}\n{created}'.encode()
+    digest = hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).digest()
+    return base64.b32encode(digest).decode().lower()[:FEED_MAC_LENGTH]
+
+
+def learner_feed_url(signup):
+    """A calendar subscription URL with every meeting of every circle this learner signed up to
+    (by the signup's email), or None once the signup is withdrawn."""
+    token = feed_token(signup)
+    return token and f'{get_settings().public_base_url}/calendar/{token}/circles.ics'
+
+
+def signup_from_feed_token(token):
+    """The active signup a feed token belongs to: one GetItem. Raises BadLink for tampered or
+    unknown tokens and for a signup that was withdrawn (or withdrawn and made again)."""
+    parts = token.split('.')
+    if len(parts) != 3 or len(parts[2]) != FEED_MAC_LENGTH or not all(parts):
         raise BadLink('not a calendar feed token')
-    return payload['e']
+    circle_id, signup_id, mac = parts
+    try:
+        signup = Signup.get(*Signup.key(circle_id, signup_id))
+    except Signup.DoesNotExist:
+        raise BadLink('no such signup') from None
+    expected = feed_token(signup)
+    if expected is None or not hmac.compare_digest(expected, token) or not signup.email:
+        raise BadLink('the feed link was withdrawn or altered')
+    return signup
 
 
 # --- answering ------------------------------------------------------------------------
@@ -139,10 +185,12 @@ def answer_from_token(token):
 
 
 def open_rsvp(token, now=None):
-    """The page for an RSVP token. Raises BadLink (tampered, foreign, or its learner or
-    meeting is gone) or MeetingStarted."""
+    """The page for an RSVP token, with the token's answer offered. Reads only. Raises BadLink
+    (tampered, foreign, or its learner or meeting is gone) or MeetingStarted."""
     payload = _rsvp_token_payload(token)
-    return _open(payload['c'], payload['s'], payload['m'], now)
+    page = _open(payload['c'], payload['s'], payload['m'], now)
+    page.offered = payload.get('a')
+    return page
 
 
 def open_short_link(code, now=None):
@@ -169,22 +217,31 @@ def _open(circle_id, signup_id, meeting_id, now):
     if meeting.starts_at <= now:
         raise MeetingStarted(meeting)
     token = links.sign(links.RSVP, _rsvp_payload(circle_id, signup_id, meeting_id))
-    return RsvpPage(circle, signup, meeting, rsvp.answer if rsvp else None, token)
+    answer = rsvp.answer if rsvp and rsvp.holds_for(meeting) else None
+    return RsvpPage(circle, signup, meeting, answer, token)
 
 
-def record_answer(page, answer, now=None):
-    """Keep the learner's one answer for the meeting; True when it changed.
+def record_answer(page, answer, now=None, seen_sequence=None):
+    """Keep the learner's one answer for the meeting as it is now; True when it changed.
 
     Nothing is written for a cancelled meeting or an answer the learner already gave.
+    `seen_sequence` (the form's copy of `meeting.sequence`, a string) is what the learner
+    answered: MeetingMoved when the meeting moved since, so an answer is never kept for a time
+    the learner did not see.
     """
     if answer not in ANSWERS:
         raise ValueError(f'not an answer: {answer!r}')
-    if page.cancelled or page.answer == answer:
+    if page.cancelled:
+        return False
+    if seen_sequence is not None and seen_sequence != str(int(page.meeting.sequence or 0)):
+        raise MeetingMoved(page.meeting)
+    if page.answer == answer:
         return False
     circle_id, signup_id, meeting_id = page.circle.id, page.signup.signup_id, page.meeting.meeting_id
     now = now or circles.utcnow()
     Rsvp(*Rsvp.key(circle_id, meeting_id, signup_id), circle_id=circle_id, meeting_id=meeting_id,
-         signup_id=signup_id, answer=answer, answered_at=now, created_at=now, updated_at=now).save()
+         signup_id=signup_id, answer=answer, answered_at=now, sequence=int(page.meeting.sequence or 0),
+         created_at=now, updated_at=now).save()
     page.answer = answer
     return True
 

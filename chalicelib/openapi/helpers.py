@@ -68,6 +68,18 @@ def api_error(description):
     return json_response(description, ref('Error'))
 
 
+RETRY_AFTER = {'Retry-After': {'schema': {'type': 'integer', 'minimum': 1},
+                               'description': 'Seconds until the limit\'s window ends.'}}
+
+
+def rate_limited(what, api=False):
+    """The 429 of a rate-limited form or endpoint (chalicelib/models/rate_limits.py): nothing
+    was written or sent; the page or `errors.rate_limit` says when to try again."""
+    description = f'Too many {what} from this client or for this address or circle: try again later.'
+    response = api_error(description) if api else html_response(description)
+    return {**response, 'headers': RETRY_AFTER}
+
+
 def form_body(properties, required=()):
     return {'required': True, 'content': {FORM: {'schema': obj(properties, required)}}}
 

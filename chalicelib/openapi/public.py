@@ -4,7 +4,8 @@ what learners post come from the field rules (chalicelib/core/fields.py)."""
 from chalicelib.core import fields as rules
 from chalicelib.openapi.helpers import (FORM, JSON, LOCAL_TIME, STATUSES, WEEKDAY_NAMES, api_error,
                                         form_body, html_response, json_response, nullable, obj,
-                                        operation, path_parameter, query, ref, see_other, string, text_field)
+                                        operation, path_parameter, query, rate_limited, ref, see_other, string,
+                                        text_field)
 
 
 # --- schemas --------------------------------------------------------------------
@@ -198,10 +199,13 @@ def api_paths():
                         'accepted so that browsers can post without a CORS preflight.',
             request_body={'required': True, 'content': {
                 JSON: {'schema': ref('SignupRequest')}, 'text/plain': {'schema': ref('SignupRequest')}}},
-            responses={'200': json_response('Signed up (or an earlier signup updated).', ref('SignupCreated')),
+            responses={'200': json_response('Signed up; the same answer when the address was signed up '
+                                            'already: then nothing changes, and its owner is emailed a link '
+                                            'to change their details.', ref('SignupCreated')),
                        '400': api_error('Invalid fields, or the circle takes no signup now '
                                         '(then `errors.learning_circle` says why).'),
-                       '404': api_error('No published circle has this id.')})},
+                       '404': api_error('No published circle has this id.'),
+                       '429': rate_limited('signups', api=True)})},
         '/api/openapi.json': {'get': operation(
             'openapi_document', 'This document', ['Documentation'],
             responses={'200': json_response('OpenAPI 3.1 document.', {'type': 'object'})})},
@@ -227,6 +231,19 @@ def _signup_form():
     }, ['name', 'email', 'consent'])
 
 
+def _details_form():
+    signup = rules.SIGNUP
+    return obj({
+        'name': text_field(signup['name']),
+        'mobile': string('Mobile number; empty to remove it.'),
+        'goals': text_field(signup['goals']),
+        'support': text_field(signup['support']),
+        'custom_answer': text_field(signup['custom_answer'], 'Answer to the circle\'s signup question, '
+                                                             'when it has one.'),
+        'communications_opt_in': {'type': 'string', 'enum': ['true'], 'description': 'Sent only when ticked.'},
+    }, ['name'])
+
+
 def page_paths():
     from chalicelib.handlers.pages import STATIC_FILES
     tags = ['Pages']
@@ -234,6 +251,7 @@ def page_paths():
     token = path_parameter('token', 'The signed token from the withdraw link in the welcome email.')
     not_found = html_response('No published circle has this id.')
     bad_link = html_response('The link was altered, has expired, or its signup is gone.')
+    details_link_refused = html_response('The link was altered, has expired, or the learner left the circle.')
     return {
         '/': {'get': operation(
             'browse_page', 'Browse page: active circles with filters', tags,
@@ -255,9 +273,11 @@ def page_paths():
         '/circles/{circle_id}/signup': {'post': operation(
             'circle_signup', 'Submit the signup form', tags, parameters=[circle_id],
             request_body={'required': True, 'content': {FORM: {'schema': _signup_form()}}},
-            responses={'303': see_other('Signed up: to `/circles/{circle_id}/thanks`.'),
+            responses={'303': see_other('Signed up (or signed up already: the same answer): to '
+                                        '`/circles/{circle_id}/thanks`.'),
                        '400': html_response('The form again, with the errors or the reason signup is refused.'),
-                       '404': not_found})},
+                       '404': not_found,
+                       '429': rate_limited('signups')})},
         '/circles/{circle_id}/thanks': {'get': operation(
             'thanks_page', 'Thanks after signing up', tags, parameters=[circle_id],
             responses={'200': html_response('The page.'), '404': not_found})},
@@ -272,6 +292,23 @@ def page_paths():
                 tags, parameters=[token],
                 request_body={'required': False, 'content': {FORM: {'schema': obj({})}}},
                 responses={'200': html_response('Done.'), '400': bad_link})},
+        '/my-details/{token}': {
+            'get': operation(
+                'details_page', 'A learner\'s own details, to see and change', tags,
+                parameters=[path_parameter('token', 'The signed token from the "already signed up" email '
+                                                    '(valid for a week).')],
+                description='Following the link changes nothing. No CSRF token: the signed token is the '
+                            'credential.',
+                responses={'200': html_response('The form with the stored name, mobile, answers and opt-in.'),
+                           '400': details_link_refused}),
+            'post': operation(
+                'details_change', 'Change the learner\'s name, mobile, answers and opt-in', tags,
+                parameters=[path_parameter('token', 'The signed token from the "already signed up" email.')],
+                description='The signup form\'s own rules; the address and the consent stay as they are.',
+                request_body={'required': True, 'content': {FORM: {'schema': _details_form()}}},
+                responses={'200': html_response('Saved: the form with the new details.'),
+                           '400': html_response('The form again with the errors (nothing changed), or the link '
+                                                'was altered, has expired, or the learner left the circle.')})},
         '/about': {'get': operation('about_page', 'What learning circles are', tags,
                                     responses={'200': html_response('The page.')})},
         '/privacy': {'get': operation(

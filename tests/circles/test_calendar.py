@@ -1,5 +1,7 @@
 """Meetings as iCalendar, parsed back with `icalendar`: the attachment, the public feed and a
 learner's own feed."""
+import base64
+import binascii
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -11,6 +13,7 @@ from chalicelib.circles import circles
 from chalicelib.core import links
 from chalicelib.learners import rsvp
 from chalicelib.learners.signup import sign_up, withdraw
+from chalicelib.models import Signup
 from tests.support import aws_calls
 from tests.support.factories import make_circle
 
@@ -165,14 +168,15 @@ def test_the_circle_page_links_to_its_calendar(client):
 
 # --- a learner's own feed -------------------------------------------------------------------------
 
-def test_learner_feed_has_every_meeting_of_their_circles_in_two_queries(client):
+def test_learner_feed_has_every_meeting_of_their_circles_in_three_reads(client):
     chicago = make_circle(weeks=3)
     nairobi = make_circle(name='Kiswahili kwa Wote', place=NAIROBI, weeks=2, online=True,
                           online_link='https://meet.example.org/kiswahili')
     left = make_circle(name='Left behind', weeks=2)
     draft_later = make_circle(name='Unpublished later', weeks=2)
     someone_else = make_circle(name='Not mine', weeks=2)
-    for circle in (chicago, nairobi, left, draft_later):
+    grace = learner(chicago)
+    for circle in (nairobi, left, draft_later):
         learner(circle)
     learner(someone_else, email='ada@example.org')
     withdraw(learner(left))
@@ -180,14 +184,15 @@ def test_learner_feed_has_every_meeting_of_their_circles_in_two_queries(client):
     circle_admin.unpublish(draft)
     circle_admin.save(draft)
 
-    url = rsvp.learner_feed_url('grace@example.org')
+    url = rsvp.learner_feed_url(grace)
     assert url.startswith(f'{BASE}/calendar/') and url.endswith('/circles.ics')
     aws_calls.reset()
     response = client.http.get(url.removeprefix(BASE))
 
     assert response.status_code == 200
-    assert aws_calls.dynamodb_calls() == {'Query': 1, 'BatchGetItem': 1}
+    assert aws_calls.dynamodb_calls() == {'GetItem': 1, 'Query': 1, 'BatchGetItem': 1}
     assert response.headers['Content-Type'] == 'text/calendar; charset=utf-8'
+    assert response.headers['Cache-Control'] == 'no-store'
     calendar = parse(response.body)
     assert timezones(calendar) == ['Africa/Nairobi', 'America/Chicago']
     found = events(calendar)
@@ -199,8 +204,7 @@ def test_learner_feed_has_every_meeting_of_their_circles_in_two_queries(client):
 
 def test_learner_feed_follows_a_moved_meeting(client):
     circle = make_circle(weeks=2)
-    learner(circle)
-    url = rsvp.learner_feed_url('grace@example.org').removeprefix(BASE)
+    url = rsvp.learner_feed_url(learner(circle)).removeprefix(BASE)
     meeting = circle.meetings[1]
     before = events(parse(client.http.get(url).body))[f'{meeting.meeting_id}@circles']
     move(circle, meeting, meeting.local_date, '20:00')
@@ -209,8 +213,53 @@ def test_learner_feed_follows_a_moved_meeting(client):
     assert after['DTSTART'].dt.strftime('%H:%M') == '20:00'
 
 
-def test_learner_feed_of_someone_without_circles_is_an_empty_calendar(client):
-    response = client.http.get(rsvp.learner_feed_url('nobody@example.org').removeprefix(BASE))
+def test_the_feed_link_is_opaque_and_names_no_email():
+    circle = make_circle()
+    token = rsvp.learner_feed_url(learner(circle)).split('/')[-2]
+    assert 'grace' not in token.lower() and 'example' not in token.lower()
+    for part in token.split('.'):
+        padded = part.upper() + '=' * (-len(part) % 8)
+        for decode in (lambda p: base64.urlsafe_b64decode(p + '=' * (-len(p) % 4)), lambda p: base64.b32decode(padded)):
+            try:
+                assert b'grace' not in decode(part).lower()
+            except (ValueError, binascii.Error):
+                pass
+
+
+def test_the_feed_link_stops_working_when_the_learner_withdraws(client):
+    circle = make_circle()
+    other = make_circle(name='Still here', weeks=2)
+    signup = learner(circle)
+    learner(other)
+    url = rsvp.learner_feed_url(signup).removeprefix(BASE)
+    assert client.http.get(url).status_code == 200
+    withdraw(signup)
+    response = client.http.get(url)
+    assert response.status_code == 404 and 'BEGIN:VCALENDAR' not in response.body.decode()
+    assert rsvp.learner_feed_url(Signup.get(*Signup.key(circle.id, signup.signup_id))) is None
+
+
+def test_signing_up_again_after_withdrawing_gives_a_new_feed_link_and_the_old_stays_dead(client):
+    circle = make_circle()
+    signup = learner(circle)
+    old = rsvp.learner_feed_url(signup).removeprefix(BASE)
+    withdraw(signup)
+    again = learner(circle)
+    assert again.signup_id == signup.signup_id        # the same key: the signup id follows the email
+    new = rsvp.learner_feed_url(again).removeprefix(BASE)
+    assert new != old
+    assert client.http.get(old).status_code == 404
+    assert client.http.get(new).status_code == 200
+
+
+def test_a_learner_without_circles_left_gets_an_empty_calendar(client):
+    circle = make_circle()
+    signup = learner(circle)
+    url = rsvp.learner_feed_url(signup).removeprefix(BASE)
+    unpublished = circles.get_circle(circle.id)
+    circle_admin.unpublish(unpublished)
+    circle_admin.save(unpublished)
+    response = client.http.get(url)
     assert response.status_code == 200
     assert events(parse(response.body)) == {}
 
@@ -218,21 +267,26 @@ def test_learner_feed_of_someone_without_circles_is_an_empty_calendar(client):
 def test_tampered_or_foreign_feed_tokens_get_nothing(client):
     circle = make_circle()
     signup = learner(circle)
-    token = rsvp.learner_feed_url('grace@example.org').split('/')[-2]
+    ada = learner(circle, email='ada@example.org')
+    token = rsvp.learner_feed_url(signup).split('/')[-2]
+    circle_id, signup_id, mac = token.split('.')
     for bad in (token[:-3] + ('abc' if not token.endswith('abc') else 'xyz'),
+                f'{circle_id}.{ada.signup_id}.{mac}',                        # another learner's id, this MAC
+                f'{circle_id}.{signup_id}',
+                f'nope.{signup_id}.{mac}',
                 links.sign(links.UNSUBSCRIBE, {'e': 'grace@example.org'}),
+                links.sign(links.CALENDAR, {'e': 'grace@example.org'}),       # the old, readable kind
                 rsvp.unsubscribe_url(signup).rsplit('/', 1)[1]):
         response = client.http.get(f'/calendar/{bad}/circles.ics')
-        assert response.status_code == 404
+        assert response.status_code == 404, bad
         assert 'BEGIN:VCALENDAR' not in response.body.decode()
 
 
-def test_feed_links_expire_like_other_learner_links(client, time_machine):
+def test_feed_links_do_not_expire_while_the_learner_stays(client, time_machine):
     circle = make_circle()
-    learner(circle)
-    url = rsvp.learner_feed_url('grace@example.org').removeprefix(BASE)
-    time_machine.move_to(datetime.now(timezone.utc) + timedelta(seconds=links.MAX_AGE_SECONDS[links.CALENDAR] + 60))
-    assert client.http.get(url).status_code == 404
+    url = rsvp.learner_feed_url(learner(circle)).removeprefix(BASE)
+    time_machine.move_to(datetime.now(timezone.utc) + timedelta(days=800))
+    assert client.http.get(url).status_code == 200
 
 
 def test_event_times_are_in_the_circles_zone_not_the_servers():

@@ -1,4 +1,8 @@
-"""RSVP links and pages, short SMS links and one-click unsubscribe, against the real app and moto."""
+"""RSVP links and pages, short SMS links and one-click unsubscribe, against the real app and moto.
+
+Following a link (a GET, as mail scanners do) never records anything: the page shows the
+meeting with the link's answer selected and the learner's tap POSTs it. Moving a meeting
+clears its answers and the change notice asks again."""
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -31,7 +35,7 @@ def path(url):
 
 def answers(circle):
     """The answers as the facilitator's page counts them, from the circle's partition."""
-    return circle_admin.rsvp_answers(TableItem.query(f'CIRCLE#{circle.id}'))
+    return circle_admin.rsvp_answers(TableItem.query(f'CIRCLE#{circle.id}'), circles.get_circle(circle.id).meetings)
 
 
 def rsvp_items(circle):
@@ -40,6 +44,26 @@ def rsvp_items(circle):
 
 def form_action(response):
     return re.search(r'<form[^>]* method="post"[^>]* action="([^"]+)"', response.body.decode()).group(1)
+
+
+def selected(response):
+    """The answer the page's form has selected (None when neither)."""
+    found = re.search(r'name="answer" value="(yes|no)"[^>]* checked', text(response))
+    return found and found.group(1)
+
+
+def tap(client, page, answer=None):
+    """The learner's one tap on the page's button (the selected answer unless `answer`)."""
+    sequence = re.search(r'name="sequence" value="(\d+)"', text(page)).group(1)
+    return client.http.post(form_action(page), headers=FORM,
+                            body=urlencode({'answer': answer or selected(page), 'sequence': sequence}))
+
+
+def answer_by_link(client, signup, meeting, answer):
+    """Follow the reminder's yes or no link and tap the button."""
+    page = client.http.get(path(rsvp.learner_links(signup, meeting)[answer]))
+    assert page.status_code == 200, page.body
+    return tap(client, page)
 
 
 def text(response):
@@ -63,7 +87,7 @@ def test_learner_links_are_signed_urls_for_each_purpose():
     assert rsvp.answer_from_token(found['no'].rsplit('/', 1)[1]) == 'no'
 
 
-def test_yes_link_records_the_answer_and_shows_the_meeting_in_local_time(client):
+def test_yes_link_shows_the_meeting_with_yes_selected_and_records_nothing(client):
     circle = make_circle(meeting_time='18:30')
     signup = learner(circle)
     meeting = circle.meetings[1]
@@ -72,17 +96,43 @@ def test_yes_link_records_the_answer_and_shows_the_meeting_in_local_time(client)
     page = client.http.get(yes)
 
     assert page.status_code == 200, page.body
-    assert aws_calls.dynamodb_calls() == {'BatchGetItem': 1, 'PutItem': 1}
+    assert aws_calls.dynamodb_calls() == {'BatchGetItem': 1}
     body = text(page)
     assert meeting_when(meeting, 'America/Chicago') in body
     assert 'at 18:30 (C' in body and 'America/Chicago' in body
     assert 'Harold Washington Library' in body and '400 S State St' in body
-    assert "You said you'll be there" in body
-    feed_token = re.search(rf'href="{BASE}/calendar/([^/"]+)/circles.ics"', body).group(1)
-    assert rsvp.email_from_feed_token(feed_token) == signup.email
+    assert 'You have not answered yet' in body and selected(page) == 'yes'
+    assert 'Nothing is recorded until you send it' in body
+    assert rsvp_items(circle) == []
+    assert page.headers['Cache-Control'] == 'no-store'
+
+
+def test_the_tap_records_the_answer(client):
+    circle = make_circle()
+    signup = learner(circle)
+    meeting = circle.meetings[1]
+    page = client.http.get(path(rsvp.learner_links(signup, meeting)['yes']))
+    aws_calls.reset()
+    answered = tap(client, page)
+    assert answered.status_code == 200
+    assert aws_calls.dynamodb_calls() == {'BatchGetItem': 1, 'PutItem': 1}
+    assert "Thanks! You said you'll be there" in text(answered)
     assert answers(circle) == {(meeting.meeting_id, signup.signup_id): 'yes'}
     item = rsvp_items(circle)[0]
-    assert (item.sk, item.answer, item.circle_id) == (f'RSVP#{meeting.meeting_id}#{signup.signup_id}', 'yes', circle.id)
+    assert (item.sk, item.answer, item.circle_id, item.sequence) == (
+        f'RSVP#{meeting.meeting_id}#{signup.signup_id}', 'yes', circle.id, 0)
+
+
+def test_following_links_however_often_records_nothing(client):
+    circle = make_circle()
+    signup = learner(circle, mobile='+1 312 555 0101')
+    found = rsvp.learner_links(signup, circle.meetings[0])
+    aws_calls.reset()
+    for url in (found['yes'], found['no'], found['short'], found['yes']):
+        assert client.http.get(path(url)).status_code == 200
+    writes = {name for name in aws_calls.dynamodb_calls() if not name.startswith(('Get', 'BatchGet', 'Query'))}
+    assert writes == set()
+    assert rsvp_items(circle) == [] and answers(circle) == {}
 
 
 def test_the_facilitator_page_names_who_answered_among_current_learners(client):
@@ -92,7 +142,7 @@ def test_the_facilitator_page_names_who_answered_among_current_learners(client):
     ada = learner(circle, email='ada@example.org', name='Ada Lovelace')
     meeting = circle.meetings[0]
     for signup, answer in ((grace, 'yes'), (alan, 'no'), (ada, 'yes')):
-        client.http.get(path(rsvp.learner_links(signup, meeting)[answer]))
+        answer_by_link(client, signup, meeting, answer)
     withdraw(ada)
     facilitator = SimpleNamespace(user_id='u-ada', organizer_team_ids=[])     # make_circle's facilitator
     row = circle_admin.page_context(facilitation.workspace(facilitator, circle.id))['meetings'][0]
@@ -103,10 +153,10 @@ def test_the_facilitator_page_names_who_answered_among_current_learners(client):
 def test_answering_twice_keeps_one_answer_and_writes_once(client):
     circle = make_circle()
     signup = learner(circle)
-    yes = path(rsvp.learner_links(signup, circle.meetings[0])['yes'])
-    assert client.http.get(yes).status_code == 200
+    page = client.http.get(path(rsvp.learner_links(signup, circle.meetings[0])['yes']))
+    assert tap(client, page).status_code == 200
     aws_calls.reset()
-    again = client.http.get(yes)
+    again = tap(client, page)
     assert again.status_code == 200 and "You said you'll be there" in text(again)
     assert aws_calls.dynamodb_calls() == {'BatchGetItem': 1}
     assert len(rsvp_items(circle)) == 1
@@ -116,26 +166,29 @@ def test_learner_changes_their_answer_on_the_page(client):
     circle = make_circle()
     signup = learner(circle)
     meeting = circle.meetings[0]
-    page = client.http.get(path(rsvp.learner_links(signup, meeting)['yes']))
-    assert 'value="no"' in text(page) and 'value="yes"' not in text(page)
+    page = answer_by_link(client, signup, meeting, 'yes')
+    assert selected(page) == 'yes' and 'value="no"' in text(page)
 
-    changed = client.http.post(form_action(page), headers=FORM, body=urlencode({'answer': 'no'}))
+    changed = tap(client, page, 'no')
     assert changed.status_code == 200
-    assert "You said you can't make it" in text(changed)
+    assert "You said you can't make it" in text(changed) and selected(changed) == 'no'
     assert answers(circle) == {(meeting.meeting_id, signup.signup_id): 'no'}
 
-    back = client.http.post(form_action(changed), headers=FORM, body=urlencode({'answer': 'yes'}))
+    back = tap(client, changed, 'yes')
     assert "You said you'll be there" in text(back)
     assert [item.answer for item in rsvp_items(circle)] == ['yes']
 
 
-def test_the_no_link_after_yes_changes_the_answer_and_each_meeting_has_its_own(client):
+def test_the_no_link_after_yes_selects_no_and_each_meeting_has_its_own_answer(client):
     circle = make_circle()
     signup = learner(circle)
     first, second = circle.meetings[0], circle.meetings[1]
-    client.http.get(path(rsvp.learner_links(signup, first)['yes']))
-    client.http.get(path(rsvp.learner_links(signup, second)['no']))
-    client.http.get(path(rsvp.learner_links(signup, first)['no']))
+    answer_by_link(client, signup, first, 'yes')
+    answer_by_link(client, signup, second, 'no')
+    page = client.http.get(path(rsvp.learner_links(signup, first)['no']))
+    assert "You said you'll be there" in text(page) and selected(page) == 'no'
+    assert answers(circle)[(first.meeting_id, signup.signup_id)] == 'yes'     # until the tap
+    tap(client, page)
     assert answers(circle) == {(first.meeting_id, signup.signup_id): 'no',
                                (second.meeting_id, signup.signup_id): 'no'}
 
@@ -154,7 +207,7 @@ def test_the_page_link_without_an_answer_only_shows_the_question(client):
     signup = learner(circle)
     page = client.http.get(path(rsvp.rsvp_url(signup, circle.meetings[0])))
     assert page.status_code == 200 and 'You have not answered yet' in text(page)
-    assert 'value="yes"' in text(page) and 'value="no"' in text(page)
+    assert 'value="yes"' in text(page) and 'value="no"' in text(page) and selected(page) is None
     assert rsvp_items(circle) == []
 
 
@@ -167,7 +220,8 @@ def test_links_stop_working_when_the_meeting_starts(client, time_machine):
     yes = path(rsvp.learner_links(signup, meeting)['yes'])
 
     time_machine.move_to(meeting.starts_at - timedelta(minutes=1), tick=False)
-    assert client.http.get(yes).status_code == 200
+    page = client.http.get(yes)
+    assert page.status_code == 200 and tap(client, page).status_code == 200
     time_machine.move_to(meeting.starts_at, tick=False)
     started = client.http.get(yes)
     assert started.status_code == 400
@@ -193,6 +247,77 @@ def test_the_deadline_follows_a_moved_meeting(client, time_machine):
     page = client.http.get(no)
     assert page.status_code == 200
     assert meeting_when(meeting, 'America/Chicago') in text(page)
+
+
+def move(circle, meeting, days=1, at='18:00'):
+    """The facilitator moves `meeting` by `days` (as their page does: re-read, change, save)."""
+    circle = circles.get_circle(circle.id)
+    later = (meeting.starts_at + timedelta(days=days)).astimezone(circles.ZoneInfo(circle.timezone))
+    circle_admin.move_meeting(circle, meeting.meeting_id, {'date': later.date().isoformat(), 'time': at})
+    circle_admin.save(circle)
+    return circles.get_circle(circle.id)
+
+
+def test_moving_a_meeting_clears_its_answers_and_the_change_notice_asks_again(client, moto, time_machine):
+    from chalicelib.models import MeetingReminder
+    from chalicelib.reminders.sync import sync_reminders
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    circle = make_circle(first_date='2027-02-02', weeks=2)
+    grace = learner(circle)
+    first, second = circle.meetings[0], circle.meetings[1]
+    answer_by_link(client, grace, first, 'yes')
+    answer_by_link(client, grace, second, 'no')
+    sync_reminders(circles.get_circle(circle.id))
+    MeetingReminder.get(*MeetingReminder.key(circle.id, first.meeting_id)).update(
+        actions=[MeetingReminder.state.set('sent'), MeetingReminder.sent_at.set(circles.utcnow()),
+                 MeetingReminder.due_pk.remove(), MeetingReminder.due_sk.remove()])   # the reminder went out
+
+    circle = move(circle, first)
+    assert answers(circle) == {(second.meeting_id, grace.signup_id): 'no'}     # the other meeting keeps its answer
+    facilitator = SimpleNamespace(user_id='u-ada', organizer_team_ids=[])     # make_circle's facilitator
+    rows = {row['meeting'].meeting_id: row for row in
+            circle_admin.page_context(facilitation.workspace(facilitator, circle.id))['meetings']}
+    assert rows[first.meeting_id]['rsvp'] == {'yes': 0, 'no': 0, 'no_answer': 1}
+    assert rows[second.meeting_id]['rsvp'] == {'yes': 0, 'no': 1, 'no_answer': 0}
+    moved = next(m for m in circle.meetings if m.meeting_id == first.meeting_id)
+    page = client.http.get(path(rsvp.rsvp_url(grace, moved)))
+    assert 'You have not answered yet' in text(page) and meeting_when(moved, circle.timezone) in text(page)
+
+    notice = next(m for m in moto.sent_emails() if str(m['Subject']).startswith('Meeting moved'))
+    body = notice.get_body(('plain',)).get_content()
+    assert 'Will you come? Please let us know:' in body
+    yes = re.search(rf'{BASE}(/rsvp/\S+)', body).group(1)
+    assert rsvp.answer_from_token(yes.rsplit('/', 1)[1]) == 'yes'
+    again = client.http.get(yes)
+    assert 'You have not answered yet' in text(again) and selected(again) == 'yes'
+    tap(client, again)
+    assert answers(circle) == {(first.meeting_id, grace.signup_id): 'yes', (second.meeting_id, grace.signup_id): 'no'}
+    assert rsvp.open_rsvp(yes.rsplit('/', 1)[1]).answer == 'yes'
+
+
+def test_an_answer_from_a_page_opened_before_the_meeting_moved_is_not_recorded(client):
+    circle = make_circle()
+    signup = learner(circle)
+    meeting = circle.meetings[0]
+    page = client.http.get(path(rsvp.learner_links(signup, meeting)['yes']))
+    circle = move(circle, meeting, days=2, at='19:00')
+    late = tap(client, page)
+    assert late.status_code == 409
+    assert 'This meeting moved after you opened the page' in text(late) and selected(late) == 'yes'
+    moved = next(m for m in circle.meetings if m.meeting_id == meeting.meeting_id)
+    assert meeting_when(moved, circle.timezone) in text(late)
+    assert rsvp_items(circle) == []
+    assert tap(client, late).status_code == 200       # answered for the new time
+    assert answers(circle) == {(meeting.meeting_id, signup.signup_id): 'yes'}
+
+
+def test_the_page_links_the_learners_own_calendar_feed_without_their_email(client):
+    circle = make_circle()
+    signup = learner(circle)
+    page = client.http.get(path(rsvp.learner_links(signup, circle.meetings[0])['yes']))
+    feed_token = re.search(rf'href="{BASE}/calendar/([^/"]+)/circles.ics"', text(page)).group(1)
+    assert 'grace' not in feed_token.lower() and 'example' not in feed_token.lower()
+    assert rsvp.signup_from_feed_token(feed_token).signup_id == signup.signup_id
 
 
 def test_tampered_and_foreign_purpose_tokens_get_a_clear_page(client):
@@ -242,6 +367,8 @@ def test_a_cancelled_meeting_shows_so_and_records_nothing(client):
     page = client.http.get(yes)
     assert page.status_code == 200
     assert 'This meeting is cancelled' in text(page) and '<form' not in text(page)
+    posted = client.http.post(yes, headers=FORM, body='answer=yes')
+    assert posted.status_code == 200 and 'This meeting is cancelled' in text(posted)
     assert rsvp_items(circle) == []
 
 
@@ -261,8 +388,8 @@ def test_short_link_opens_the_rsvp_page_and_the_answer_is_a_tap_away(client):
     page = client.http.get(path(short))
     assert page.status_code == 200 and 'You have not answered yet' in text(page)
     assert aws_calls.dynamodb_calls() == {'GetItem': 1, 'BatchGetItem': 1}
-    assert rsvp_items(circle) == []
-    answered = client.http.post(form_action(page), headers=FORM, body='answer=yes')
+    assert rsvp_items(circle) == [] and selected(page) is None
+    answered = tap(client, page, 'yes')
     assert answered.status_code == 200
     assert answers(circle) == {(meeting.meeting_id, signup.signup_id): 'yes'}
 
@@ -377,7 +504,7 @@ def test_answers_match_the_openapi_document(client):
         ('/unsubscribe/{token}', 'post', '/unsubscribe/nope', 'List-Unsubscribe=One-Click'),
         ('/circles/{circle_id}/calendar.ics', 'get', f'/circles/{circle.id}/calendar.ics', None),
         ('/circles/{circle_id}/calendar.ics', 'get', '/circles/nope/calendar.ics', None),
-        ('/calendar/{token}/circles.ics', 'get', path(rsvp.learner_feed_url('grace@example.org')), None),
+        ('/calendar/{token}/circles.ics', 'get', path(rsvp.learner_feed_url(signup)), None),
         ('/calendar/{token}/circles.ics', 'get', '/calendar/nope/circles.ics', None),
     ]
     statuses = set()
@@ -410,7 +537,9 @@ def test_links_from_a_real_reminder_email_work_and_one_click_stops_the_next_remi
     text_part = email.get_body(('plain',)).get_content()
     yes = re.search(rf'{BASE}(/rsvp/\S+)', text_part).group(1)
     assert rsvp.answer_from_token(yes.rsplit('/', 1)[1]) == 'yes'
-    assert client.http.get(yes).status_code == 200
+    page = client.http.get(yes)
+    assert page.status_code == 200 and answers(circle) == {}
+    assert tap(client, page).status_code == 200
     assert answers(circle) == {(first.meeting_id, grace.signup_id): 'yes'}
 
     unsubscribe = path(email['List-Unsubscribe'].strip('<>'))
