@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from chalicelib.circles import geo
-from chalicelib.circles.circles import (LISTED, accepts_signups, first_start, local_today, normalise_city, search_words,
-                                search_words_of, to_api_item, utcnow)
+from chalicelib.circles.circles import (LISTED, accepts_signups, circle_weekday, first_start, local_today,
+                                normalise_city, search_words, search_words_of, to_api_item, utcnow)
 from chalicelib.core import fields as rules
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.models import Circle
@@ -201,7 +201,7 @@ def _matches(circle, query, now):
         topics = ' | '.join(t.lower() for t in circle.course.topics)
         if not any(t in topics for t in query.topics):
             return False
-    if query.weekdays is not None and start.weekday() not in query.weekdays:
+    if query.weekdays is not None and circle_weekday(circle, now) not in query.weekdays:
         return False
     if query.online is not None and bool(circle.online) != query.online:
         return False

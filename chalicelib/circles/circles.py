@@ -6,6 +6,7 @@ compares dates in the circle's own timezone.
 """
 import re
 import unicodedata
+from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -63,10 +64,11 @@ def refresh_derived(circle):
     """
     meetings = active_meetings(circle)
     first, last = (meetings[0], meetings[-1]) if meetings else (None, None)
+    regular = regular_meeting(meetings, local_today(circle, utcnow())) if meetings else None
     circle.start_date = first.local_date if first else None
     circle.end_date = last.local_date if last else None
-    circle.meeting_time = first.local_time if first else None
-    circle.duration_minutes = first.duration_minutes if first else None
+    circle.meeting_time = regular.local_time if regular else None
+    circle.duration_minutes = regular.duration_minutes if regular else None
     circle.first_starts_at = first.starts_at if first else None
     circle.meeting_days = _meeting_days(meetings)
     circle.created_millis = int(circle.created_at.timestamp() * 1000) if circle.created_at else None
@@ -86,6 +88,35 @@ def refresh_derived(circle):
     circle.area_pk = (f'AREA#{circle.geohash[:geo.PARTITION_PRECISION]}'
                       if listed and circle.geohash else None)
     circle.area_sk = f'{circle.geohash}#{circle.id}' if circle.area_pk else None
+
+
+def regular_weekday(dates, today):
+    """The circle's weekday (Monday = 0) from its regular schedule: the most common weekday among
+    the meeting dates not yet past (all of them once every one is past), ties to the earliest.
+    Moving one meeting to another day does not change it. None without dates."""
+    upcoming = [d for d in dates if d >= today] or list(dates)
+    if not upcoming:
+        return None
+    counts = Counter(d.weekday() for d in upcoming)
+    best = max(counts.values())
+    return next(d.weekday() for d in sorted(upcoming) if counts[d.weekday()] == best)
+
+
+def regular_meeting(meetings, today):
+    """The meeting that stands for the regular schedule (its time and length are the circle's):
+    on `regular_weekday`, at the most common time among the meetings on that weekday not yet
+    past, ties to the earliest. `meetings` are the active ones, in order of start."""
+    weekday = regular_weekday([date.fromisoformat(m.local_date) for m in meetings], today)
+    upcoming = [m for m in meetings if date.fromisoformat(m.local_date) >= today] or list(meetings)
+    on_day = [m for m in upcoming if date.fromisoformat(m.local_date).weekday() == weekday]
+    counts = Counter(m.local_time for m in on_day)
+    best = max(counts.values())
+    return next(m for m in on_day if counts[m.local_time] == best)
+
+
+def circle_weekday(circle, now):
+    """`regular_weekday` of a circle, from attributes every browse index carries."""
+    return regular_weekday(meeting_dates(circle), local_today(circle, now))
 
 
 def _meeting_days(meetings):
@@ -227,7 +258,7 @@ def to_api_item(circle, now):
         'longitude': float(circle.longitude) if circle.longitude is not None else None,
         'online': bool(circle.online),
         'language': circle.language,
-        'day': WEEKDAYS[start.weekday()] if start else None,
+        'day': WEEKDAYS[circle_weekday(circle, now)] if start else None,
         'start_date': circle.start_date,
         'start_datetime': start.isoformat() if start else None,
         'meeting_time': circle.meeting_time,
