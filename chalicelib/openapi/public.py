@@ -358,8 +358,13 @@ def rsvp_paths():
                 'rsvp_answer', 'Record the answer (or change it)', tags, parameters=[rsvp_token],
                 description='Answering again keeps one answer per learner and meeting; moving the meeting '
                             'clears it. No CSRF token: the signed token is the credential.',
-                request_body=form_body({'answer': {'type': 'string', 'enum': ['yes', 'no']}}, ['answer']),
-                responses={'200': rsvp_page, '400': closed})},
+                request_body=form_body({'answer': {'type': 'string', 'enum': ['yes', 'no']},
+                                        'sequence': {'type': 'string', 'pattern': '^[0-9]+$',
+                                                     'description': 'The meeting\'s sequence as the page '
+                                                                    'showed it (optional).'}}, ['answer']),
+                responses={'200': rsvp_page, '400': closed,
+                           '409': html_response('The meeting moved after the page was opened: nothing was '
+                                                'recorded; the page shows the new time and asks again.')})},
         '/r/{code}': {'get': operation(
             'short_rsvp_page', 'Short RSVP link (from an SMS): the RSVP page', tags,
             parameters=[path_parameter('code', 'The 12-character code of the short link.')],

@@ -303,6 +303,8 @@ def test_an_answer_from_a_page_opened_before_the_meeting_moved_is_not_recorded(c
     circle = move(circle, meeting, days=2, at='19:00')
     late = tap(client, page)
     assert late.status_code == 409
+    from tests.handlers.test_openapi import assert_documented
+    assert_documented(client.http.get('/api/openapi.json').json_body, '/rsvp/{token}', 'post', late)
     assert 'This meeting moved after you opened the page' in text(late) and selected(late) == 'yes'
     moved = next(m for m in circle.meetings if m.meeting_id == meeting.meeting_id)
     assert meeting_when(moved, circle.timezone) in text(late)
