@@ -44,8 +44,7 @@ FULL = 'This learning circle is full.'
 # well under the circle's limit, which bounds what many clients together can make it send.
 SIGNUPS_PER_CLIENT = Limit('signup-client', 10, timedelta(hours=1))
 SIGNUPS_PER_CIRCLE = Limit('signup-circle', 200, timedelta(hours=1))
-DETAILS = 'signup-details'
-links.MAX_AGE_SECONDS.setdefault(DETAILS, 7 * 24 * 3600)
+DETAILS = links.DETAILS
 
 
 @dataclass
