@@ -1,6 +1,7 @@
-"""A learner answers the RSVP link of a real reminder (sent by the reminder job, read from the
-local outbox) in real Chromium, changes their mind, and the facilitator sees the answer on
-the circle's page.
+"""A learner follows the RSVP link of a real reminder (sent by the reminder job, read from the
+local outbox) in real Chromium: the page shows the link's answer selected and records nothing
+until the learner taps the button; they change their mind, and the facilitator sees the answer
+on the circle's page.
 
 Same set-up as tests/browser/test_browser.py (tests/support/browser.py): the app over real HTTP in
 this process against the session's moto server, Debian's Chromium through Playwright; the
@@ -20,7 +21,7 @@ from chalicelib.circles import circles
 from chalicelib.facilitators import access as facilitation
 from chalicelib.learners import rsvp
 from chalicelib.core.ids import new_id
-from chalicelib.models import EmailClaim, Signup, User
+from chalicelib.models import EmailClaim, Rsvp, Signup, User
 from tests.support.browser import (  # noqa: F401 - fixtures are found by name
     VIEWPORTS, browser, check_page, live_server, open_local_outbox, open_page)
 from tests.support.factories import make_circle
@@ -99,14 +100,21 @@ def test_learner_answers_changes_their_mind_and_the_facilitator_sees_it(open_pag
     learner = open_page(viewport)
     yes = rsvp_link_from_the_outbox(learner, live_server, grace.email, 'yes')
     learner.goto(yes)
-    expect(learner.locator('#answer')).to_contain_text("You said you'll be there")
+    expect(learner.locator('#answer')).to_contain_text('You have not answered yet')
+    expect(learner.get_by_label("I'll be there")).to_be_checked()
     assert 'Harold Washington Library' in learner.locator('main').inner_text()
     assert 'America/Chicago' in learner.locator('main').inner_text()
+    check_page(learner, 'rsvp-offered', viewport)
+    assert list(Rsvp.query(f'CIRCLE#{circle.id}', Rsvp.sk.startswith('RSVP#'))) == []    # shown, not recorded
+
+    learner.get_by_role('button', name='Send my answer').click()
+    expect(learner.locator('#answer')).to_contain_text("You said you'll be there")
     check_page(learner, 'rsvp-yes', viewport)
 
-    learner.get_by_role('button', name="I can't make it").click()
+    learner.get_by_label("I can't make it").check()
+    learner.get_by_role('button', name='Send my answer').click()
     expect(learner.locator('#answer')).to_contain_text("You said you can't make it")
-    expect(learner.get_by_role('button', name="I'll be there")).to_be_visible()
+    expect(learner.get_by_label("I can't make it")).to_be_checked()
     check_page(learner, 'rsvp-no', viewport)
     # Reloading the page after the change (a second POST of the same form) keeps one answer.
     learner.reload()
@@ -124,6 +132,9 @@ def test_learner_answers_changes_their_mind_and_the_facilitator_sees_it(open_pag
 
     # She changes her mind once more from the email's yes link; the facilitator's page follows.
     learner.goto(yes)
+    expect(learner.locator('#answer')).to_contain_text("You said you can't make it")
+    expect(learner.get_by_label("I'll be there")).to_be_checked()
+    learner.get_by_role('button', name='Send my answer').click()
     expect(learner.locator('#answer')).to_contain_text("You said you'll be there")
     facilitator.reload()
     expect(first.locator('.rsvp').first).to_have_text('Coming: 1 · Not coming: 0 · No answer: 1')
