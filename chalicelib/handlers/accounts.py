@@ -46,13 +46,13 @@ def register(csrf_token):
 
 @bp.route('/register/resend', methods=['GET'])
 @anonymous_form(bp)
-def resend_confirmation_page(csrf_token):
+def resend_account_confirmation_page(csrf_token):
     return page('resend.html', values={}, errors={}, csrf_token=csrf_token)
 
 
 @bp.route('/register/resend', methods=['POST'], content_types=FORM)
 @anonymous_form(bp)
-def resend_confirmation(csrf_token):
+def resend_account_confirmation(csrf_token):
     from chalicelib.accounts import accounts
     from chalicelib.core.errors import Refusal, ValidationFailed
     request = bp.current_request

@@ -16,6 +16,9 @@ def account_paths():
     password = string(minLength=MIN_PASSWORD_LENGTH, maxLength=MAX_PASSWORD_LENGTH)
     email = string(maxLength=rules.EMAIL.max_length)
     csrf = string('The token printed in the signed-in page\'s forms.')
+    form_csrf = string('The token printed in the form, bound to the `circles_form` cookie its page sets '
+                       '(HttpOnly, SameSite=Lax): a foreign page cannot post these forms.')
+    refused_form = html_response('`csrf_token` does not match this browser\'s `circles_form` cookie; nothing changed.')
     page = html_response('The page.')
     to_login = see_other('Not signed in: to `/login?next=<this path>`.')
     expired_form = html_response('`csrf_token` is missing or wrong; nothing changed.')
@@ -32,11 +35,22 @@ def account_paths():
             'get': operation('register_page', 'Registration form', tags, {'200': page}),
             'post': operation(
                 'register', 'Create an account (confirmed by an emailed link)', tags,
-                request_body=form_body({'name': text_field(rules.PERSON_NAME), 'email': email, 'password': password},
-                                       ['name', 'email', 'password']),
+                request_body=form_body({'csrf_token': form_csrf, 'name': text_field(rules.PERSON_NAME),
+                                        'email': email, 'password': password},
+                                       ['csrf_token', 'name', 'email', 'password']),
+                responses={'200': html_response('"Check your email".'),
+                           '400': html_response('The form again, with the errors (a common password too).'),
+                           '403': refused_form, '429': rate_limited('registrations')})},
+        '/register/resend': {
+            'get': operation('resend_account_confirmation_page', 'Ask for the confirmation email again', tags,
+                             {'200': page}),
+            'post': operation(
+                'resend_account_confirmation', 'Email a new confirmation link to an unconfirmed account '
+                '(the answer is the same for unknown or confirmed addresses)', tags,
+                request_body=form_body({'csrf_token': form_csrf, 'email': email}, ['csrf_token', 'email']),
                 responses={'200': html_response('"Check your email".'),
                            '400': html_response('The form again, with the errors.'),
-                           '429': rate_limited('registrations')})},
+                           '403': refused_form, '429': rate_limited('confirmation emails')})},
         '/confirm/{token}': {'get': operation(
             'confirm', 'Confirm an email address (a new account\'s, or a changed one)', tags,
             parameters=[token],
@@ -47,12 +61,14 @@ def account_paths():
                 query('next', {'type': 'string'}, 'Same-site path to return to after logging in.')],
                 responses={'200': page}),
             'post': operation(
-                'login', 'Log in (throttled per account and per client)', tags,
-                request_body=form_body({'email': email, 'password': {'type': 'string'},
+                'login', 'Log in (throttled per account and client address, with growing waits)', tags,
+                request_body=form_body({'csrf_token': form_csrf, 'email': email, 'password': {'type': 'string'},
                                         'next': string('Same-site path; anything else means `/dashboard`.')},
-                                       ['email', 'password']),
+                                       ['csrf_token', 'email', 'password']),
                 responses={'303': see_other('Logged in: to `next`.', sets_cookie=True),
-                           '400': html_response('Wrong email or password, or too many attempts.')})},
+                           '400': html_response('Wrong email or password.'), '403': refused_form,
+                           '429': html_response('Too many failed attempts from this client for this account '
+                                                '(`Retry-After` says when to try again).')})},
         '/logout': {'post': signed_in_operation(
             'logout', 'Log out (ends the session everywhere it is stored)', tags,
             request_body=form_body({'csrf_token': csrf}, ['csrf_token']),
@@ -62,18 +78,28 @@ def account_paths():
             'get': operation('forgot_page', 'Ask for a password reset link', tags, {'200': page}),
             'post': operation(
                 'forgot', 'Email a single-use reset link (the answer is the same for unknown addresses)',
-                tags, request_body=form_body({'email': email}, ['email']),
+                tags, request_body=form_body({'csrf_token': form_csrf, 'email': email}, ['csrf_token', 'email']),
                 responses={'200': html_response('"Check your email".'),
                            '400': html_response('The form again, with the errors.'),
-                           '429': rate_limited('reset requests')})},
+                           '403': refused_form, '429': rate_limited('reset requests')})},
         '/password/reset/{token}': {
             'get': operation('reset_page', 'Choose a new password', tags, parameters=[token],
                              responses={'200': page, '400': bad_link}),
             'post': operation(
-                'reset', 'Set the new password and sign out every device', tags, parameters=[token],
-                request_body=form_body({'password': password}, ['password']),
+                'reset', 'Set the new password, sign out every device, void pending email changes', tags,
+                parameters=[token],
+                request_body=form_body({'csrf_token': form_csrf, 'password': password}, ['csrf_token', 'password']),
                 responses={'200': html_response('Password changed.'), '400': html_response(
-                    'The form again with the errors, or the link is not valid.')})},
+                    'The form again with the errors, or the link is not valid.'), '403': refused_form})},
+        '/account/email/undo/{token}': {
+            'get': operation('undo_email_change_page', 'What undoing an email change will do (changes nothing)',
+                             tags, parameters=[token], responses={'200': page, '400': bad_link}),
+            'post': operation(
+                'undo_email_change', 'Move the account back to the old address: every session ends and the '
+                'password stops working', tags, parameters=[token],
+                request_body=form_body({'csrf_token': form_csrf}, ['csrf_token']),
+                responses={'303': see_other('Undone: to a password reset page.'), '400': bad_link,
+                           '403': refused_form})},
         '/account': {'get': signed_in_operation(
             'account_page', 'Account settings', tags, {'200': page, '303': to_login})},
         '/account/password': {'post': signed_in_operation(

@@ -152,3 +152,49 @@ def test_the_matrix_covers_the_routes_of_this_issue():
             'facilitator_move_meeting', 'facilitator_cancel_meeting', 'facilitator_set_signup_open',
             'facilitator_unpublish', 'facilitator_add_cofacilitator',
             'facilitator_remove_cofacilitator'} <= views
+
+
+# --- roles follow the current membership, not the one at login ---------------------------
+
+def _membership(world):
+    from chalicelib.models import TeamMember
+    return TeamMember.get(f'TEAM#{TEAM}', f'MEMBER#{world.organizer.user_id}')
+
+
+def test_a_revoked_organizer_loses_access_on_the_next_request(client):
+    world = World()
+    organizer = Browser(world.organizer)
+    page = f'/facilitate/circles/{world.circle.id}'
+    assert client.http.get(page, headers={'Cookie': organizer.cookie}).status_code == 200
+    assert 'The secret circle name' in client.http.get('/dashboard', headers={'Cookie': organizer.cookie}).body.decode()
+    _membership(world).delete()
+    assert client.http.get(page, headers={'Cookie': organizer.cookie}).status_code == 404
+    dashboard = client.http.get('/dashboard', headers={'Cookie': organizer.cookie})
+    assert dashboard.status_code == 200 and 'The secret circle name' not in dashboard.body.decode()
+
+
+def test_an_organizer_demoted_to_facilitator_loses_the_organizer_role_at_once(client):
+    from chalicelib.models import TeamMember
+    world = World()
+    organizer = Browser(world.organizer)
+    _membership(world).update(actions=[TeamMember.role.set('facilitator')])
+    response = client.http.get(f'/facilitate/circles/{world.circle.id}', headers={'Cookie': organizer.cookie})
+    assert response.status_code == 404 and 'secret circle' not in response.body.decode()
+
+
+def test_checking_the_current_membership_costs_no_extra_call(client):
+    """The organizer's session and memberships come in one BatchGetItem, where a facilitator's
+    session is one GetItem: the same number of calls for the same page."""
+    from tests.support import aws_calls
+    world = World()
+    page = f'/facilitate/circles/{world.circle.id}'
+    costs = {}
+    for role in ('facilitator', 'organizer'):
+        browser = Browser(world.user(role))
+        aws_calls.reset()
+        assert client.http.get(page, headers={'Cookie': browser.cookie}).status_code == 200
+        costs[role] = aws_calls.dynamodb_calls()
+    assert costs['organizer'].get('GetItem', 0) == costs['facilitator'].get('GetItem', 0) - 1
+    assert costs['organizer'].get('BatchGetItem', 0) == costs['facilitator'].get('BatchGetItem', 0) + 1
+    assert sum(costs['organizer'].values()) == sum(costs['facilitator'].values())
+
