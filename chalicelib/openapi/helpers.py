@@ -75,7 +75,9 @@ RETRY_AFTER = {'Retry-After': {'schema': {'type': 'integer', 'minimum': 1},
 def rate_limited(what, api=False):
     """The 429 of a rate-limited form or endpoint (chalicelib/models/rate_limits.py): nothing
     was written or sent; the page or `errors.rate_limit` says when to try again."""
-    description = f'Too many {what} from this client or for this address or circle: try again later.'
+    description = (f'Too many {what} from this client or for this address or circle: '
+                   f'nothing was written or sent. {"`errors.rate_limit`" if api else "The page"} says when '
+                   f'to try again, in minutes; `Retry-After` in seconds.')
     response = api_error(description) if api else html_response(description)
     return {**response, 'headers': RETRY_AFTER}
 
