@@ -177,7 +177,8 @@ def sign_up(circle_id, data, now=None, client=None):
     handler, which spends the signup rate limits.
 
     Raises NotFound, SignupRefused, ValidationFailed or RateLimited; on any of them nothing is
-    written (beyond the rate-limit counters) and nothing sent.
+    written but the rate-limit counters, and nothing is sent, except that a known address
+    refused as a new one would be (the circle is full) still gets its "already signed up" email.
     """
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
