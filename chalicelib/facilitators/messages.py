@@ -46,8 +46,11 @@ def new_message_key():
     return new_id(MESSAGE_KEY_LENGTH)
 
 
-def validate(fields):
-    """A Draft from the compose form's fields, or ValidationFailed naming each bad field."""
+def validate(fields, circle=None, author_name=None):
+    """A Draft from the compose form's fields, or ValidationFailed naming each bad field.
+
+    The text message is counted as learners get it, with `sms_frame(circle, author_name)`
+    around it; without a circle, with the longest frame there can be."""
     draft = Draft(message_key=(fields.get('message_key') or '').strip(),
                   subject=' '.join((fields.get('subject') or '').split()),
                   body=(fields.get('body') or '').replace('\r\n', '\n').strip(),
@@ -63,10 +66,12 @@ def validate(fields):
         errors['body'] = ['Please write the message.']
     elif len(draft.body) > MAX_BODY:
         errors['body'] = [f'Please keep the message under {MAX_BODY} characters.']
-    encoding, length, count = sms_text.segments(draft.sms_text)
+    prefix, suffix = sms_frame(circle, author_name) if circle is not None else _reserved_frame()
+    encoding, length, count = sms_text.segments(_plain(prefix) + draft.sms_text + suffix if draft.sms_text else '')
     if count > sms_text.MAX_SEGMENTS:
-        errors['sms_text'] = [f'This text needs {count} messages ({length} {encoding} characters); '
-                              f'please shorten it to fit {sms_text.MAX_SEGMENTS}.']
+        errors['sms_text'] = [f'This text needs {count} messages ({length} {encoding} characters with the '
+                              f'circle\'s name and "{suffix.strip()}"); please shorten it to fit '
+                              f'{sms_text.MAX_SEGMENTS}.']
     if errors:
         raise ValidationFailed(errors)
     return draft
@@ -147,9 +152,11 @@ def _expand(item, reads, now):
 def message_email(circle, message, signup, to=None):
     from chalicelib.core.rendering import render
     from chalicelib.learners.signup import withdraw_link
+    from chalicelib.learners.texts import texts_link
     from chalicelib.messaging import email
     context = {'circle': circle, 'message': message, 'signup': signup,
-               'circle_url': circles.circle_url(circle.id), 'withdraw_url': withdraw_link(signup)}
+               'circle_url': circles.circle_url(circle.id), 'withdraw_url': withdraw_link(signup),
+               'texts_url': texts_link(signup)}
     return email.build_message(to=to or signup.email, subject=message.subject,
                                text=render('email/message.txt', **context),
                                html=render('email/message.html', **context),
@@ -174,7 +181,62 @@ def _render_email(item, reads, to, now):
 
 
 def _render_sms(item, reads, to, now):
-    return _stored(item, reads)[1].sms_text
+    circle, message = _stored(item, reads)
+    return full_sms(circle, message.author_name, message.sms_text)
+
+
+# --- the words around the facilitator's text message ---------------------------------------
+# "Python for Everybody (Ada): <the facilitator's text> Reply STOP to stop texts": learners see
+# which circle and who wrote, and how to stop texts. The facilitator's words are never cut: the
+# form counts them with these words around them (`validate`), and only the name can give way.
+
+SENDER_LENGTH = 12
+
+
+def _sender(author_name):
+    first = (author_name or '').split()
+    return first[0][:SENDER_LENGTH] if first else ''
+
+
+def sms_frame(circle, author_name):
+    """(prefix, suffix) of a facilitator's text message to this circle's learners."""
+    from chalicelib.reminders.render import short_name
+    from chalicelib.reminders.words import words_for
+    sender = _sender(author_name)
+    prefix = f'{short_name(circle)} ({sender}): ' if sender else f'{short_name(circle)}: '
+    return prefix, ' ' + words_for(circle.language)['sms_stop']
+
+
+def _reserved_frame():
+    """The longest frame any circle and author can have, all GSM-7: what `validate` counts when
+    it is not told the circle."""
+    from chalicelib.reminders.render import SHORT_NAME_LENGTH
+    from chalicelib.reminders.words import WORDS
+    stop = max((w['sms_stop'] for w in WORDS.values()), key=len)
+    return f'{"x" * SHORT_NAME_LENGTH} ({"x" * SENDER_LENGTH}): ', f' {stop}'
+
+
+def _plain(prefix):
+    """The prefix without accents, so that a name such as "Programação" does not make the
+    whole text UCS-2 (70 characters a message instead of 160)."""
+    import unicodedata
+    return ''.join(ch if sms_text.encoding_of(ch) == 'GSM-7' else
+                   unicodedata.normalize('NFKD', ch).encode('ascii', 'ignore').decode() for ch in prefix)
+
+
+def full_sms(circle, author_name, text):
+    """The text message as learners get it. It fits MAX_SEGMENTS whenever `validate` accepted
+    `text`: if the name forces UCS-2 (an "ã"), it loses its accents; for a message accepted
+    before the frame existed, the sender, then the name go, never the facilitator's words or
+    the opt-out words."""
+    prefix, suffix = sms_frame(circle, author_name)
+    plain = _plain(prefix)
+    # The accents stay unless they alone cost the learner more messages.
+    prefix = min((prefix, plain), key=lambda p: sms_text.segments(p + text + suffix)[2])
+    for candidate in (prefix, plain.split(' (')[0].rstrip(':') + ': ', ''):
+        if sms_text.segments(candidate + text + suffix)[2] <= sms_text.MAX_SEGMENTS:
+            return candidate + text + suffix
+    return text + suffix
 
 
 MESSAGE_FAN_OUT = Template(keys=lambda item: [CircleMessage.key(item.circle_id, item.params['message'])],

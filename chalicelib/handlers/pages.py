@@ -142,6 +142,43 @@ def _details(token, fields):
     return page('my_details.html', **context, values={name: getattr(signup, name) for name in DETAIL_FIELDS})
 
 
+# --- a learner's text messages, off or on, through the link in every learner email ---------
+# No CSRF token, as for the details page: the signed token in the URL is the credential.
+
+@bp.route('/texts/{token}', methods=['GET'])
+def texts_page(token):
+    return _texts(token, turn=None)
+
+
+@bp.route('/texts/{token}', methods=['POST'], content_types=FORM)
+def texts_change(token):
+    fields = form_fields(bp.current_request)
+    return _texts(token, turn={'on': True, 'off': False}.get(fields.get('texts')))
+
+
+def _texts(token, turn):
+    from chalicelib.circles import circles
+    from chalicelib.core.errors import SignupRefused
+    from chalicelib.core.links import BadLink
+    from chalicelib.learners.texts import set_texts, signup_from_texts_token
+    try:
+        signup = signup_from_texts_token(token)
+    except BadLink:
+        return page('link_invalid.html', 400)
+    circle = signup and circles.get_circle(signup.circle_id)
+    if signup is None or circle is None:
+        return page('link_invalid.html', 400)
+    changed = turn is not None and bool(signup.mobile) and bool(signup.sms_opted_out) == turn
+    if changed:
+        try:
+            set_texts(signup, on=turn)
+        except SignupRefused:
+            return page('link_invalid.html', 400)
+    response = page('texts.html', circle=circle, signup=signup, token=token, changed=changed)
+    response.headers['Cache-Control'] = 'no-store'
+    return response
+
+
 # --- pages about the site: what it is, privacy, and where a new facilitator starts ----------
 
 @bp.route('/about', methods=['GET'])

@@ -67,17 +67,24 @@ class RsvpPage:
         """The answer the page's form has selected: the link's, else the current one."""
         return self.offered or self.answer
 
+    @property
+    def texts_url(self):
+        """The learner's page to stop (or restart) text messages, None without a mobile."""
+        from chalicelib.learners.texts import texts_link
+        return texts_link(self.signup)
+
 
 # --- the links in a learner's messages ------------------------------------------------
 
 def learner_links(signup, meeting, save_short=True):
-    """{'yes', 'no', 'withdraw', 'unsubscribe', 'short'} URLs for one learner and meeting.
+    """{'yes', 'no', 'withdraw', 'unsubscribe', 'texts', 'short'} URLs for one learner and meeting.
 
     'short' is for SMS: `/r/<code>` for learners with a mobile (saving the ShortLink item,
     the same item every time, unless the caller writes `short_link(...)[1]` itself with
     others), else the page's long URL, which works the same way.
     """
     from chalicelib.learners.signup import withdraw_link
+    from chalicelib.learners.texts import texts_link
     if signup.mobile:
         short, item = short_link(signup, meeting)
         if save_short:
@@ -89,6 +96,7 @@ def learner_links(signup, meeting, save_short=True):
         'no': rsvp_url(signup, meeting, 'no'),
         'withdraw': withdraw_link(signup),
         'unsubscribe': unsubscribe_url(signup),
+        'texts': texts_link(signup),        # None without a mobile number
         'short': short,
     }
 

@@ -309,6 +309,21 @@ def page_paths():
                 responses={'200': html_response('Saved: the form with the new details.'),
                            '400': html_response('The form again with the errors (nothing changed), or the link '
                                                 'was altered, has expired, or the learner left the circle.')})},
+        '/texts/{token}': {
+            'get': operation(
+                'texts_page', 'Show whether the learner gets text messages, with a button to stop or restart them',
+                tags, parameters=[path_parameter('token', 'The signed token of the "stop text messages" link '
+                                                          'in every learner email and on the RSVP page.')],
+                description='Following a link never changes anything (mail scanners open links).',
+                responses={'200': html_response('The page.'), '400': bad_link}),
+            'post': operation(
+                'texts_change', 'Stop (`texts=off`) or restart (`texts=on`) text messages for this signup; '
+                'the learner stays in the circle and keeps its emails', tags,
+                parameters=[path_parameter('token', 'The signed token of the "stop text messages" link.')],
+                request_body={'required': True, 'content': {FORM: {'schema': obj({
+                    'texts': {'type': 'string', 'enum': ['on', 'off']}}, ['texts'])}}},
+                responses={'200': html_response('The page, saying what is now in effect (any other value '
+                                                'changes nothing).'), '400': bad_link})},
         '/about': {'get': operation('about_page', 'What learning circles are', tags,
                                     responses={'200': html_response('The page.')})},
         '/privacy': {'get': operation(

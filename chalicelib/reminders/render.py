@@ -17,7 +17,7 @@ from chalicelib.reminders.words import long_date, sms_date, words_for
 
 __all__ = ['SMS_LIMIT_SEGMENTS', 'local_start', 'facts', 'render_template', 'email_context', 'reminder_subject',
            'render_for_learner', 'render_email_for_learner', 'render_for_facilitator', 'fits_one_sms',
-           'render_sms', 'sms_renderer']
+           'render_sms', 'sms_renderer', 'short_name']
 
 SMS_LIMIT_SEGMENTS = 1
 
@@ -99,6 +99,9 @@ def fits_one_sms(text):
     return sms_text.segments(text)[2] <= SMS_LIMIT_SEGMENTS
 
 
+SHORT_NAME_LENGTH = 24      # a text message starts with the circle's name, cut to this first
+
+
 def _shortened(text, length):
     text = text or ''
     if len(text) <= length:
@@ -106,18 +109,30 @@ def _shortened(text, length):
     return text[:max(length - 3, 0)].rstrip() + '...' if length >= 4 else ''
 
 
-def _fit(build, parts, shrink_order):
-    """Shrink `parts` (a dict of texts) in `shrink_order` until `build(parts)` fits one SMS;
-    returns the shrunk parts.
+def short_name(circle):
+    """The circle's name as a text message starts with it: whole when it is short, else cut at
+    a word to SHORT_NAME_LENGTH characters ('A very long learning...')."""
+    name = ' '.join((circle.name or '').split())
+    if len(name) <= SHORT_NAME_LENGTH:
+        return name
+    cut = name[:SHORT_NAME_LENGTH - 3]
+    if ' ' in cut and not name[SHORT_NAME_LENGTH - 3].isspace():
+        cut = cut.rsplit(' ', 1)[0]
+    return cut.rstrip(' ,.;:-') + '...'
 
-    Each part is cut to the longest prefix that still fits (binary search), so the
-    facilitator's words lose only what does not fit."""
+
+def _fit(build, parts, shrink_order):
+    """Shrink `parts` (a dict of texts) in `shrink_order`, a list of (part, shortest length),
+    until `build(parts)` fits one SMS; returns the shrunk parts.
+
+    Each part is cut to the longest prefix that still fits (binary search), never below its
+    shortest length, so the facilitator's words lose only what does not fit."""
     parts = dict(parts)
-    for name in shrink_order:
+    for name, shortest in shrink_order:
         if fits_one_sms(build(parts)):
             break
         full = parts[name]
-        low, high = 0, len(full)
+        low, high = min(shortest, len(full)), len(full)
         while low < high:
             middle = (low + high + 1) // 2
             if fits_one_sms(build({**parts, name: _shortened(full, middle)})):
@@ -128,10 +143,17 @@ def _fit(build, parts, shrink_order):
     return parts
 
 
+# The circle's name is cut to its short name before anything else; then the facilitator's
+# words, then the place, and the short name itself only when nothing else is left to cut. The date, time, link and the opt-out words
+# ("Reply STOP to stop texts") are never cut.
+SHRINK_ORDER = [('sms_words', 0), ('sms_place', 0), ('name', 4)]
+
+
 def render_sms(circle, meeting, sms_words, short_link, template='sms/reminder.txt', **extra):
     """The reminder SMS: one message (160 GSM-7 characters, or 70 when a character forces UCS-2)
-    with the date, time and short link always whole; the facilitator's words are shortened
-    first, then the circle's name, then the place."""
+    that starts with the circle's short name and ends with the opt-out words, with the date,
+    time and short link always whole; the facilitator's words are shortened first, then the
+    place, then the name."""
     return sms_renderer(circle, meeting, sms_words, template, **extra)(short_link)
 
 
@@ -140,7 +162,7 @@ def sms_renderer(circle, meeting, sms_words, template='sms/reminder.txt', **extr
     much to shorten is worked out once per shape of link (the learners' links differ only in
     their code's letters), not once per learner."""
     context = facts(circle, meeting)
-    parts = {'sms_words': sms_words or '', 'name': circle.name, 'sms_place': context['sms_place']}
+    parts = {'sms_words': sms_words or '', 'name': short_name(circle), 'sms_place': context['sms_place']}
     fitted = {}     # link length -> shortened parts
 
     def build(fields, link):
@@ -150,6 +172,6 @@ def sms_renderer(circle, meeting, sms_words, template='sms/reminder.txt', **extr
         # Letters and digits all count one GSM-7 character: links differing only in them fit alike.
         shape = re.sub('[A-Za-z0-9]', 'x', short_link)
         if shape not in fitted:
-            fitted[shape] = _fit(lambda fields: build(fields, shape), parts, ['sms_words', 'name', 'sms_place'])
+            fitted[shape] = _fit(lambda fields: build(fields, shape), parts, SHRINK_ORDER)
         return build(fitted[shape], short_link)
     return render

@@ -3,7 +3,8 @@
 Reminders go to learners in the circle's language (`circle.language`, the codes of
 `circle_admin.LANGUAGES`); anything else falls back to English. Dates are written the way
 each language writes them, with the time as HH:MM and the zone's abbreviation. The short
-forms used in text messages keep to the GSM-7 alphabet (no ç, û...), so a date never
+forms used in text messages (and `sms_stop`, the opt-out words every text ends with: Twilio
+acts on an English STOP in any language) keep to the GSM-7 alphabet (no ç, û...), so a date never
 forces the whole SMS into UCS-2 and its 70-character limit.
 """
 from datetime import date
@@ -35,6 +36,7 @@ WORDS = {
         'calendar': 'The attached calendar file adds the meeting to your calendar.',
         'withdraw': 'Leave the circle and remove your details',
         'unsubscribe': 'Stop reminder emails',
+        'stop_texts': 'Stop text messages',
         'facilitator_copy': 'This is your copy as a facilitator: learners get buttons to answer.',
         'circle_page': "The circle's page",
         'sms_rsvp': 'Coming?',
@@ -44,6 +46,7 @@ WORDS = {
         'cancelled': 'The meeting of {before} is cancelled.',
         'sms_moved': 'moved to',
         'sms_cancelled': 'cancelled',
+        'sms_stop': 'Reply STOP to stop texts',
     },
     'es': {
         'weekdays': ['lunes', 'martes', 'miércoles', 'jueves', 'viernes', 'sábado', 'domingo'],
@@ -69,6 +72,7 @@ WORDS = {
         'calendar': 'El archivo de calendario adjunto añade el encuentro a tu calendario.',
         'withdraw': 'Dejar el círculo y borrar tus datos',
         'unsubscribe': 'No recibir más recordatorios',
+        'stop_texts': 'No recibir más SMS',
         'facilitator_copy': 'Esta es tu copia como facilitador: los participantes reciben botones para responder.',
         'circle_page': 'La página del círculo',
         'sms_rsvp': '¿Vienes?',
@@ -78,6 +82,7 @@ WORDS = {
         'cancelled': 'El encuentro del {before} está cancelado.',
         'sms_moved': 'cambia a',
         'sms_cancelled': 'cancelado',
+        'sms_stop': 'Responde STOP para no recibir SMS',
     },
     'pt': {
         'weekdays': ['segunda-feira', 'terça-feira', 'quarta-feira', 'quinta-feira', 'sexta-feira',
@@ -104,6 +109,7 @@ WORDS = {
         'calendar': 'O arquivo de calendário anexo adiciona o encontro à sua agenda.',
         'withdraw': 'Sair do círculo e apagar os seus dados',
         'unsubscribe': 'Não receber mais lembretes',
+        'stop_texts': 'Não receber mais SMS',
         'facilitator_copy': 'Esta é a sua cópia de facilitador: os participantes recebem botões para responder.',
         'circle_page': 'A página do círculo',
         'sms_rsvp': 'Vem?',
@@ -113,6 +119,7 @@ WORDS = {
         'cancelled': 'O encontro de {before} foi cancelado.',
         'sms_moved': 'muda para',
         'sms_cancelled': 'cancelado',
+        'sms_stop': 'Responda STOP para cancelar SMS',
     },
     'fr': {
         'weekdays': ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche'],
@@ -138,6 +145,7 @@ WORDS = {
         'calendar': 'Le fichier de calendrier joint ajoute la rencontre à votre agenda.',
         'withdraw': 'Quitter le cercle et effacer vos données',
         'unsubscribe': 'Ne plus recevoir de rappels',
+        'stop_texts': 'Ne plus recevoir de SMS',
         'facilitator_copy': 'Ceci est votre copie d\'animateur : les participants reçoivent des boutons pour répondre.',
         'circle_page': 'La page du cercle',
         'sms_rsvp': 'Présent ?',
@@ -147,6 +155,7 @@ WORDS = {
         'cancelled': 'La rencontre du {before} est annulée.',
         'sms_moved': 'déplacée au',
         'sms_cancelled': 'annulée',
+        'sms_stop': 'Répondez STOP pour vous désabonner',
     },
     'de': {
         'weekdays': ['Montag', 'Dienstag', 'Mittwoch', 'Donnerstag', 'Freitag', 'Samstag', 'Sonntag'],
@@ -172,6 +181,7 @@ WORDS = {
         'calendar': 'Die angehängte Kalenderdatei trägt das Treffen in deinen Kalender ein.',
         'withdraw': 'Den Kreis verlassen und deine Daten löschen',
         'unsubscribe': 'Keine Erinnerungen mehr per E-Mail',
+        'stop_texts': 'Keine SMS mehr',
         'facilitator_copy': 'Dies ist deine Kopie als Moderator*in: Teilnehmende bekommen Knöpfe zum Antworten.',
         'circle_page': 'Die Seite des Kreises',
         'sms_rsvp': 'Kommst du?',
@@ -181,6 +191,7 @@ WORDS = {
         'cancelled': 'Das Treffen am {before} fällt aus.',
         'sms_moved': 'verschoben auf',
         'sms_cancelled': 'abgesagt',
+        'sms_stop': 'Antworte STOP für keine SMS mehr',
     },
     'sw': {
         'weekdays': ['Jumatatu', 'Jumanne', 'Jumatano', 'Alhamisi', 'Ijumaa', 'Jumamosi', 'Jumapili'],
@@ -206,6 +217,7 @@ WORDS = {
         'calendar': 'Faili ya kalenda iliyoambatishwa inaongeza mkutano kwenye kalenda yako.',
         'withdraw': 'Ondoka kwenye kikundi na ufute taarifa zako',
         'unsubscribe': 'Acha barua pepe za ukumbusho',
+        'stop_texts': 'Acha ujumbe mfupi (SMS)',
         'facilitator_copy': 'Hii ni nakala yako kama mwezeshaji: wanafunzi wanapata vitufe vya kujibu.',
         'circle_page': 'Ukurasa wa kikundi',
         'sms_rsvp': 'Utakuja?',
@@ -215,6 +227,7 @@ WORDS = {
         'cancelled': 'Mkutano wa {before} umefutwa.',
         'sms_moved': 'umehamishwa hadi',
         'sms_cancelled': 'umefutwa',
+        'sms_stop': 'Jibu STOP kusitisha SMS',
     },
 }
 

@@ -1,6 +1,7 @@
 // Live preview of a reminder's whole text message while the facilitator edits its words.
 // The server renders the SMS around a marker and passes what comes before and after the
-// words (data-prefix, data-suffix); this counts the whole text with smsSegments from
+// words (data-prefix, data-suffix: the circle's short name before, the date, link and opt-out
+// words "Reply STOP to stop texts" after); this counts the whole text with smsSegments from
 // sms-counter.js, the browser twin of chalicelib/sms_text.py. The server shortens words
 // that do not fit one message, so the preview says so instead of refusing.
 (function () {

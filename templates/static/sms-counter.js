@@ -1,5 +1,8 @@
 // Live SMS character and segment counter for <textarea data-sms-counter="ID-of-output">.
-// Counts exactly as chalicelib/sms_text.py does (the server checks again on submit):
+// The text learners get has words around the facilitator's (the circle's name and sender
+// before, the opt-out words after: chalicelib/facilitators/messages.py `sms_frame`), given as
+// data-sms-prefix and data-sms-suffix; they are counted too.
+// Counts exactly as chalicelib/messaging/sms_text.py does (the server checks again on submit):
 // GSM-7 160 per message / 153 per segment, extension characters count twice;
 // any other character makes the text UCS-2: 70 / 67 UTF-16 units, emoji count twice.
 (function () {
@@ -29,11 +32,17 @@
     return { encoding: encoding, length: length, segments: count };
   }
 
-  function describe(result, maxSegments) {
+  // The whole text message for the facilitator's `words`: nothing at all when there are none.
+  function framed(words, prefix, suffix) {
+    return words ? prefix + words + suffix : '';
+  }
+
+  function describe(result, maxSegments, isFramed) {
     if (result.segments === 0) { return 'No text message will be sent.'; }
     var limit = result.segments === 1 ? SINGLE[result.encoding] : result.segments * CONCATENATED[result.encoding];
     var text = result.length + ' of ' + limit + ' characters (' + result.encoding + '), ' +
-               result.segments + (result.segments === 1 ? ' message' : ' messages') + ' per learner.';
+               result.segments + (result.segments === 1 ? ' message' : ' messages') + ' per learner' +
+               (isFramed ? ", with the circle's name and the opt-out words." : '.');
     if (result.encoding === 'UCS-2') { text += ' A special character or emoji halves the room per message.'; }
     if (result.segments > maxSegments) { text += ' Too long: at most ' + maxSegments + ' messages.'; }
     return text;
@@ -43,9 +52,11 @@
     var output = document.getElementById(textarea.getAttribute('data-sms-counter'));
     if (!output) { return; }
     var maxSegments = parseInt(textarea.getAttribute('data-max-segments') || '3', 10);
+    var prefix = textarea.getAttribute('data-sms-prefix') || '';
+    var suffix = textarea.getAttribute('data-sms-suffix') || '';
     function update() {
-      var result = segments(textarea.value.replace(/\r\n/g, '\n').trim());
-      output.textContent = describe(result, maxSegments);
+      var result = segments(framed(textarea.value.replace(/\r\n/g, '\n').trim(), prefix, suffix));
+      output.textContent = describe(result, maxSegments, Boolean(prefix || suffix));
       output.classList.toggle('error', result.segments > maxSegments);
     }
     textarea.addEventListener('input', update);
@@ -53,5 +64,6 @@
   }
 
   window.smsSegments = segments;   // for the browser test
+  window.smsFramed = framed;
   document.querySelectorAll('textarea[data-sms-counter]').forEach(attach);
 }());

@@ -1,0 +1,50 @@
+"""A learner turns text messages off (and back on) for one signup, without leaving the circle.
+
+Every learner email and the RSVP page carry `texts_link(signup)`: a signed link of its own
+purpose, to a page that changes nothing when opened (mail scanners follow links) and acts on
+its form's POST. Off is the signup's `sms_opted_out`, the flag the sender already honours for
+a number that replied STOP: from then on every SMS to this signup is skipped with its reason,
+and the emails keep coming.
+
+A number that replied STOP to our Twilio number is blocked by Twilio itself until it texts
+START; turning texts back on here cannot undo that, and the page says so.
+"""
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.core import links
+from chalicelib.core.errors import SignupRefused
+from chalicelib.models import Signup
+
+TEXTS = 'texts'
+links.MAX_AGE_SECONDS.setdefault(TEXTS, 400 * links.DAY)
+
+
+def texts_link(signup):
+    """The learner's link to turn text messages off or on, or None without a mobile number."""
+    if not signup.mobile:
+        return None
+    return links.url('/texts', TEXTS, {'c': signup.circle_id, 's': signup.signup_id})
+
+
+def signup_from_texts_token(token):
+    """The signup a texts link points at, or None when it is gone or withdrawn.
+    Raises links.BadLink for a tampered, foreign or expired token."""
+    payload = links.unsign(TEXTS, token)
+    try:
+        signup = Signup.get(*Signup.key(payload['c'], payload['s']), consistent_read=True)
+    except Signup.DoesNotExist:
+        return None
+    return signup if signup.active else None
+
+
+def set_texts(signup, on):
+    """Turn this signup's text messages on or off: one conditional UpdateItem, which changes
+    nothing if the learner withdrew meanwhile (then SignupRefused)."""
+    try:
+        signup.update(actions=[Signup.sms_opted_out.set(not on)],
+                      condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
+    except UpdateError as error:
+        if error.cause_response_code != 'ConditionalCheckFailedException':
+            raise
+        raise SignupRefused('You are no longer signed up for this learning circle.') from None
+    return signup
