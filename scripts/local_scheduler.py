@@ -144,7 +144,7 @@ def invoke_job(app, job_name, now):
     return app.handler_map[job_name](scheduled_event(job_name, now), LambdaContext(job_name, memory_size=128))
 
 
-def chalice_stage_environment(stage='dev'):
+def chalice_stage_environment(stage='local'):
     """The environment variables Lambda (and `chalice local`) give the app in this stage."""
     config = json.loads((ROOT / '.chalice' / 'config.json').read_text())
     env = dict(config.get('environment_variables', {}))

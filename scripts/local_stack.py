@@ -223,7 +223,7 @@ def start_moto(options, log_file):
 
 
 def start_chalice(options):
-    """`chalice local` with the dev stage. Chalice copies the stage's environment variables
+    """`chalice local` with the local stage. Chalice copies the stage's environment variables
     from `.chalice/config.json` over ours (CIRCLES_*); AWS_ENDPOINT_URL and the dummy
     credentials are not in the config, so they come from our environment.
 
@@ -232,7 +232,7 @@ def start_chalice(options):
     `CodeWatcher` restarts it when the app's own files change instead.
     """
     command = [venv_executable('chalice'), 'local', '--host', HOST, '--port', str(options.port),
-               '--stage', 'dev', '--no-autoreload']
+               '--stage', 'local', '--no-autoreload']
     process = start_process(command)
     try:
         wait_until_answers(f'{options.site_url}/', process, 'chalice local')
