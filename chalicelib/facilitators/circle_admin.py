@@ -12,7 +12,7 @@ cancelled meetings stay in the list with `cancelled=True`.
 import csv
 import io
 import re
-from datetime import time, timedelta, timezone
+from datetime import date, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -29,6 +29,7 @@ from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 
 CONFLICT = 'This circle changed meanwhile, please check and submit again.'
+PLACEHOLDER_TIMEZONE = 'UTC'      # what a draft carries until its timezone is chosen (as in dialog)
 LANGUAGES = rules.LANGUAGES
 # Each text field of the edit form and its rule (chalicelib/core/fields.py holds every limit).
 RULES = {'name': rules.CIRCLE_NAME, 'description': rules.DESCRIPTION, 'course_title': rules.COURSE_TITLE,
@@ -207,6 +208,7 @@ def detail_values(circle):
         'language': circle.language, 'welcome_message': circle.welcome_message or '',
         'signup_question': circle.signup_question or '',
         'capacity': '' if circle.capacity is None else str(int(circle.capacity)),
+        'timezone': '' if circle.timezone == PLACEHOLDER_TIMEZONE else circle.timezone,
     }
 
 
@@ -227,6 +229,9 @@ def validate_details(fields, circle):
     values['language'], error = rules.clean_language(fields.get('language'), keep=circle.language)
     if error:
         errors['language'] = [error]
+    values['timezone'] = (fields.get('timezone') or '').strip() or circle.timezone
+    if values['timezone'] != circle.timezone and values['timezone'] not in timezone_names():
+        errors['timezone'] = ['Please choose a timezone from the list, e.g. America/Chicago.']
     values['capacity'], error = rules.clean_whole_number(rules.CAPACITY, fields.get('capacity'))
     signed_up = int(circle.signup_count or 0)
     if error:
@@ -238,9 +243,11 @@ def validate_details(fields, circle):
     return values
 
 
-def apply_details(circle, fields):
+def apply_details(circle, fields, now=None):
     """Validate the edit form and copy it onto the circle (not saved)."""
     values = validate_details(fields, circle)
+    if values['timezone'] != circle.timezone:
+        change_timezone(circle, values['timezone'], now)
     circle.name = values['name']
     circle.description = values['description'] or None
     circle.course.title = values['course_title']
@@ -257,6 +264,39 @@ def apply_details(circle, fields):
     circle.signup_question = values['signup_question'] or None
     circle.capacity = values['capacity']
     return circle
+
+
+def timezone_names():
+    from chalicelib.facilitators.dialog import timezone_names as names
+    return names()
+
+
+def change_timezone(circle, tz_name, now=None):
+    """Move the circle to another timezone. Meetings still to come keep their local date and
+    time on the new zone's clock, so their UTC instants move: each is a change learners are
+    told about (sequence + 1, a `moved` change from where the old instant falls on the new
+    clock). Meetings that have started keep their instant; their local date and time are
+    re-read on the new clock. Not saved."""
+    now = now or circles.utcnow()
+    zone = ZoneInfo(tz_name)
+    for meeting in circle.meetings:
+        if meeting.starts_at <= now:
+            local = meeting.starts_at.astimezone(zone)
+            meeting.local_date, meeting.local_time = local.date().isoformat(), local.strftime('%H:%M')
+            continue
+        old_local = meeting.starts_at.astimezone(zone)
+        moved = circles.new_meeting(date.fromisoformat(meeting.local_date), time.fromisoformat(meeting.local_time),
+                                    meeting.duration_minutes, tz_name)
+        if moved.starts_at == meeting.starts_at or meeting.cancelled:
+            meeting.starts_at = moved.starts_at
+            continue
+        meeting.starts_at = moved.starts_at
+        meeting.sequence = int(meeting.sequence or 0) + 1
+        meeting.changes = [*meeting.changes, _change('moved', now, (old_local.date().isoformat(),
+                                                                    old_local.strftime('%H:%M')),
+                                                     (meeting.local_date, meeting.local_time))]
+    circle.timezone = tz_name
+    circle.meetings = sorted(circle.meetings, key=lambda m: m.starts_at)
 
 
 def version_of(circle):

@@ -401,8 +401,9 @@ def step_values(step, circle, setup):
     if step == 3:
         schedule = stored_schedule(circle, setup)
         if schedule is None:
+            # The placeholder is no answer: an online circle's facilitator chooses (or the browser fills in).
             return {'first_date': '', 'meeting_time': '', 'duration': '90', 'weeks': '6',
-                    'timezone': circle.timezone}
+                    'timezone': '' if circle.timezone == PLACEHOLDER_TIMEZONE else circle.timezone}
         return {'first_date': schedule.first_date.isoformat(), 'meeting_time': schedule.meeting_time.strftime('%H:%M'),
                 'duration': str(schedule.duration), 'weeks': str(schedule.weeks), 'timezone': schedule.timezone}
     if step == 4:

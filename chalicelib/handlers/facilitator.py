@@ -250,7 +250,7 @@ def _edit_page(session, ws, status=200, values=None, errors=None, conflict=None)
     return page('facilitator/edit.html', status, **signed_in_context(session), circle=ws.circle,
                  values=values or circle_admin.detail_values(ws.circle), errors=errors or {},
                  version=circle_admin.version_of(ws.circle), languages=circle_admin.LANGUAGES,
-                 conflict=conflict)
+                 timezones=circle_admin.timezone_names(), conflict=conflict)
 
 
 @bp.route('/facilitate/circles/{circle_id}/edit', methods=['GET'])

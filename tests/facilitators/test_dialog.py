@@ -693,3 +693,33 @@ def test_every_post_needs_the_csrf_token(world, moto):
     assert after.updated_at == before.updated_at and after.published is False
     assert len(moto.sent_emails()) == emails
     assert len(facilitation.my_circles(world['dee'].user.user_id)) == 1
+
+
+# --- the timezone of an online circle ------------------------------------------------------
+
+ONLINE = {'mode': 'online', 'online_link': 'https://meet.example.org/python'}
+
+
+def test_an_online_circle_is_asked_its_timezone_with_nothing_chosen_for_it(dee):
+    circle_id = start(dee)
+    next_step(dee, circle_id, 2, ONLINE)
+    page = dee.get(step_url(circle_id, 3)).body.decode()
+    select = re.search(r'<select id="timezone".*?</select>', page, re.S).group(0)
+    assert '<option value="">Choose the timezone</option>' in select and ' selected' not in select
+    assert '<form method="post" action="/facilitate/circles/' in page and 'data-browser-timezone' in page
+    assert '<script src="/static/timezone.js" defer></script>' in page
+    refused = dee.post(step_url(circle_id, 3), {**schedule(timezone=''), 'action': 'next'})
+    assert refused.status_code == 400 and 'Please choose a timezone' in refused.body.decode()
+    next_step(dee, circle_id, 3, schedule(timezone='Asia/Kolkata'))
+    circle = circles.get_circle(circle_id)
+    assert circle.timezone == 'Asia/Kolkata'
+    assert circle.meetings[0].starts_at.astimezone(ZoneInfo('Asia/Kolkata')).strftime('%H:%M') == '18:00'
+
+
+@pytest.mark.xfail(strict=True, reason='needs "timezone.js" in STATIC_FILES of chalicelib/handlers/pages.py '
+                                        '(not this module\'s file): remove this mark once it is there')
+def test_the_timezone_script_only_fills_an_empty_select_with_the_browsers_zone(client):
+    response = client.http.get('/static/timezone.js')
+    script = response.body.decode()
+    assert response.status_code == 200 and 'javascript' in response.headers['Content-Type']
+    assert 'Intl.DateTimeFormat().resolvedOptions().timeZone' in script and 'if (select.value)' in script

@@ -602,3 +602,49 @@ def test_cancelling_a_meeting_asks_first_and_says_who_is_told(client):
     assert f'action="{path}"' in text(page)
     assert not fresh(circle).meetings[0].cancelled                              # the GET changes nothing
     assert f'href="{path}"' in text(get(client, f'/facilitate/circles/{circle.id}/meetings', Browser(dee)))
+
+
+# --- the timezone of a published circle -------------------------------------------------------
+
+ABIDJAN = dict(city=None, region=None, country=None, latitude=None, longitude=None, timezone_name='Africa/Abidjan')
+
+
+def test_changing_the_timezone_keeps_local_times_moves_instants_and_tells_learners_of_each_meeting_to_come(
+        client, moto, time_machine):
+    from zoneinfo import ZoneInfo
+    from chalicelib.reminders.sync import sync_reminders
+    time_machine.move_to('2027-01-20T12:00:00+00:00', tick=False)
+    dee = account()
+    circle = run_by(dee, first_date=date(2027, 1, 12), weeks=4, place=ABIDJAN, online=True,
+                    online_link='https://meet.example.org/py', venue_name=None, venue_address=None)
+    learner(circle, 'Grace Hopper', 'grace@example.org')
+    sync_reminders(fresh(circle))                                                # as publishing does
+    past = fresh(circle).meetings[:2]                                            # Jan 12 and 19 are over
+    browser = Browser(dee)
+    page = text(get(client, f'/facilitate/circles/{circle.id}/edit', browser))
+    assert '<option value="Africa/Abidjan" selected>' in page and 'src="/static/timezone.js"' in page
+    form = {**_edit_form(client, circle, browser), 'timezone': 'America/Chicago'}
+    response = post(client, f'/facilitate/circles/{circle.id}/edit', form, browser)
+    assert response.status_code == 303
+    saved = fresh(circle)
+    assert saved.timezone == 'America/Chicago'
+    chicago = ZoneInfo('America/Chicago')
+    upcoming = [m for m in saved.meetings if m.starts_at > circles.utcnow()]
+    assert [(m.local_date, m.local_time) for m in upcoming] == [('2027-01-26', '18:00'), ('2027-02-02', '18:00')]
+    assert all(m.starts_at.astimezone(chicago).strftime('%H:%M') == '18:00' and m.sequence == 1 for m in upcoming)
+    kept = [m for m in saved.meetings if m.starts_at <= circles.utcnow()]
+    assert [m.starts_at for m in kept] == [m.starts_at for m in past]              # the past stays where it was
+    assert [m.local_time for m in kept] == ['12:00', '12:00'] and all(m.sequence == 0 for m in kept)
+    notices = [m for m in moto.sent_emails() if str(m['Subject']).startswith('Meeting moved')]
+    assert len(notices) == 2 and {str(m['To']) for m in notices} == {'grace@example.org'}
+    assert any('12:00 has moved' in m.get_body(('plain',)).get_content() for m in notices)
+
+
+def test_an_unknown_timezone_is_refused_in_place(client):
+    dee = account()
+    circle = run_by(dee)
+    browser = Browser(dee)
+    form = {**_edit_form(client, circle, browser), 'timezone': 'Mars/Olympus_Mons'}
+    response = post(client, f'/facilitate/circles/{circle.id}/edit', form, browser)
+    assert response.status_code == 400 and 'Please choose a timezone from the list' in text(response)
+    assert fresh(circle).timezone == 'America/Chicago'
