@@ -14,7 +14,8 @@ BASE = 'http://circles.test'
 
 
 def learner(circle):
-    signup, _, _ = sign_up(circle.id, {'name': 'Grace Hopper', 'email': 'grace@example.org', 'consent': 'true'})
+    signup, _, _ = sign_up(circle.id, {'name': 'Grace Hopper', 'email': 'grace@example.org', 'consent': 'true',
+                                       'mobile': '+1 312 555 0101'})
     return signup
 
 
@@ -39,6 +40,8 @@ def test_pages_and_files_with_learner_data_are_never_stored(client):
         'withdraw page': (withdraw_link(signup), None),
         'details page': (details_link(signup), None),
         'learner feed': (rsvp.learner_feed_url(signup), None),
+        'short rsvp link': (rsvp.learner_links(signup, meeting)['short'], None),
+        'texts page': (rsvp.learner_links(signup, meeting)['texts'], None),
         'thanks page': (f'/circles/{circle.id}/thanks', None),
     }
     for name, (url, cookie) in private.items():

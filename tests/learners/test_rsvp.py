@@ -76,7 +76,8 @@ def test_learner_links_are_signed_urls_for_each_purpose():
     circle = make_circle()
     signup = learner(circle)
     found = rsvp.learner_links(signup, circle.meetings[0])
-    assert set(found) == {'yes', 'no', 'withdraw', 'unsubscribe', 'short'}
+    assert set(found) == {'yes', 'no', 'withdraw', 'unsubscribe', 'texts', 'short'}
+    assert found['texts'] is None        # no mobile number: no texts to stop
     assert found['withdraw'].startswith(f'{BASE}/withdraw/')     # as withdraw_link(signup) makes it
     assert links.unsign(links.WITHDRAW, found['withdraw'].rsplit('/', 1)[1]) == {'c': circle.id, 's': signup.signup_id}
     assert links.unsign(links.UNSUBSCRIBE, found['unsubscribe'].rsplit('/', 1)[1]) == {
