@@ -24,7 +24,7 @@ from chalicelib.core.formatting import meeting_when_short
 from chalicelib.models.transactions import TransactionBusy, transact_write
 from chalicelib.models import Circle, CircleFacilitator
 from chalicelib.models.circle import MeetingChange
-from chalicelib.models.rate_limits import Limit, spend
+from chalicelib.models.rate_limits import Limit, hashed, spend
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 
@@ -552,7 +552,8 @@ def invite_facilitator(workspace, email, inviter, now=None):
     if address.lower() in {e.lower() for e in circle.facilitator_emails}:
         raise ValidationFailed({'email': ['They already facilitate this circle.']})
     spend(now, (INVITATIONS_PER_CIRCLE, circle.id), (INVITATIONS_PER_ADDRESS, f'{circle.id}\n{address}'))
-    item = outbox.for_address(circle.id, f'invitation#{now:%Y%m%dT%H%M%S%f}', f'invitee-{address}', address,
+    # The key names a keyed hash of the address, never the address itself.
+    item = outbox.for_address(circle.id, f'invitation#{now:%Y%m%dT%H%M%S%f}', f'invitee-{hashed(address)}', address,
                               'cofacilitator_invitation', now,
                               params={'by': inviter.user_id, 'by_name': inviter.name})
     outbox.write([item])
