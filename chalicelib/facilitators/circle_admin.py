@@ -493,8 +493,7 @@ def _save_with_link(circle, link, add):
         raise
 
 
-INVITATION_PURPOSE = 'cofacilitator-invitation'
-INVITATION_DAYS = 7
+INVITATION_DAYS = 7     # links.MAX_AGE_SECONDS[links.INVITATION]
 INVITATIONS_PER_CIRCLE = Limit('cofacilitator-invitation-circle', 20, timedelta(days=1))
 INVITATIONS_PER_ADDRESS = Limit('cofacilitator-invitation-address', 3, timedelta(days=1))
 
@@ -504,28 +503,17 @@ class InvitationRefused(Refusal):
     status = 403
 
 
-def _invitation_serializer():
-    # A purpose of its own (its own salt): a token made for any other link never works here.
-    from itsdangerous import URLSafeTimedSerializer
-    from chalicelib.core.settings import get_settings
-    return URLSafeTimedSerializer(get_settings().secret_key, salt=f'circles.{INVITATION_PURPOSE}')
-
-
 def invitation_link(circle_id, address, inviter_id):
-    from chalicelib.core.settings import get_settings
-    token = _invitation_serializer().dumps({'c': circle_id, 'e': address, 'by': inviter_id})
-    return f'{get_settings().public_base_url}/invitations/{token}'
+    from chalicelib.core import links
+    return links.url('/invitations', links.INVITATION, {'c': circle_id, 'e': address, 'by': inviter_id})
 
 
 def read_invitation(token):
     """(circle, invited address) of a valid, unexpired invitation; BadLink otherwise (also
     when the circle no longer exists)."""
-    from itsdangerous import BadSignature
+    from chalicelib.core import links
     from chalicelib.core.links import BadLink
-    try:
-        payload = _invitation_serializer().loads(token, max_age=INVITATION_DAYS * 24 * 3600)
-    except BadSignature as error:
-        raise BadLink(str(error)) from None
+    payload = links.unsign(links.INVITATION, token)
     circle = circles.get_circle(payload.get('c', ''))
     if circle is None:
         raise BadLink('the circle no longer exists')

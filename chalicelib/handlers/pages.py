@@ -11,7 +11,8 @@ bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
 STATIC_FILES = {'style.css': 'text/css; charset=utf-8', 'near-me.js': 'text/javascript; charset=utf-8',
                 'sms-counter.js': 'text/javascript; charset=utf-8',
-                'reminder-sms.js': 'text/javascript; charset=utf-8'}
+                'reminder-sms.js': 'text/javascript; charset=utf-8',
+                'timezone.js': 'text/javascript; charset=utf-8'}
 HONEYPOT = 'website'
 
 

@@ -716,8 +716,6 @@ def test_an_online_circle_is_asked_its_timezone_with_nothing_chosen_for_it(dee):
     assert circle.meetings[0].starts_at.astimezone(ZoneInfo('Asia/Kolkata')).strftime('%H:%M') == '18:00'
 
 
-@pytest.mark.xfail(strict=True, reason='needs "timezone.js" in STATIC_FILES of chalicelib/handlers/pages.py '
-                                        '(not this module\'s file): remove this mark once it is there')
 def test_the_timezone_script_only_fills_an_empty_select_with_the_browsers_zone(client):
     response = client.http.get('/static/timezone.js')
     script = response.body.decode()
