@@ -166,7 +166,8 @@ def sms_renderer(circle, meeting, sms_words, template='sms/reminder.txt', **extr
     fitted = {}     # link length -> shortened parts
 
     def build(fields, link):
-        return ' '.join(render_template(template, **{**context, **extra, **fields, 'link': link}).split())
+        text = ' '.join(render_template(template, **{**context, **extra, **fields, 'link': link}).split())
+        return text.replace('....', '...')      # a cut part ("Library...") before the template's "."
 
     def render(short_link):
         # Letters and digits all count one GSM-7 character: links differing only in them fit alike.
