@@ -334,7 +334,7 @@ class LoginThrottled(LoginRefused):
 
 
 def _wait_message(seconds):
-    wait = f'{seconds} seconds' if seconds < 90 else f'{-(-seconds // 60)} minutes'
+    wait = f'{seconds} second{"s" if seconds != 1 else ""}' if seconds < 90 else f'{-(-seconds // 60)} minutes'
     return f'Too many failed attempts. Please wait {wait} and try again, or reset your password.'
 
 
@@ -342,7 +342,8 @@ def login_delay(failures):
     """How long a client waits after its `failures`-th failure in a row on one account."""
     if failures <= FREE_FAILURES:
         return timedelta(0)
-    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES)), MAX_DELAY)
+    doublings = min(failures - FREE_FAILURES, 20)      # 2**20 s is past MAX_DELAY; no overflow later
+    return min(timedelta(seconds=2 ** doublings), MAX_DELAY)
 
 
 def _client_window_key(hashed_client, now):

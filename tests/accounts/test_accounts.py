@@ -97,7 +97,7 @@ def test_each_further_failure_doubles_the_wait_up_to_fifteen_minutes(moto, time_
         except accounts.LoginRefused:
             pass
     assert waits == [2, 4, 8, 16, 32, 64]
-    assert accounts.login_delay(40) == accounts.MAX_DELAY == timedelta(minutes=15)
+    assert accounts.login_delay(40) == accounts.login_delay(10_000) == accounts.MAX_DELAY == timedelta(minutes=15)
 
 
 def test_concurrent_guesses_cannot_slip_past_the_wait(moto, time_machine):
