@@ -144,8 +144,10 @@ def _browse_parameters():
                                    ORDERS, SCOPES)
     true_false = {'type': 'boolean'}
     comma_list = {'style': 'form', 'explode': False}
+    search_text = {'type': 'string', 'maxLength': rules.SEARCH_TEXT.max_length,
+                   'description': 'One line: no tabs or other control characters.'}
     return [
-        query('q', {'type': 'string'}, 'Words; each must start a word of the name, course title, provider, '
+        query('q', search_text, 'Words; each must start a word of the name, course title, provider, '
               'topics, venue, city or a facilitator\'s name (case and accents ignored).'),
         query('latitude', {'type': 'number', 'minimum': rules.LATITUDE.low, 'maximum': rules.LATITUDE.high},
               'With `longitude`: circles within `distance` km of this point, nearest first. '
@@ -154,8 +156,8 @@ def _browse_parameters():
               'With `latitude`.'),
         query('distance', {'type': 'number', 'exclusiveMinimum': 0, 'maximum': MAX_DISTANCE_KM,
                            'default': DEFAULT_DISTANCE_KM}, 'Radius in km around `latitude`/`longitude`.'),
-        query('city', {'type': 'string'}, 'City name (case and accents ignored).'),
-        query('team_id', {'type': 'string'}, 'Circles of one team.'),
+        query('city', search_text, 'City name (case and accents ignored).'),
+        query('team_id', search_text, 'Circles of one team.'),
         query('topics', {'type': 'array', 'items': {'type': 'string'}},
               'Comma-separated; a circle matches if any of its course topics contains any of these.',
               **comma_list),
