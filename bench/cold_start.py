@@ -43,9 +43,12 @@ def index():
     return {'hello': 'world'}
 '''
 # What the prod stage's Lambda sees, minus X-Ray (patched only inside Lambda, see chalicelib/tracing.py).
-LAMBDA_ENV = {
+LAMBDA_ENV = {      # complete prod settings: a deployed stage refuses to start without them
     'CIRCLES_STAGE': 'prod',
-    'CIRCLES_SECRET_KEY': 'bench-secret-key',
+    'CIRCLES_SECRET_KEY': 'bench-secret-key-of-at-least-32-characters',
+    'CIRCLES_TABLE': 'circles-bench',
+    'CIRCLES_BASE_URL': 'https://circles.example.org',
+    'CIRCLES_SENDER': 'Learning Circles <circles@example.org>',
     'AWS_XRAY_SDK_ENABLED': 'false',
     'AWS_DEFAULT_REGION': 'us-east-1',
 }

@@ -1,13 +1,14 @@
 """How many DynamoDB calls the facilitator's pages cost, and whether that grows with their circles.
 
-Goals (issue 3): a circle's page for its facilitator is 1 Query plus at most 1 GetItem (the
-session); the dashboard makes at most 2 Queries. Measured for a facilitator with 3 and with
+Goals (issue 3): a circle's page for its facilitator is 1 Query plus one read of the session
+(a GetItem; for an organizer a BatchGetItem with their current memberships); the dashboard makes at most 2 Queries. Measured for a facilitator with 3 and with
 30 circles, whose circle has 5 and 50 signups: the counts must be the same in all four worlds.
 
 Each world is a fresh table on one moto server holding: the facilitator's account and a
 session; their circles (built like bench/dynamodb_calls.py, linked to them, half of them in
 one team); on the circle we open, the signups (through `signup.sign_up`), one message emailed
-to every learner (with its delivery items) and feedback on its first meeting, so the one Query
+to every learner (the outbox drained, so the partition holds each welcome, each facilitator
+notice, the message's fan-out and one email item per learner) and feedback on its first meeting, so the one Query
 of that circle's partition reads every kind of item the page shows; and an organizer of the
 team, and one of two teams. Each request goes once through `chalice.test.Client` with the
 session cookie; we count its DynamoDB calls by operation and the bytes its Query pages
@@ -115,6 +116,8 @@ def _activity(circle, facilitator, signups):
     draft = messages.validate({'message_key': messages.new_message_key(), 'subject': 'Room change',
                                'body': 'We meet in room 4 this week.'})
     messages.send_message(workspace, session, draft)
+    from tests.support.outbox import drain
+    drain()     # the stream sender: welcomes, notices and the message's per-learner items are sent
     first = feedback.schedule(workspace.circle)[0]
     feedback.record(facilitation.workspace(session, circle.id), session, first.meeting_id,
                     feedback.FeedbackForm(attendance=7, rating=5, reflection='Everyone got set up.',
@@ -184,8 +187,11 @@ class Measured:
 
 
 def _circle_page_goal(r):
-    """1 Query of the circle's partition and at most 1 GetItem (the session), nothing else."""
-    return r.calls.get('Query') == 1 and r.calls.get('GetItem', 0) <= 1 and set(r.calls) <= {'Query', 'GetItem'}
+    """1 Query of the circle's partition and one read of the session: a GetItem, or for an
+    organizer one BatchGetItem of the session with their current memberships; nothing else."""
+    session_reads = r.calls.get('GetItem', 0) + r.calls.get('BatchGetItem', 0)
+    return (r.calls.get('Query') == 1 and session_reads <= 1
+            and set(r.calls) <= {'Query', 'GetItem', 'BatchGetItem'})
 
 
 def _dashboard_goal(r):
@@ -193,11 +199,11 @@ def _dashboard_goal(r):
 
 
 SCENARIOS = [
-    Scenario("facilitator's circle page", '1 Query + ≤ 1 GetItem', '/facilitate/circles/{circle_id}',
+    Scenario("facilitator's circle page", '1 Query + 1 session read', '/facilitate/circles/{circle_id}',
              'facilitator_cookie', _circle_page_goal),
-    Scenario("circle page, team organizer", '1 Query + ≤ 1 GetItem', '/facilitate/circles/{circle_id}',
+    Scenario("circle page, team organizer", '1 Query + 1 session read', '/facilitate/circles/{circle_id}',
              'organizer_cookie', _circle_page_goal),
-    Scenario('signups CSV export', '1 Query + ≤ 1 GetItem', '/facilitate/circles/{circle_id}/signups.csv',
+    Scenario('signups CSV export', '1 Query + 1 session read', '/facilitate/circles/{circle_id}/signups.csv',
              'facilitator_cookie', _circle_page_goal),
     Scenario("facilitator's dashboard", '≤ 2 Query', '/dashboard', 'facilitator_cookie', _dashboard_goal),
     Scenario('dashboard, organizer of 1 team', '≤ 2 Query', '/dashboard', 'organizer_cookie', _dashboard_goal),

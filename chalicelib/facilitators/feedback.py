@@ -250,11 +250,13 @@ def recap_email(circle, feedback, meeting, signup, now, to=None):
     from chalicelib.messaging import email
     from chalicelib.core.rendering import render
     from chalicelib.learners.signup import withdraw_link
+    from chalicelib.learners.texts import texts_link
     upcoming = circles.next_meeting(circle, now)
     context = {'circle': circle, 'feedback': feedback, 'signup': signup,
                'meeting_when': meeting_when(meeting, circle.timezone),
                'next_meeting_when': upcoming and meeting_when(upcoming, circle.timezone),
-               'circle_url': circles.circle_url(circle.id), 'withdraw_url': withdraw_link(signup)}
+               'circle_url': circles.circle_url(circle.id), 'withdraw_url': withdraw_link(signup),
+               'texts_url': texts_link(signup)}
     return email.build_message(to=to or signup.email, subject=f'Recap: {circle.name}, {long_date(meeting.local_date)}',
                                text=render('email/recap.txt', **context),
                                html=render('email/recap.html', **context),

@@ -19,9 +19,12 @@ def _message_form(session, ws, status=200, values=None, errors=None):
     from chalicelib.facilitators import messages
     from chalicelib.messaging import sms_text
     values = values or {'message_key': messages.new_message_key()}
+    prefix, suffix = messages.sms_frame(ws.circle, session.name)     # counted with the facilitator's words
+    words = sms_text.normalise(values.get('sms_text'))
     return page('facilitator/message_form.html', status, ws=ws, values=values, errors=errors or {},
                  email_count=len(messages.email_recipients(ws)), sms_count=len(messages.sms_recipients(ws)),
-                 max_segments=sms_text.MAX_SEGMENTS, sms_summary=sms_text.segments(values.get('sms_text') or ''),
+                 max_segments=sms_text.MAX_SEGMENTS, sms_prefix=prefix, sms_suffix=suffix,
+                 sms_summary=sms_text.segments(prefix + words + suffix if words else ''),
                  **signed_in_context(session))
 
 
@@ -40,7 +43,7 @@ def send_circle_message(session, ws):
     from chalicelib.core.errors import ValidationFailed
     fields = form_fields(bp.current_request)
     try:
-        draft = messages.validate(fields)
+        draft = messages.validate(fields, ws.circle, session.name)
     except ValidationFailed as error:
         values = {name: fields.get(name, '') for name in ('subject', 'body', 'sms_text', 'message_key')}
         if 'message_key' in error.errors:

@@ -112,7 +112,8 @@ def validate_signup(data, circle):
             from chalicelib.learners.phone import region_for
             form.mobile = normalise_mobile(form.mobile, region_for(circle))
         except ValueError:
-            errors['mobile'] = ['This mobile number is not valid. Include the country code, e.g. +1 312 555 0100.']
+            errors['mobile'] = ['This mobile number is not valid. Check its digits, or start it with + and '
+                                'the country code.']
     if not form.consent:
         errors['consent'] = ['Please give your consent to sign up.']
     if circle.signup_question and not form.custom_answer:

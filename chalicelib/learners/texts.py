@@ -15,8 +15,7 @@ from chalicelib.core import links
 from chalicelib.core.errors import SignupRefused
 from chalicelib.models import Signup
 
-TEXTS = 'texts'
-links.MAX_AGE_SECONDS.setdefault(TEXTS, 400 * links.DAY)
+TEXTS = links.TEXTS
 
 
 def texts_link(signup):

@@ -40,12 +40,14 @@ def already_signed_up_item(signup, now):
 def welcome_context(signup, circle, now):
     from chalicelib.core.formatting import meeting_when
     from chalicelib.learners.signup import withdraw_link
+    from chalicelib.learners.texts import texts_link
     meeting = circles.next_meeting(circle, now)
     return {
         'circle': circle, 'signup': signup, 'meeting': meeting,
         'meeting_when': meeting and meeting_when(meeting, circle.timezone),
         'circle_url': circles.circle_url(circle.id),
         'withdraw_url': withdraw_link(signup),
+        'texts_url': texts_link(signup),
     }
 
 

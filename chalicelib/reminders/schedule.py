@@ -26,7 +26,7 @@ from chalicelib.core import fields as rules
 from chalicelib.messaging import sms_text
 from chalicelib.core.errors import Refusal, ValidationFailed
 from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED, MeetingReminder
-from chalicelib.reminders.render import email_context, facts, render_sms, render_template, reminder_subject
+from chalicelib.reminders.render import email_context, facts, render_sms, render_template, reminder_subject, short_name
 from chalicelib.reminders.words import words_for
 from chalicelib.core.settings import get_settings
 
@@ -348,7 +348,7 @@ def preview(ws, meeting, values=None, now=None):
     name = first_learner.name if first_learner else None
     context = email_context(circle, meeting, reminder, name, links, facilitator=False)
     sms_facts = facts(circle, meeting)
-    marked = ' '.join(render_template('sms/reminder.txt', **{**sms_facts, 'sms_words': SMS_WORDS_MARK, 'name': circle.name,
+    marked = ' '.join(render_template('sms/reminder.txt', **{**sms_facts, 'sms_words': SMS_WORDS_MARK, 'name': short_name(circle),
                                                              'link': short}).split())
     prefix, _, suffix = marked.partition(SMS_WORDS_MARK)
     state, status = status_of(circle, meeting, stored_reminder, now)

@@ -152,7 +152,8 @@ def test_sms_goes_only_to_learners_with_a_mobile_who_have_not_opted_out(client, 
     assert [(r['path'], r['auth'], r['form']) for r in twilio.requests] == [(
         f'/2010-04-01/Accounts/{settings.twilio_account_sid}/Messages.json',
         (settings.twilio_account_sid, settings.twilio_auth_token),
-        {'To': GRACE_MOBILE, 'From': '+13125550000', 'Body': 'Bring a laptop on Tuesday! €5 for pizza [optional]'},
+        {'To': GRACE_MOBILE, 'From': '+13125550000', 'Body': 'Python for Everybody (Dee): Bring a laptop on Tuesday! €5 for pizza [optional] '
+                                                        'Reply STOP to stop texts'},
     )]
     states = {d.signup_id: (d.state, d.error) for d in deliveries(world.circle.id) if d.channel == 'sms'}
     # The learner whose number opted out is refused by the sender before any request.
@@ -255,11 +256,14 @@ def test_the_form_shows_errors_in_place_keeps_input_and_sends_nothing(client, mo
     assert list(CircleMessage.query(f'CIRCLE#{world.circle.id}', CircleMessage.sk.startswith('MESSAGE#'))) == []
 
 
-def test_three_segments_are_accepted(client, world, twilio):
+def test_three_segments_with_the_circles_name_and_the_opt_out_words_are_accepted(client, world, twilio):
     cookie = log_in(client, 'ada@example.org')
-    response = send(client, cookie, world.circle.id, sms_text='a' * 459)
+    prefix, suffix = messages.sms_frame(world.circle, 'Dee')
+    room = 3 * 153 - len(prefix) - len(suffix)
+    assert send(client, cookie, world.circle.id, sms_text='a' * (room + 1)).status_code == 400
+    response = send(client, cookie, world.circle.id, sms_text='a' * room)
     assert response.status_code == 303
-    assert twilio.sent()[0]['Body'] == 'a' * 459
+    assert twilio.sent()[0]['Body'] == prefix + 'a' * room + suffix
 
 
 def test_a_form_without_its_message_key_is_refused_and_gets_a_new_one(client, world, twilio):

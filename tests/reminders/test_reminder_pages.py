@@ -51,7 +51,7 @@ def test_the_preview_shows_the_email_and_the_sms_as_learners_get_them(client, ti
     assert 'Hi Grace Hopper,' in page and 'Tuesday, February 2, 2027, 18:00–19:30 CST' in page
     sms = re.search(r'<p class="card sms-preview" id="sms-preview">(.*?)</p>', page).group(1)
     assert sms.startswith('Python for Everybody: See you soon! Tue Feb 2 18:00 CST, Harold Washington Library.')
-    assert re.search(r'/r/\w{12}$', sms) and sms_text.segments(sms)[1] <= 160
+    assert re.search(r'/r/\w{12} Reply STOP to stop texts$', sms) and sms_text.segments(sms)[1] <= 160
     assert f'{len(sms)} of 160 characters (GSM-7)' in page
     # The live counter: sms-counter.js counts, reminder-sms.js puts the words between the facts.
     assert '<script src="/static/sms-counter.js" defer></script><script src="/static/reminder-sms.js" defer></script>' in page

@@ -333,7 +333,7 @@ def test_the_sms_fits_160_gsm7_characters_with_the_date_and_link_whole(words, na
     sms = render.render_for_learner(circle, circle.meetings[0], reminder, learner(), links_for())[3]
     encoding, length, segments = sms_text.segments(sms)
     assert encoding == 'GSM-7' and length <= 160 and segments == 1, (length, sms)
-    assert sms.endswith(f'Coming? {SHORT}')
+    assert sms.endswith(f'Coming? {SHORT} Reply STOP to stop texts')
     assert 'Tue Feb 2 18:00 CST' in sms
     if len(words) < 40:
         assert words in sms and name in sms and venue in sms      # nothing cut when it fits
@@ -369,7 +369,7 @@ def test_a_circle_in_german_gets_its_reminder_in_german():
     assert subject == 'Erinnerung: Python-Lernkreis · Mo 29. Mär 19:00'
     assert text.startswith('Hallo Grete,') and 'Wann: Montag, 29. März 2027, 19:00–20:30 CEST' in text
     assert '<html lang="de">' in html and 'Ja, ich komme' in html
-    assert sms.startswith('Python-Lernkreis: Bis bald! Mo 29. Mär 19:00 CEST') and sms.endswith(SHORT)
+    assert sms.startswith('Python-Lernkreis: Bis bald! Mo 29. Mär 19:00 CEST') and sms.endswith(f'{SHORT} Antworte STOP für keine SMS mehr')
 
 
 def test_a_change_notice_says_what_changed():
@@ -381,13 +381,15 @@ def test_a_change_notice_says_what_changed():
     assert subject == 'Meeting moved: Python for Everybody'
     assert 'The meeting of Tuesday, February 2, 2027, 18:00 has moved. It is now:' in text
     assert 'Wednesday, February 3, 2027, 17:00–18:30 CST' in text and links_for()['yes'] in text
-    assert sms == f'Python for Everybody: Tue Feb 2 18:00 moved to Wed Feb 3 17:00 CST, Harold Washington Library. Coming? {SHORT}'
+    # One message: the place gives way to the opt-out words.
+    assert sms == (f'Python for Everybody: Tue Feb 2 18:00 moved to Wed Feb 3 17:00 CST, Harold Washington Lib... '
+                   f'Coming? {SHORT} Reply STOP to stop texts')
     other = circle.meetings[1]
     circle_admin.cancel_meeting(circle, other.meeting_id, now=at('2027-01-20T12:00:00+00:00'))
     subject, text, html, sms = change_notices.change_notice(circle, other, learner(), links_for(), 'cancelled')
     assert subject == 'Meeting cancelled: Python for Everybody'
     assert 'The meeting of Tuesday, February 9, 2027, 18:00 is cancelled.' in text and '/rsvp/' not in text
-    assert sms == f'Python for Everybody: Tue Feb 9 18:00 cancelled. {SHORT}'
+    assert sms == f'Python for Everybody: Tue Feb 9 18:00 cancelled. {SHORT} Reply STOP to stop texts'
 
 
 # --- change notices after the reminder went out ---------------------------------------------------
