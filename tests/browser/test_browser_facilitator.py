@@ -163,13 +163,16 @@ def send_message(page, circle_id):
     page.get_by_label('Email message').fill('We meet in room 4 this week.\n\nSee you there!')
     sms = page.get_by_label('Text message (SMS)')
     sms.press_sequentially('Room 4 on Tuesday')
-    expect(counter).to_have_text('17 of 160 characters (GSM-7), 1 message per learner.')
+    # The count includes the circle's name and the opt-out words the text is sent with.
+    around = 71 - 17
+    expect(counter).to_have_text(f"{17 + around} of 160 characters (GSM-7), 1 message per learner, "
+                                 "with the circle's name and the opt-out words.")
     sms.press_sequentially(' ☕')         # one character outside GSM-7 makes it UCS-2: 70 per message
-    expect(counter).to_contain_text('19 of 70 characters (UCS-2), 1 message per learner.')
+    expect(counter).to_contain_text(f'{19 + around} of 134 characters (UCS-2), 2 messages per learner')
     sms.fill('Room 4 on Tuesday. ' * 9)    # 170 GSM-7 characters: two segments of 153
-    expect(counter).to_have_text('170 of 306 characters (GSM-7), 2 messages per learner.')
+    expect(counter).to_contain_text(f'{170 + around} of 306 characters (GSM-7), 2 messages per learner')
     sms.fill('We meet in room 4 on Tuesday.')
-    expect(counter).to_have_text('29 of 160 characters (GSM-7), 1 message per learner.')
+    expect(counter).to_contain_text(f'{29 + around} of 160 characters (GSM-7), 1 message per learner')
     check_page(page, 'message-form')
     page.get_by_role('button', name='Send now').click()
     page.wait_for_url(re.compile(rf'/facilitate/circles/{circle_id}/messages/\w+$'))
@@ -235,7 +238,9 @@ def test_facilitator_registers_creates_publishes_messages_and_gives_feedback(ope
     page.wait_for_url(f'**/facilitate/circles/{circle_id}')
     expect(page.locator('.signups')).to_contain_text('Grace Hopper')
     send_message(page, circle_id)
-    assert [(sms['To'], sms['Body']) for sms in twilio.sent()] == [('+13125550100', 'We meet in room 4 on Tuesday.')]
+    [sms] = twilio.sent()
+    assert sms['To'] == '+13125550100' and ': We meet in room 4 on Tuesday.' in sms['Body']
+    assert sms['Body'].endswith('Reply STOP to stop texts')
 
     let_days_pass(circle_id, 2)            # the first meeting was tomorrow; now it was yesterday
     page.goto(f'/facilitate/circles/{circle_id}')
