@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 
 from chalicelib.circles import circles
+from chalicelib.core import fields as rules
 from chalicelib.core import links
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.ids import new_id
@@ -139,11 +140,9 @@ def register(name, email, password, now=None, client_ip=None):
     """
     now = now or circles.utcnow()
     errors = {}
-    name = (name or '').strip()
-    if not name:
-        errors['name'] = ['Please tell us your name.']
-    elif len(name) > 200:
-        errors['name'] = ['Please keep your name under 200 characters.']
+    name, problem = rules.clean_text(rules.PERSON_NAME, name, missing='Please tell us your name.')
+    if problem:
+        errors['name'] = [problem]
     email = _validate_email((email or '').strip(), errors)
     _validate_password(password or '', errors, user_inputs=(name, email))
     if errors:

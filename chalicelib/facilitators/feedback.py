@@ -126,7 +126,9 @@ def validate(fields):
     rating = _whole_number(fields.get('rating'), RATINGS.start, RATINGS.stop - 1, errors, 'rating',
                            'Please choose a rating from 1 to 5.')
     reflection = (fields.get('reflection') or '').replace('\r\n', '\n').strip()
-    if not reflection:
+    if rules.text_problem(reflection, multiline=True):
+        errors['reflection'] = [rules.text_problem(reflection, multiline=True)]
+    elif not reflection:
         errors['reflection'] = ['Please write a few words about the meeting.']
     elif len(reflection) > MAX_REFLECTION:
         errors['reflection'] = [f'Please keep this under {MAX_REFLECTION} characters.']

@@ -56,19 +56,27 @@ def validate(fields, circle=None, author_name=None):
                   body=(fields.get('body') or '').replace('\r\n', '\n').strip(),
                   sms_text=sms_text.normalise(fields.get('sms_text')))
     errors = {}
+    problems = {name: rules.text_problem(getattr(draft, name), multiline)
+                for name, multiline in (('subject', False), ('body', True), ('sms_text', True))}
     if not _MESSAGE_KEY.match(draft.message_key):
         errors['message_key'] = ['This form is incomplete. Please reload the page and write the message again.']
-    if not draft.subject:
+    if problems['subject']:
+        errors['subject'] = [problems['subject']]
+    elif not draft.subject:
         errors['subject'] = ['Please write a subject.']
     elif len(draft.subject) > MAX_SUBJECT:
         errors['subject'] = [f'Please keep the subject under {MAX_SUBJECT} characters.']
-    if not draft.body:
+    if problems['body']:
+        errors['body'] = [problems['body']]
+    elif not draft.body:
         errors['body'] = ['Please write the message.']
     elif len(draft.body) > MAX_BODY:
         errors['body'] = [f'Please keep the message under {MAX_BODY} characters.']
     prefix, suffix = sms_frame(circle, author_name) if circle is not None else _reserved_frame()
     encoding, length, count = sms_text.segments(_plain(prefix) + draft.sms_text + suffix if draft.sms_text else '')
-    if count > sms_text.MAX_SEGMENTS:
+    if problems['sms_text']:
+        errors['sms_text'] = [problems['sms_text']]
+    elif count > sms_text.MAX_SEGMENTS:
         errors['sms_text'] = [f'This text needs {count} messages ({length} {encoding} characters with the '
                               f'circle\'s name and "{suffix.strip()}"); please shorten it to fit '
                               f'{sms_text.MAX_SEGMENTS}.']

@@ -234,15 +234,23 @@ def validate_words(fields):
     intro = (fields.get('intro') or '').replace('\r\n', '\n').strip()
     sms_words = ' '.join(sms_text.normalise(fields.get('sms_text')).split())
     errors = {}
-    if not subject:
+    problems = {name: rules.text_problem(value, multiline) for name, value, multiline in (
+        ('subject', subject, False), ('intro', intro, True), ('sms_text', sms_words, False))}
+    if problems['subject']:
+        errors['subject'] = [problems['subject']]
+    elif not subject:
         errors['subject'] = ['Please write a subject.']
     elif len(subject) > MAX_SUBJECT:
         errors['subject'] = [f'Please keep the subject under {MAX_SUBJECT} characters.']
-    if not intro:
+    if problems['intro']:
+        errors['intro'] = [problems['intro']]
+    elif not intro:
         errors['intro'] = ['Please write a few words to your learners.']
     elif len(intro) > MAX_INTRO:
         errors['intro'] = [f'Please keep the message under {MAX_INTRO} characters.']
-    if len(sms_words) > MAX_SMS_WORDS:
+    if problems['sms_text']:
+        errors['sms_text'] = [problems['sms_text']]
+    elif len(sms_words) > MAX_SMS_WORDS:
         errors['sms_text'] = [f'Please keep the text message words under {MAX_SMS_WORDS} characters; '
                               'only what fits beside the date and the link is sent.']
     if errors:
