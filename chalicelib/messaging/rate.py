@@ -10,9 +10,10 @@ slot (epoch seconds). Taking slots is one atomic UpdateItem that moves it forwar
   condition `next_slot < now` or no slot; if both conditions fail, someone moved the slot
   between our two tries, and we try again.
 
-Slots are `step = 1 / (rate * HEADROOM)` apart, so no second holds more than `rate` sends
-even when a thread runs a little late after its slot and the next one on time (the
-provider counts arrivals, not our slots). DynamoDB serialises the updates of one item, so
+Slots are `step = 1 / (rate * HEADROOM)` apart, and a send may leave only a little after its
+slot (`send_at`: a thread woken later takes a new slot), so no second holds
+more than `rate` sends even when threads run late on a busy machine (the provider counts
+arrivals, not our slots). DynamoDB serialises the updates of one item, so
 two senders never get the same slot: the sends are spaced across processes exactly as
 within one. Waiting for a slot is a sleep in the sender; it never holds a lock.
 """
@@ -23,6 +24,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.models import SendRate
 
 HEADROOM = 0.9
+MIN_LATE, MAX_LATE = 0.005, 0.1     # seconds a woken thread may be late and still use its slot
 MAX_SLOTS_AT_ONCE = 50
 
 
@@ -34,6 +36,11 @@ class SendRateLimit:
         self.channel = channel
         self.step = 1.0 / (per_second * HEADROOM) if per_second else 0.0
         self.clock = clock
+        # Sends leave within `late` of their slots, so any one second holds the slots of at most
+        # 1 + late seconds, plus one at its edge: per_second * HEADROOM * (1 + late) + 1 sends,
+        # which stays within per_second while late <= (1 - 1/per_second) / HEADROOM - 1.
+        self.late = (max(MIN_LATE, min(MAX_LATE, (1 - 1 / per_second) / HEADROOM - 1))
+                     if per_second else 0.0)
 
     def take(self, count=1):
         if not self.step or count <= 0:
@@ -63,6 +70,16 @@ class SendRateLimit:
         delay = slot - self.clock()
         if delay > 0:
             time.sleep(delay)
+
+    def send_at(self, slot):
+        """Sleep until `slot`, and return only while it is still on time: a thread woken more
+        than `late` after its slot (a busy machine) takes a new slot instead, so sends never
+        bunch up behind a late one and no second goes over the limit."""
+        while True:
+            self.wait_for(slot)
+            if not self.step or self.clock() - slot <= self.late:
+                return
+            slot = self.take(1)[0]
 
 
 def _raise_unless_condition(error):

@@ -281,7 +281,7 @@ def send_one(work, limit, batch):
     if batch.stop_at is not None and work.slot - time.time() > batch.stop_at - time.monotonic():
         release(item)       # its slot lies past this invocation's end: the sweep sends it
         return
-    limit.wait_for(work.slot)
+    limit.send_at(work.slot)
     if batch.out_of_time():
         release(item)
         return
