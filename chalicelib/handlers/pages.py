@@ -84,16 +84,23 @@ def withdraw_confirm(token):
     return _withdraw(token, confirm=True)
 
 
-def _withdraw(token, confirm):
+def _learner_of_link(read, token):
+    """(signup, circle) a learner's link points at, or (None, None) when the link is bad or
+    what it names is gone; `read` is the link kind's reader (it raises BadLink)."""
     from chalicelib.circles import circles
     from chalicelib.core.links import BadLink
-    from chalicelib.learners.signup import signup_from_withdraw_token, withdraw
     try:
-        signup = signup_from_withdraw_token(token)
+        signup = read(token)
     except BadLink:
-        return page('link_invalid.html', 400)
+        return None, None
     circle = signup and circles.get_circle(signup.circle_id)
-    if signup is None or circle is None:
+    return (signup, circle) if circle is not None else (None, None)
+
+
+def _withdraw(token, confirm):
+    from chalicelib.learners.signup import signup_from_withdraw_token, withdraw
+    signup, circle = _learner_of_link(signup_from_withdraw_token, token)
+    if signup is None:
         return page('link_invalid.html', 400)
     if confirm and signup.active:
         withdraw(signup)
@@ -118,17 +125,11 @@ DETAIL_FIELDS = ('name', 'mobile', 'goals', 'support', 'custom_answer', 'communi
 
 
 def _details(token, fields):
-    from chalicelib.circles import circles
     from chalicelib.core.errors import SignupRefused, ValidationFailed
-    from chalicelib.core.links import BadLink
     from chalicelib.core.settings import get_settings
     from chalicelib.learners.signup import signup_from_details_token, update_details, withdraw_link
-    try:
-        signup = signup_from_details_token(token)
-    except BadLink:
-        return page('link_invalid.html', 400)
-    circle = signup and circles.get_circle(signup.circle_id)
-    if signup is None or circle is None:
+    signup, circle = _learner_of_link(signup_from_details_token, token)
+    if signup is None:
         return page('link_invalid.html', 400)
     context = dict(circle=circle, signup=signup, token=token, errors={}, saved=False,
                    withdraw_path=withdraw_link(signup).removeprefix(get_settings().public_base_url))
