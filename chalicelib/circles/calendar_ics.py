@@ -9,11 +9,11 @@ circle meets at even across daylight-saving changes.
 """
 import threading
 from datetime import date, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from chalicelib.circles import circles
 from chalicelib.core.fields import one_line
 from chalicelib.models import Circle, Signup
+from chalicelib.core.clock import zone_info
 
 PRODID = '-//Learning Circles//Circles//EN'
 CONTENT_TYPE = 'text/calendar; charset=utf-8'
@@ -105,7 +105,7 @@ def _vtimezone(tzid, first_year, last_year):
 
 def _event(circle, meeting, private, now):
     from icalendar import Event
-    tz = ZoneInfo(circle.timezone)
+    tz = zone_info(circle.timezone)
     start = meeting.starts_at.astimezone(tz)
     event = Event()
     event.add('uid', meeting_uid(meeting))

@@ -8,13 +8,14 @@ import re
 import unicodedata
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo  # noqa: F401 - circles.ZoneInfo is used by tests
 
 from chalicelib.circles import geo
 from chalicelib.core.ids import new_id
 from chalicelib.models import Circle, Meeting
 from chalicelib.core.clock import utcnow  # noqa: F401 - circles.utcnow is the clock callers know
 from chalicelib.core.settings import get_settings
+from chalicelib.core.clock import zone_info
 
 LISTED = 'L'    # the `listing` index's one partition: every published circle
 WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
@@ -22,7 +23,7 @@ WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 
 
 def local_start(local_date, local_time, tz_name):
     """The aware local datetime of a meeting; zoneinfo resolves DST gaps and folds."""
-    return datetime.combine(local_date, local_time, tzinfo=ZoneInfo(tz_name))
+    return datetime.combine(local_date, local_time, tzinfo=zone_info(tz_name))
 
 
 def new_meeting(local_date, local_time, duration_minutes, tz_name):
@@ -42,7 +43,7 @@ def active_meetings(circle):
 
 
 def local_today(circle, now):
-    return now.astimezone(ZoneInfo(circle.timezone)).date()
+    return now.astimezone(zone_info(circle.timezone)).date()
 
 
 def normalise_city(city):

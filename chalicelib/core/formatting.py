@@ -1,6 +1,7 @@
 """How dates, times and places read to people, in the circle's own timezone."""
 from datetime import date, time
-from zoneinfo import ZoneInfo
+
+from chalicelib.core.clock import zone_info
 
 
 def long_date(value):
@@ -20,19 +21,19 @@ def clock(value):
 
 def meeting_when(meeting, tz_name):
     """'Tuesday, December 1, 2026 at 18:00 (CST, America/Chicago)'."""
-    local = meeting.starts_at.astimezone(ZoneInfo(tz_name))
+    local = meeting.starts_at.astimezone(zone_info(tz_name))
     return f'{long_date(local.date())} at {local:%H:%M} ({local.tzname()}, {tz_name})'
 
 
 def meeting_when_short(meeting, tz_name):
     """'Tuesday, December 1, 2026 at 18:00 CST': for lists under a heading naming the timezone."""
-    local = meeting.starts_at.astimezone(ZoneInfo(tz_name))
+    local = meeting.starts_at.astimezone(zone_info(tz_name))
     return f'{long_date(local.date())} at {local:%H:%M} {local.tzname()}'
 
 
 def local_moment(instant, tz_name):
     """A UTC instant as the circle's people read it: 'Tue Dec 1, 18:05 CST'."""
-    local = instant.astimezone(ZoneInfo(tz_name))
+    local = instant.astimezone(zone_info(tz_name))
     return f'{short_date(local.date())}, {local:%H:%M} {local.tzname()}'
 
 

@@ -13,7 +13,6 @@ import csv
 import io
 import re
 from datetime import date, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError, TransactWriteError
 
@@ -27,6 +26,7 @@ from chalicelib.models.circle import MeetingChange
 from chalicelib.models.rate_limits import Limit, hashed, spend
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
+from chalicelib.core.clock import zone_info
 
 CONFLICT = 'This circle changed meanwhile, please check and submit again.'
 PLACEHOLDER_TIMEZONE = 'UTC'      # what a draft carries until its timezone is chosen (as in dialog)
@@ -94,7 +94,7 @@ def _save_with_messages(circle, messages):
 
 def local_datetime(value, tz_name):
     """'2026-12-01 18:00' in the circle's timezone."""
-    return value.astimezone(ZoneInfo(tz_name)).strftime('%Y-%m-%d %H:%M') if value else ''
+    return value.astimezone(zone_info(tz_name)).strftime('%Y-%m-%d %H:%M') if value else ''
 
 
 def rsvp_answers(items, meetings=None):
@@ -278,7 +278,7 @@ def change_timezone(circle, tz_name, now=None):
     clock). Meetings that have started keep their instant; their local date and time are
     re-read on the new clock. Not saved."""
     now = now or circles.utcnow()
-    zone = ZoneInfo(tz_name)
+    zone = zone_info(tz_name)
     for meeting in circle.meetings:
         if meeting.starts_at <= now:
             local = meeting.starts_at.astimezone(zone)

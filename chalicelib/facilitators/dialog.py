@@ -13,7 +13,7 @@ import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from pynamodb.exceptions import TransactWriteError
 
@@ -26,6 +26,7 @@ from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, CircleSetup, Course, Team, TeamMember, User
 from chalicelib.core.settings import get_settings
+from chalicelib.core.clock import zone_info
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ def set_timezone(circle, tz_name):
     for meeting in circle.meetings:
         start = circles.local_start(date.fromisoformat(meeting.local_date),
                                     time.fromisoformat(meeting.local_time), tz_name)
-        meeting.starts_at = start.astimezone(ZoneInfo('UTC'))
+        meeting.starts_at = start.astimezone(zone_info('UTC'))
 
 
 # --- step 3: schedule -------------------------------------------------------------
@@ -262,7 +263,7 @@ def validate_schedule(fields, now):
     if not is_timezone(tz_name):
         errors['timezone'] = ['Please choose a timezone from the list, e.g. America/Chicago.']
         tz_name = None
-    today = now.astimezone(ZoneInfo(tz_name or PLACEHOLDER_TIMEZONE)).date()
+    today = now.astimezone(zone_info(tz_name or PLACEHOLDER_TIMEZONE)).date()
     first = _iso_date(fields.get('first_date'))
     if first is None:
         errors['first_date'] = ['Please give the date of the first meeting.']
@@ -335,7 +336,7 @@ def apply_schedule(circle, setup, schedule):
 def preview(schedule):
     """What the preview table lists: each row's date, weekday and local start with the zone's
     abbreviation for that day (so a week across a DST change shows the new offset)."""
-    zone = ZoneInfo(schedule.timezone)
+    zone = zone_info(schedule.timezone)
     result = []
     for row in schedule.rows:
         start = circles.local_start(row.date, schedule.meeting_time, schedule.timezone).astimezone(zone)

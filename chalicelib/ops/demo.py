@@ -6,12 +6,12 @@ circle's own timezone, so every `make run` shows a mix of upcoming, running and
 finished circles. Content is fixed; only ids are random.
 """
 from datetime import time, timedelta
-from zoneinfo import ZoneInfo
 
 from chalicelib.circles import circles
 from chalicelib.facilitators import access as facilitation
 from chalicelib.core.ids import new_id
 from chalicelib.models import Course, EmailClaim, Team, TeamMember, User
+from chalicelib.core.clock import zone_info
 
 FACILITATOR = {'role': 'facilitator', 'name': 'Amara Okafor', 'first_name': 'Amara',
                'email': 'facilitator@example.org', 'password': 'demo-facilitator-2024'}
@@ -163,7 +163,7 @@ def _create_circle(spec, facilitator, team, now):
     spec = dict(spec)
     place = dict(PLACES[spec.pop('place')])
     tz_name = place.pop('timezone_name')
-    today = now.astimezone(ZoneInfo(tz_name)).date()
+    today = now.astimezone(zone_info(tz_name)).date()
     first = _first_meeting_date(today, spec.pop('week'), spec.pop('weekday'))
     meetings = circles.weekly_meetings(first, time.fromisoformat(spec.pop('at')), spec.pop('weeks'), 90, tz_name)
     title, provider, link, topics = spec.pop('course')

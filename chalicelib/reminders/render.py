@@ -7,13 +7,13 @@ notices (`chalicelib.reminders.change_notices`) reuse the same facts and SMS fit
 """
 import re
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from chalicelib.circles import circles
 from chalicelib.core.rendering import render as render_template
 from chalicelib.core.settings import get_settings
 from chalicelib.messaging import sms_text
 from chalicelib.reminders.words import long_date, sms_date, words_for
+from chalicelib.core.clock import zone_info
 
 __all__ = ['SMS_LIMIT_SEGMENTS', 'local_start', 'facts', 'render_template', 'email_context', 'reminder_subject',
            'render_for_learner', 'render_email_for_learner', 'render_for_facilitator', 'fits_one_sms',
@@ -24,7 +24,7 @@ SMS_LIMIT_SEGMENTS = 1
 
 def local_start(meeting, circle):
     """When `meeting` starts, on the circle's wall clock (an aware datetime in its timezone)."""
-    return meeting.starts_at.astimezone(ZoneInfo(circle.timezone))
+    return meeting.starts_at.astimezone(zone_info(circle.timezone))
 
 
 def facts(circle, meeting):

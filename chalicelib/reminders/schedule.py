@@ -17,7 +17,6 @@ sends what is due.
 """
 import logging
 from datetime import timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError, UpdateError
 
@@ -29,6 +28,7 @@ from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIP
 from chalicelib.reminders.render import email_context, facts, render_sms, render_template, reminder_subject, short_name
 from chalicelib.reminders.words import words_for
 from chalicelib.core.settings import get_settings
+from chalicelib.core.clock import zone_info
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def send_time(circle, meeting):
     """
     if not circle.published or meeting.cancelled:
         return None
-    zone = ZoneInfo(circle.timezone)
+    zone = zone_info(circle.timezone)
     local = meeting.starts_at.astimezone(zone).replace(tzinfo=None)
     # zoneinfo resolves a wall time in a DST gap or fold; fold=0 takes the earlier offset.
     due = (local - lead_time()).replace(tzinfo=zone).astimezone(timezone.utc)
