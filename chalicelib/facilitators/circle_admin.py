@@ -70,14 +70,23 @@ def save(circle, messages=()):
 
 
 def _save_with_messages(circle, messages):
+    def write_messages(transaction):
+        for item in messages:
+            transaction.save(*outbox.put(item))
+    _save_in_transaction(circle, write_messages)
+
+
+def _save_in_transaction(circle, write_more):
+    """Save the circle, unless someone saved it since it was read, together with what
+    `write_more(transaction)` adds: all of it or nothing. A lost race, or writes that kept
+    conflicting (TransactionBusy), is CircleChanged, with the circle's copy as it was read."""
     read_at, read_count = circle.updated_at, circle.signup_count
     circle.updated_at = circles.utcnow()
     circles.refresh_derived(circle)
 
     def build(transaction):
         transaction.save(circle, condition=(Circle.updated_at == read_at) & (Circle.signup_count == read_count))
-        for item in messages:
-            transaction.save(*outbox.put(item))
+        write_more(transaction)
     try:
         transact_write(build)
     except TransactionBusy:
@@ -471,26 +480,12 @@ def _circle_key(item):
 
 def _save_with_link(circle, link, add):
     """The circle's facilitator lists and the facilitator's link item change together or not at all."""
-    read_at, read_count = circle.updated_at, circle.signup_count
-    circle.updated_at = circles.utcnow()
-    circles.refresh_derived(circle)
-
-    def build(transaction):
-        transaction.save(circle, condition=(Circle.updated_at == read_at) & (Circle.signup_count == read_count))
+    def write_link(transaction):
         if add:
             transaction.save(link, condition=CircleFacilitator.pk.does_not_exist())
         else:
             transaction.delete(link)
-    try:
-        transact_write(build)
-    except TransactionBusy:     # other writes kept conflicting: the circle is changing meanwhile
-        circle.updated_at = read_at
-        raise CircleChanged(CONFLICT) from None
-    except TransactWriteError as error:
-        circle.updated_at = read_at
-        if _conditional_failure(error):
-            raise CircleChanged(CONFLICT) from None
-        raise
+    _save_in_transaction(circle, write_link)
 
 
 INVITATION_DAYS = 7     # links.MAX_AGE_SECONDS[links.INVITATION]

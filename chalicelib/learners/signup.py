@@ -247,7 +247,13 @@ def details_link(signup):
 def signup_from_details_token(token):
     """The signup a details link points at, or None when it is gone or withdrawn.
     Raises links.BadLink for a tampered, foreign or expired token."""
-    payload = links.unsign(DETAILS, token)
+    return active_signup_of_link(DETAILS, token)
+
+
+def active_signup_of_link(purpose, token):
+    """The current signup a learner's link of `purpose` names ({'c': circle, 's': signup}), or
+    None when it is gone or withdrawn; links.BadLink for a tampered, foreign or expired token."""
+    payload = links.unsign(purpose, token)
     try:
         signup = Signup.get(*Signup.key(payload['c'], payload['s']), consistent_read=True)
     except Signup.DoesNotExist:

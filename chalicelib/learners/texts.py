@@ -13,6 +13,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.core import links
 from chalicelib.core.errors import SignupRefused
+from chalicelib.learners.signup import active_signup_of_link
 from chalicelib.models import Signup
 
 TEXTS = links.TEXTS
@@ -28,12 +29,7 @@ def texts_link(signup):
 def signup_from_texts_token(token):
     """The signup a texts link points at, or None when it is gone or withdrawn.
     Raises links.BadLink for a tampered, foreign or expired token."""
-    payload = links.unsign(TEXTS, token)
-    try:
-        signup = Signup.get(*Signup.key(payload['c'], payload['s']), consistent_read=True)
-    except Signup.DoesNotExist:
-        return None
-    return signup if signup.active else None
+    return active_signup_of_link(TEXTS, token)
 
 
 def set_texts(signup, on):
