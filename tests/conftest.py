@@ -16,6 +16,9 @@ os.environ.update({
     # No rate limit unless a test sets one: the send-rate tests measure the limit itself.
     'CIRCLES_MAX_SENDS_PER_SECOND': '0',
     'CIRCLES_MAX_SMS_PER_SECOND': '0',
+    # Every request reads what changed in the catalog: a test sees its own writes at once
+    # (tests/circles/test_catalog.py checks the refresh interval itself).
+    'CIRCLES_CATALOG_REFRESH_SECONDS': '0',
 })
 os.environ.pop('AWS_PROFILE', None)
 
@@ -64,8 +67,10 @@ def twilio():
 @pytest.fixture(autouse=True)
 def aws(moto):
     """A fresh, empty table and a verified sender for every test."""
+    from chalicelib.circles import catalog
     from chalicelib.ops import admin
     moto.reset()
+    catalog.forget()       # the table is new: so is the container's catalog
     admin.create_table()
     admin.verify_local_sender()
     aws_calls.reset()

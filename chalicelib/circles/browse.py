@@ -1,19 +1,18 @@
-"""Browsing learning circles: the parameters of `GET /api/learningcircles/` and their plan.
+"""Browsing learning circles: the parameters of `GET /api/learningcircles/` and their answer.
 
-Each request reads one index (`by_area` cells for a location, else `by_team`,
-`by_city` or the `listing` of published circles), then applies every filter
-exactly in memory, in each circle's own timezone.
+Every request is answered from the container's catalog (`chalicelib.circles.catalog`): the
+candidates come from one of its views (near a place, a team, a city, or every circle in the
+requested order), then each filter is applied exactly, with "today" in each circle's timezone.
 """
+import json
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 from chalicelib.circles import geo
-from chalicelib.circles.circles import (LISTED, accepts_signups, circle_weekday, first_start, local_today,
-                                normalise_city, search_words, search_words_of, to_api_item, utcnow)
+from chalicelib.circles.catalog import current
+from chalicelib.circles.circles import normalise_city, search_words, utcnow
 from chalicelib.core import fields as rules
 from chalicelib.core.errors import ValidationFailed
-from chalicelib.models import Circle
 
 SCOPES = ('active', 'upcoming', 'current', 'completed')
 ORDERS = ('name', 'start_date', 'created_at', 'first_meeting_date', 'last_meeting_date')
@@ -134,128 +133,101 @@ def parse_browse_query(params):
     return query
 
 
-def _wants_only_active(query):
-    # Not `signup=open`: the response counts closed circles too, finished ones included.
-    return query.active is True or query.scope in ('active', 'upcoming', 'current')
-
-
-def _wants_only_finished(query):
-    return query.active is False or query.scope == 'completed'
-
-
-def _end_date_range(sort_key, query, now):
-    """A key condition on `end_date#id` that keeps every circle the filters could keep.
-
-    Local dates differ from the UTC date by at most a day, so the range is a day
-    wider on each side; the exact test happens in memory.
-    """
-    today = now.date()
-    if _wants_only_active(query):
-        return sort_key >= (today - timedelta(days=1)).isoformat()
-    if _wants_only_finished(query):
-        return sort_key < (today + timedelta(days=2)).isoformat()
-    return None
-
-
-def candidates(query, now):
-    """Read the circles that could match from the one index that fits the query best."""
-    if query.has_location:
-        # At most geo.MAX_CELLS Queries, whatever the latitude and distance (see geo).
-        for cell in geo.covering_cells(query.latitude, query.longitude, query.distance):
-            partition = f'AREA#{cell[:geo.PARTITION_PRECISION]}'
-            condition = Circle.area_sk.startswith(cell) if len(cell) > geo.PARTITION_PRECISION else None
-            yield from Circle.by_area.query(partition, condition)
-    elif query.team_id:
-        yield from Circle.by_team.query(f'TEAM#{query.team_id}', _end_date_range(Circle.team_sk, query, now))
-    elif query.city:
-        yield from Circle.by_city.query(f'CITY#{query.city}', _end_date_range(Circle.city_sk, query, now))
-    else:
-        yield from Circle.listing.query(LISTED, _end_date_range(Circle.list_sk, query, now))
-
-
-def _matches_text(circle, words):
-    terms = search_words_of(circle)
-    return all(any(term.startswith(word) for term in terms) for word in words)
-
-
-def _matches(circle, query, now):
-    """Every filter but `signup`, exactly."""
-    if not circle.published or not circle.start_date:
-        return False
-    today = local_today(circle, now)
-    start, end = date.fromisoformat(circle.start_date), date.fromisoformat(circle.end_date)
-    if query.has_location:
-        if circle.latitude is None or circle.online:
-            return False
-        circle.distance_km = geo.distance_km(query.latitude, query.longitude,
-                                             float(circle.latitude), float(circle.longitude))
-        if circle.distance_km > query.distance:
-            return False
-    if query.team_id and circle.team_id != query.team_id:
-        return False
-    if query.city and normalise_city(circle.city) != query.city:
-        return False
-    if query.q and not _matches_text(circle, query.q):
-        return False
+def _filters(query):
+    """One test per filter the query sets, on catalog entries (the candidates' own filter,
+    city, team or location, is applied by choosing them)."""
+    tests = []
+    if query.has_location and query.team_id:
+        tests.append(lambda e: e.card['tm'] == query.team_id)
+    if (query.has_location or query.team_id) and query.city:
+        tests.append(lambda e: e.card['cn'] == query.city)
+    if query.q:
+        words = [' ' + word for word in query.q]
+        tests.append(lambda e: all(word in e.search for word in words))
     if query.topics:
-        topics = ' | '.join(t.lower() for t in circle.course.topics)
-        if not any(t in topics for t in query.topics):
-            return False
-    if query.weekdays is not None and circle_weekday(circle, now) not in query.weekdays:
-        return False
-    if query.online is not None and bool(circle.online) != query.online:
-        return False
-    if query.active is not None and (end >= today) != query.active:
-        return False
-    if query.scope == 'active' and not end >= today:
-        return False
-    if query.scope == 'upcoming' and not start > today:
-        return False
-    if query.scope == 'current' and not start <= today <= end:
-        return False
-    if query.scope == 'completed' and not end < today:
-        return False
-    return True
+        tests.append(lambda e: any(topic in e.card['tp'] for topic in query.topics))
+    if query.weekdays is not None:
+        tests.append(lambda e: e.weekday in query.weekdays)
+    if query.online is not None:
+        tests.append(lambda e: e.card['item']['online'] == query.online)
+    if query.active is not None:
+        tests.append(lambda e: e.finished != query.active)
+    scope = {
+        'active': lambda e: not e.finished,
+        'upcoming': lambda e: e.card['item']['start_date'] > e.today_iso,
+        'current': lambda e: e.card['item']['start_date'] <= e.today_iso <= e.card['item']['last_meeting_date'],
+        'completed': lambda e: e.finished,
+    }.get(query.scope)
+    if scope:
+        tests.append(scope)
+    return tests
 
 
-_ORDER_KEYS = {
-    'name': (lambda c: c.name.lower(), False),
-    'start_date': (first_start, True),
-    'created_at': (lambda c: c.created_millis, True),
-    'first_meeting_date': (first_start, False),
-    'last_meeting_date': (lambda c: c.end_date, True),
-}
-
-
-def _ordered(circles, query):
-    circles.sort(key=lambda c: c.id)
-    if query.order:
-        key, reverse = _ORDER_KEYS[query.order]
-        circles.sort(key=key, reverse=reverse)
-    elif query.has_location:
-        circles.sort(key=lambda c: c.distance_km)
+def _select(catalog, query):
+    """(matching entries in the response's order, distances by id when searching near a place)."""
+    distances = {}
+    if query.has_location:
+        found = catalog.near(query.latitude, query.longitude, query.distance)
+        distances = {entry.id: distance for entry, distance in found}
+        candidates = [entry for entry, _ in found]
+    elif query.team_id:
+        candidates = catalog.grouped('tm').get(query.team_id, [])
+    elif query.city:
+        candidates = catalog.grouped('cn').get(query.city, [])
     else:
-        circles.sort(key=lambda c: c.created_millis)
-    return circles
+        candidates = catalog.ordered(query.order)
+    tests = _filters(query)
+    matching = [e for e in candidates if all(test(e) for test in tests)] if tests else list(candidates)
+    if query.order and (query.has_location or query.team_id or query.city):
+        catalog.ordered(query.order)            # gives every entry its rank in that order
+        matching.sort(key=lambda e: e.ranks[query.order])
+    elif query.has_location and not query.order:
+        matching.sort(key=lambda e: (distances[e.id], e.id))
+    return matching, distances
+
+
+def _page(query, now):
+    """The counts and the selected entries of a response, from the container's catalog."""
+    catalog = current(now)
+    with catalog.lock:
+        matching, distances = _select(catalog, query)
+        open_ = [e for e in matching if e.accepts_signups]
+        counts = {'count': None, 'signup_open_count': len(open_),
+                  'signup_closed_count': len(matching) - len(open_)}
+        if query.signup == 'open':
+            selected = open_
+        elif query.signup == 'closed':
+            selected = [e for e in matching if not e.accepts_signups]
+        else:
+            selected = matching
+        counts['count'] = len(selected)
+        if query.limit is not None:
+            counts['offset'], counts['limit'] = query.offset, query.limit
+            selected = selected[query.offset:query.offset + query.limit]
+        return catalog, counts, selected, distances
 
 
 def browse(query, now=None):
-    """The response body of `GET /api/learningcircles/` for a parsed query."""
-    now = now or utcnow()
-    matching = [c for c in candidates(query, now) if _matches(c, query, now)]
-    open_ = [c for c in matching if accepts_signups(c, now)]
-    closed = [c for c in matching if not accepts_signups(c, now)]
-    selected = {'open': open_, 'closed': closed}.get(query.signup, matching)
-    selected = _ordered(list(selected), query)
-    body = {'count': len(selected), 'signup_open_count': len(open_), 'signup_closed_count': len(closed)}
-    if query.limit is not None:
-        body['offset'], body['limit'] = query.offset, query.limit
-        selected = selected[query.offset:query.offset + query.limit]
-    items = []
-    for circle in selected:
-        item = to_api_item(circle, now)
-        if query.has_location:
-            item['distance_km'] = round(circle.distance_km, 2)
-        items.append(item)
+    """The response body of `GET /api/learningcircles/` for a parsed query, as a dict."""
+    catalog, body, selected, distances = _page(query, now or utcnow())
+    with catalog.lock:
+        items = [e.item() for e in selected]
+    if query.has_location:
+        for item in items:
+            item['distance_km'] = round(distances[item['id']], 2)
     body['items'] = items
     return body
+
+
+def browse_json(query, now=None):
+    """`browse` as JSON text, assembled from each entry's cached JSON (no per-request encoding
+    of items that have not changed)."""
+    catalog, body, selected, distances = _page(query, now or utcnow())
+    with catalog.lock:
+        if query.has_location:
+            items = [f'{e.item_json()[:-1]}, "distance_km": {json.dumps(round(distances[e.id], 2))}}}'
+                     for e in selected]
+        else:
+            items = [e.item_json() for e in selected]
+    head = json.dumps(body)[:-1]
+    return f'{head}, "items": [{", ".join(items)}]}}'

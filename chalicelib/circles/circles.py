@@ -4,8 +4,10 @@ A circle's meetings are stored with their local date and time and the UTC
 instant computed with zoneinfo, so every rule here compares instants or
 compares dates in the circle's own timezone.
 """
+import json
 import re
 import unicodedata
+import zlib
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo  # noqa: F401 - circles.ZoneInfo is used by tests
@@ -17,7 +19,8 @@ from chalicelib.core.clock import utcnow  # noqa: F401 - circles.utcnow is the c
 from chalicelib.core.settings import get_settings
 from chalicelib.core.clock import zone_info
 
-LISTED = 'L'    # the `listing` index's one partition: every published circle
+CATALOG = 'C'   # the `catalog` index's one partition: every circle ever published
+EMPTY_CARD = b''
 WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
 
 
@@ -61,7 +64,8 @@ def refresh_derived(circle):
     """Recompute the fields and index keys that follow from the circle's own data.
 
     Call before every save. Browse index keys exist only while the circle is
-    published and has meetings, so drafts are invisible to every listing.
+    published and has meetings, so drafts are invisible to every listing; the catalog card
+    (`card_of`) is rebuilt from the same fields.
     """
     meetings = active_meetings(circle)
     first, last = (meetings[0], meetings[-1]) if meetings else (None, None)
@@ -80,15 +84,24 @@ def refresh_derived(circle):
 
     listed = bool(circle.published and meetings)
     order_key = f'{circle.end_date}#{circle.id}' if listed else None
-    circle.list_pk = LISTED if listed else None
-    circle.list_sk = order_key
-    circle.city_pk = f'CITY#{normalise_city(circle.city)}' if listed and circle.city else None
-    circle.city_sk = order_key if circle.city_pk else None
     circle.team_pk = f'TEAM#{circle.team_id}' if listed and circle.team_id else None
     circle.team_sk = order_key if circle.team_pk else None
-    circle.area_pk = (f'AREA#{circle.geohash[:geo.PARTITION_PRECISION]}'
-                      if listed and circle.geohash else None)
-    circle.area_sk = f'{circle.geohash}#{circle.id}' if circle.area_pk else None
+    if listed or circle.catalog_pk:
+        # Once published, a circle stays in the catalog: an empty card tells every container
+        # to drop it. The change time only moves forward, whatever the writers' clocks say.
+        circle.catalog_pk = CATALOG
+        circle.changed_millis = max(_millis(utcnow()), int(circle.changed_millis or 0) + 1)
+        circle.card = encode_card(card_of(circle)) if listed else EMPTY_CARD
+
+
+def _millis(instant):
+    return int(instant.timestamp() * 1000)
+
+
+def count_change(delta, now):
+    """The update actions of a signup (+1) or a withdrawal (-1) on its circle: the count, and
+    the change time that makes every container's catalog pick the new count up."""
+    return [Circle.signup_count.add(delta), Circle.changed_millis.set(_millis(now))]
 
 
 def regular_weekday(dates, today):
@@ -179,12 +192,8 @@ def get_circle(circle_id):
 # --- status and the public shape -------------------------------------------------
 
 def meeting_dates(circle):
-    """Local dates of the active meetings, from the compact `meeting_days` (index-safe)."""
-    if not circle.meeting_days:
-        return []
-    first, offsets = circle.meeting_days.split(':')
-    start = date.fromisoformat(first)
-    return [start + timedelta(days=int(offset)) for offset in offsets.split(',')]
+    """Local dates of the active meetings."""
+    return dates_of(circle.meeting_days)
 
 
 def first_start(circle):
@@ -206,16 +215,19 @@ def accepts_signups(circle, now):
 
 def status(circle, now):
     """The public status, as P2PU defines it, with "today" in the circle's timezone."""
-    today = local_today(circle, now)
-    start = date.fromisoformat(circle.start_date) if circle.start_date else None
-    end = date.fromisoformat(circle.end_date) if circle.end_date else None
-    if start is None:
+    return status_on(circle.signup_open, circle.start_date, circle.end_date, local_today(circle, now))
+
+
+def status_on(signup_open, start_date, end_date, today):
+    """`status` from a circle's signup flag, first and last local dates (ISO) and local today."""
+    if start_date is None:
         return 'closed'
-    if circle.signup_open and start > today:
+    start, end = date.fromisoformat(start_date), date.fromisoformat(end_date)
+    if signup_open and start > today:
         return 'upcoming'
-    if circle.signup_open and start <= today <= end:
+    if signup_open and start <= today <= end:
         return 'in_progress'
-    if not circle.signup_open and end >= today:
+    if not signup_open and end >= today:
         return 'closed'
     return 'completed'
 
@@ -233,15 +245,24 @@ def _local_datetime(local_date, local_time, tz_name):
     return local_start(date.fromisoformat(local_date), time.fromisoformat(local_time), tz_name)
 
 
-def to_api_item(circle, now):
-    """A circle as the public `GET /api/learningcircles/` lists it (works on index projections)."""
-    dates = meeting_dates(circle)
-    today = local_today(circle, now)
-    upcoming = [d for d in dates if d >= today]
-    start = end_time = None
-    if circle.start_date:
-        start = _local_datetime(circle.start_date, circle.meeting_time, circle.timezone)
-        end_time = (start + timedelta(minutes=int(circle.duration_minutes or 0))).strftime('%H:%M')
+# --- the card: what the public listing shows and filters on -----------------------------
+
+# A card is JSON, compressed with a preset dictionary of the words every card repeats (its
+# keys): about 40 % of the plain JSON. The first byte is the format's version.
+CARD_FORMAT = b'1'
+_CARD_WORDS = (b'"item": {"id": "name": "course": {"id": null, "title": "provider": "link": "topics": []}, '
+               b'"facilitator": "facilitators": "venue": "venue_address": "venue_website": "city": '
+               b'"region": "country": "latitude": "longitude": "online": false, true, "language": "en", '
+               b'"start_date": "start_datetime": "meeting_time": "time_zone": "America/Chicago", '
+               b'"last_meeting_date": "end_time": "weeks": "report_url": null, "draft": false, '
+               b'"signup_limit": null, "signup_question": "image_url": "https://", '
+               b'"so": "md": "ct": "tm": "gh": "w": "cn": "tp": "fs": 2026-')
+
+
+def card_of(circle):
+    """The static part of the circle's list item (`item`: everything but what depends on the
+    date or the signup count) and what the listing filters and orders on."""
+    start = first_start(circle) if circle.start_date else None
     item = {
         'id': circle.id,
         'name': circle.name,
@@ -259,29 +280,88 @@ def to_api_item(circle, now):
         'longitude': float(circle.longitude) if circle.longitude is not None else None,
         'online': bool(circle.online),
         'language': circle.language,
-        'day': WEEKDAYS[circle_weekday(circle, now)] if start else None,
         'start_date': circle.start_date,
         'start_datetime': start.isoformat() if start else None,
         'meeting_time': circle.meeting_time,
         'time_zone': circle.timezone,
         'last_meeting_date': circle.end_date,
-        'end_time': end_time,
-        'weeks': len(dates),
-        'url': circle_url(circle.id),
+        'end_time': ((start + timedelta(minutes=int(circle.duration_minutes or 0))).strftime('%H:%M')
+                     if start else None),
+        'weeks': len(meeting_dates(circle)),
         'report_url': None,
         'draft': not circle.published,
         'signup_limit': int(circle.capacity) if circle.capacity is not None else None,
-        'signup_count': int(circle.signup_count or 0),
-        'signup_open': bool(circle.signup_open) and not is_finished(circle, now),
-        'status': status(circle, now),
     }
     if circle.signup_question:
         item['signup_question'] = circle.signup_question
     if circle.image_url:
         item['image_url'] = circle.image_url
+    return {
+        'item': item,
+        'so': bool(circle.signup_open),
+        'md': circle.meeting_days,
+        'ct': circle.created_millis,
+        'tm': circle.team_id,
+        'gh': circle.geohash,
+        'w': ' '.join(sorted(search_words_of(circle))),
+        'cn': normalise_city(circle.city),
+        'tp': ' | '.join(t.lower() for t in circle.course.topics),
+        'fs': start.timestamp() if start else None,
+    }
+
+
+def encode_card(card):
+    packer = zlib.compressobj(9, zdict=_CARD_WORDS)
+    return CARD_FORMAT + packer.compress(json.dumps(card, separators=(',', ':')).encode()) + packer.flush()
+
+
+def decode_card(data):
+    """The card of `encode_card`, or None for an empty card (a circle no longer listed)."""
+    if not data:
+        return None
+    if data[:1] != CARD_FORMAT:
+        raise ValueError(f'Unknown card format {data[:1]!r}')
+    unpacker = zlib.decompressobj(zdict=_CARD_WORDS)
+    return json.loads(unpacker.decompress(data[1:]) + unpacker.flush())
+
+
+def dates_of(meeting_days):
+    """Local dates from the compact `meeting_days` ('YYYY-MM-DD:0,7,14')."""
+    if not meeting_days:
+        return []
+    first, offsets = meeting_days.split(':')
+    start = date.fromisoformat(first)
+    return [start + timedelta(days=int(offset)) for offset in offsets.split(',')]
+
+
+def day_facts(card, today):
+    """What a card's list item says that depends on the circle's local date `today`."""
+    item = card['item']
+    dates = dates_of(card['md'])
+    finished = item['last_meeting_date'] is None or date.fromisoformat(item['last_meeting_date']) < today
+    weekday = regular_weekday(dates, today) if item['start_date'] else None
+    facts = {
+        'day': WEEKDAYS[weekday] if weekday is not None else None,
+        'signup_open': card['so'] and not finished,
+        'status': status_on(card['so'], item['start_date'], item['last_meeting_date'], today),
+    }
+    upcoming = next((d for d in dates if d >= today), None)
     if upcoming:
-        item['next_meeting_date'] = upcoming[0].isoformat()
-    return item
+        facts['next_meeting_date'] = upcoming.isoformat()
+    return facts, weekday, finished
+
+
+def list_item(card, signup_count, facts):
+    """The public list item: the card's static part, the signup count and the day's facts."""
+    return {**card['item'], 'url': circle_url(card['item']['id']),
+            'signup_count': int(signup_count or 0), **facts}
+
+
+def to_api_item(circle, now):
+    """A circle as the public `GET /api/learningcircles/` lists it."""
+    card = card_of(circle)
+    facts, _, _ = day_facts(card, local_today(circle, now))
+    return list_item(card, circle.signup_count, facts)
 
 
 def public_details(circle_id, now=None):

@@ -48,6 +48,7 @@ class Settings:
     max_sms_per_second: float = 1        # Twilio's rate for one long code (10DLC/toll-free allow more)
     send_workers: int = 8                # threads sending at once in one sender invocation
     rate_limits: bool = True             # off only on the local stage (CIRCLES_RATE_LIMITS=off, benchmarks)
+    catalog_refresh_seconds: float = 10  # how long a container answers browse requests before asking what changed
 
     @property
     def is_local(self):
@@ -109,4 +110,5 @@ def get_settings() -> Settings:
         max_sms_per_second=float(env('CIRCLES_MAX_SMS_PER_SECOND', '1')),
         send_workers=int(env('CIRCLES_SEND_WORKERS', '8')),
         rate_limits=not (stage == LOCAL_STAGE and environ.get('CIRCLES_RATE_LIMITS') == 'off'),
+        catalog_refresh_seconds=float(env('CIRCLES_CATALOG_REFRESH_SECONDS', '10')),
     )

@@ -1,7 +1,7 @@
 """The JSON API: the public endpoints partner websites call, plus the OpenAPI document."""
 from chalice import Blueprint
 
-from chalicelib.handlers.web import api_errors, json_body, json_response
+from chalicelib.handlers.web import api_errors, json_body, json_response, public_json_response
 
 bp = Blueprint(__name__)
 
@@ -9,15 +9,17 @@ bp = Blueprint(__name__)
 @bp.route('/api/learningcircles', methods=['GET'], cors=True)
 @api_errors
 def list_learning_circles():
-    from chalicelib.circles.browse import browse, parse_browse_query
-    return json_response(browse(parse_browse_query(bp.current_request.query_params)))
+    from chalicelib.circles.browse import browse_json, parse_browse_query
+    request = bp.current_request
+    return public_json_response(request, browse_json(parse_browse_query(request.query_params)))
 
 
 @bp.route('/api/learningcircles/{circle_id}', methods=['GET'], cors=True)
 @api_errors
 def learning_circle(circle_id):
+    import json
     from chalicelib.circles.circles import public_details
-    return json_response(public_details(circle_id))
+    return public_json_response(bp.current_request, json.dumps(public_details(circle_id)))
 
 
 @bp.route('/api/signup', methods=['POST'], cors=True,

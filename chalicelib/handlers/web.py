@@ -26,6 +26,22 @@ def json_response(body, status=200, headers=None):
                     headers={'Content-Type': 'application/json', **(headers or {})})
 
 
+# Public listings: shared caches (API Gateway, CloudFront) may answer repeats for 30 s; browsers
+# ask again every time, and get a 304 when nothing changed (the ETag is the body's hash).
+PUBLIC_JSON_CACHE = 'public, max-age=0, s-maxage=30, must-revalidate'
+
+
+def public_json_response(request, text):
+    """A public GET's JSON text, with an ETag; 304 without a body when the client has it."""
+    import hashlib
+    tag = f'"{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"'
+    headers = {'ETag': tag, 'Cache-Control': PUBLIC_JSON_CACHE}
+    wanted = (request.headers or {}).get('if-none-match', '')
+    if tag in [candidate.strip() for candidate in wanted.split(',')]:
+        return Response(body='', status_code=304, headers=headers)
+    return Response(body=text, status_code=200, headers={'Content-Type': 'application/json', **headers})
+
+
 def html_response(html, status=200):
     return Response(body=html, status_code=status,
                     headers={'Content-Type': 'text/html; charset=utf-8', **SECURITY_HEADERS})

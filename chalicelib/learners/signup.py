@@ -214,7 +214,7 @@ def sign_up_for(circle, data, now=None, client=None):
 
     def write(transaction):
         transaction.save(signup, condition=Signup.pk.does_not_exist() | Signup.withdrawn_at.exists())
-        transaction.update(circle, actions=[Circle.signup_count.add(1)],
+        transaction.update(circle, actions=circles.count_change(1, now),
                            condition=_count_on_circle_condition(circle))
         for item in welcome_items(signup, circle, now):
             transaction.save(*outbox.put(item))
@@ -317,6 +317,6 @@ def withdraw(signup, now=None):
     def write(transaction):
         transaction.update(signup, actions=[*erase, Signup.withdrawn_at.set(now), Signup.updated_at.set(now)],
                            condition=Signup.withdrawn_at.does_not_exist())
-        transaction.update(circle, actions=[Circle.signup_count.add(-1)], condition=Circle.pk.exists())
+        transaction.update(circle, actions=circles.count_change(-1, now), condition=Circle.pk.exists())
     transact_write(write)
     signup.withdrawn_at = now

@@ -1,24 +1,14 @@
 """A learning circle: one item `CIRCLE#<id>` / `CIRCLE` holding the circle and its meetings.
 
-Browse indexes are sparse: their keys are set only while the circle is
-published, so drafts never show up in a listing (see `chalicelib.circles.circles`).
+The `catalog` index holds every circle published at least once, with a compact card that is
+empty while the circle is not listed; `by_team` is sparse: its keys are set only while the
+circle is published (see `chalicelib.circles.circles`).
 """
-from pynamodb.attributes import (BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
+from pynamodb.attributes import (BinaryAttribute, BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  UnicodeAttribute, UTCDateTimeAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 
 from chalicelib.models.base import TableItem
-
-# What the public listing needs, by stored name. Browsing without a location, city or
-# team reads every active circle through this index, so each entry is kept near 400
-# bytes and one 1 MB Query page holds about 2,400 circles: the attributes projected
-# here are stored under two-letter names (DynamoDB counts names in an item's size;
-# the Python names stay readable), and what can be derived from them (search words,
-# the first start instant) is derived at read time instead of projected.
-LISTING_ATTRIBUTES = [
-    'kind', 'id', 'nm', 'co', 'fn', 'vn', 'va', 'vw', 'ci', 'rg', 'cy', 'la', 'lo', 'ol', 'lg',
-    'tz', 'sd', 'ed', 'mt', 'du', 'md', 'so', 'cp', 'sc', 'pb', 'sq', 'im', 'ct', 'tm',
-]
 
 
 class Course(MapAttribute):
@@ -50,21 +40,15 @@ class Meeting(MapAttribute):
     cancelled_at = UTCDateTimeAttribute(null=True)
 
 
-class ListingIndex(GlobalSecondaryIndex):
-    """All published circles, ordered by last meeting date: active ones are a key range."""
+class CatalogIndex(GlobalSecondaryIndex):
+    """Every circle that was ever published, ordered by the instant it last changed (signups
+    included): a container reads it whole once, then only what changed since
+    (`chalicelib.circles.catalog`). It projects the compact card and the signup count only."""
     class Meta:
-        index_name = 'listing'
-        projection = IncludeProjection(LISTING_ATTRIBUTES)
-    list_pk = UnicodeAttribute(hash_key=True, attr_name='lp')
-    list_sk = UnicodeAttribute(range_key=True, attr_name='ls')
-
-
-class CityIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = 'by_city'
-        projection = AllProjection()
-    city_pk = UnicodeAttribute(hash_key=True)
-    city_sk = UnicodeAttribute(range_key=True)
+        index_name = 'catalog'
+        projection = IncludeProjection(['cd', 'sc'])
+    catalog_pk = UnicodeAttribute(hash_key=True, attr_name='cg')
+    changed_millis = NumberAttribute(range_key=True, attr_name='cu')
 
 
 class TeamIndex(GlobalSecondaryIndex):
@@ -73,16 +57,6 @@ class TeamIndex(GlobalSecondaryIndex):
         projection = AllProjection()
     team_pk = UnicodeAttribute(hash_key=True)
     team_sk = UnicodeAttribute(range_key=True)
-
-
-class AreaIndex(GlobalSecondaryIndex):
-    """Partition per 2-character geohash cell; the sort key starts with the full geohash,
-    so finer cells are `begins_with` ranges of one partition."""
-    class Meta:
-        index_name = 'by_area'
-        projection = AllProjection()
-    area_pk = UnicodeAttribute(hash_key=True)
-    area_sk = UnicodeAttribute(range_key=True)
 
 
 class Circle(TableItem, discriminator='Circle'):
@@ -127,19 +101,16 @@ class Circle(TableItem, discriminator='Circle'):
     first_starts_at = UTCDateTimeAttribute(null=True)
     created_millis = NumberAttribute(null=True, attr_name='ct')   # created_at in epoch milliseconds, for ordering
 
-    list_pk = UnicodeAttribute(null=True, attr_name='lp')
-    list_sk = UnicodeAttribute(null=True, attr_name='ls')
-    city_pk = UnicodeAttribute(null=True)
-    city_sk = UnicodeAttribute(null=True)
+    # The catalog entry: set from the first publication on (a circle taken off the listing
+    # keeps an empty card, so that every container learns it is gone).
+    catalog_pk = UnicodeAttribute(null=True, attr_name='cg')
+    changed_millis = NumberAttribute(null=True, attr_name='cu')
+    card = BinaryAttribute(null=True, legacy_encoding=False, attr_name='cd')
     team_pk = UnicodeAttribute(null=True)
     team_sk = UnicodeAttribute(null=True)
-    area_pk = UnicodeAttribute(null=True)
-    area_sk = UnicodeAttribute(null=True)
 
-    listing = ListingIndex()
-    by_city = CityIndex()
+    catalog = CatalogIndex()
     by_team = TeamIndex()
-    by_area = AreaIndex()
 
     @staticmethod
     def key(circle_id):

@@ -2,6 +2,7 @@
 
 The only module allowed to Scan (a dump reads everything on purpose).
 """
+import base64
 import json
 from email.utils import parseaddr
 
@@ -50,15 +51,25 @@ def dump(path):
         if not start:
             break
     with open(path, 'w') as file:
-        json.dump(items, file)
+        json.dump(_binary_as(items, lambda data: base64.b64encode(data).decode()), file)
     return len(items)
+
+
+def _binary_as(value, convert):
+    """`value` (DynamoDB JSON) with every binary value converted (bytes <-> base64 text)."""
+    if isinstance(value, list):
+        return [_binary_as(element, convert) for element in value]
+    if isinstance(value, dict):
+        return {key: convert(element) if key == 'B' else _binary_as(element, convert)
+                for key, element in value.items()}
+    return value
 
 
 def load(path):
     """Put back the items written by `dump`."""
     import boto3
     with open(path) as file:
-        items = json.load(file)
+        items = _binary_as(json.load(file), base64.b64decode)
     client = boto3.client('dynamodb', region_name=get_settings().region)
     for start in range(0, len(items), 25):
         batch = [{'PutRequest': {'Item': item}} for item in items[start:start + 25]]

@@ -424,7 +424,7 @@ def test_unpublish_asks_first_then_takes_the_circle_off_listings_and_tells_its_l
     response = post(client, f'/facilitate/circles/{circle.id}/unpublish', {}, browser)
     assert response.status_code == 303
     saved = fresh(circle)
-    assert saved.published is False and saved.list_pk is None and saved.city_pk is None
+    assert saved.published is False and saved.team_pk is None and saved.card == circles.EMPTY_CARD
     assert client.http.get('/api/learningcircles').json_body['count'] == 0
     assert get(client, f'/circles/{circle.id}').status_code == 404
     assert get(client, f'/facilitate/circles/{circle.id}', browser).status_code == 200

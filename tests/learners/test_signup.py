@@ -403,7 +403,7 @@ def test_signup_keeps_the_circle_item_consistent(client):
     circle = make_circle()
     post_signup(client, circle)
     stored = Circle.get(*Circle.key(circle.id))
-    assert stored.signup_count == 1 and stored.list_pk == circles.LISTED
+    assert stored.signup_count == 1 and stored.catalog_pk == circles.CATALOG
 
 
 def test_non_ascii_text_survives_the_trip_through_ses(client, moto):
