@@ -1,7 +1,14 @@
 """Circles: the HTTP entry point. Routes live in blueprints under chalicelib/handlers/.
 
-Kept thin for cold start: handlers import their domain modules on first use,
-and AWS clients are created lazily and cached.
+Cold start (bench/cold_start.py): Lambda runs this import, its init phase, on a full core, but
+a 512 MB function's invocations on about a third of one. So what the public requests need
+(PynamoDB and botocore, the browse, circle and signup modules, phonenumbers for the signup form,
+jinja2 with the public pages' templates compiled) is loaded here, eagerly, not on the first
+request, where it would cost three times as long; X-Ray patches botocore here too (inside
+Lambda only). Left to the first request that needs
+them: the facilitators' and organizers' modules (argon2, zxcvbn), calendars (icalendar) and the
+OpenAPI document, which a container's first request rarely is. The rule: eager when a container
+needs a module in more than a third of cold starts (it then costs a third as much overall).
 """
 import os
 
@@ -16,6 +23,13 @@ from chalicelib.handlers import messages as messages_pages
 from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
 from chalicelib.handlers.web import install_error_pages
+
+# Eager: what the public requests need, loaded during Lambda's init (see the docstring).
+from chalicelib import models  # noqa: E402, F401, I001 - after the handlers, which import nothing heavy
+from chalicelib.circles import browse, browse_page, circles  # noqa: F401
+from chalicelib.core import rendering
+from chalicelib.learners import signup  # noqa: F401
+import phonenumbers  # noqa: E402, F401, I001 - the circle page's signup form (learners/phone.py)
 
 app = Chalice(app_name='circles')    # debug stays off: a 500 must never show a traceback
 install_error_pages(app)
@@ -34,9 +48,6 @@ if os.environ.get('CIRCLES_STAGE', LOCAL_STAGE) == LOCAL_STAGE:
     app.register_blueprint(local.bp)
 if os.environ.get('AWS_LAMBDA_FUNCTION_NAME'):
     get_settings()      # a deployed stage without its secret key, table or URL fails its cold start
-
-
-@app.middleware('all')
-def trace_aws_calls(event, get_response):
-    tracing.ensure_patched()
-    return get_response(event)
+for template in ('base.html', 'browse.html', 'circle.html'):     # the public pages, compiled once
+    rendering.environment().get_template(template)
+tracing.ensure_patched()    # X-Ray, inside Lambda only (chalicelib/core/tracing.py)

@@ -1,10 +1,26 @@
 """Scheduled jobs (EventBridge rules). Chalice makes this module the jobs' Lambda handler,
-so a job's cold start never imports the HTTP routes."""
+so a job's cold start never imports the HTTP routes.
+
+Cold start (bench/cold_start.py): when this module is the Lambda's handler (`_HANDLER`, set by
+Lambda), the job's own modules are imported here, in the init phase, which Lambda runs on a
+full core: every run needs them, and the first invocation of a 512 MB function has about a
+third of a core. Imported by app.py (to register the rules), it loads nothing more.
+"""
+import os
+
 from chalice import Blueprint, Rate
 
 from chalicelib.core import tracing
 
 bp = Blueprint(__name__)
+
+_HANDLER = os.environ.get('_HANDLER', '')
+if _HANDLER == f'{__name__}.send_due_reminders_job':
+    from chalicelib.reminders import job  # noqa: F401
+elif _HANDLER == f'{__name__}.send_due_change_notices_job':
+    from chalicelib.reminders import change_notices  # noqa: F401
+if _HANDLER.startswith(f'{__name__}.'):
+    tracing.ensure_patched()    # X-Ray, inside Lambda only
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-reminders')
