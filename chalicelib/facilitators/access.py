@@ -4,11 +4,58 @@
 Query of the circle's partition returns the circle and everything that belongs to it.
 Anyone else gets NotFound, exactly as for a circle that does not exist, so a stranger
 learns nothing about which circles exist.
+
+The outbox items of the partition (a welcome, a notice, every reminder and message per
+learner and channel: most of the partition once a circle has run a few weeks) are kept only
+as `DeliveryState`s, the few fields the pages show, read from the raw answer
+(`facilitators.reads`) without building a PynamoDB model for each.
 """
 from dataclasses import dataclass, field
 
 from chalicelib.core.errors import NotFound
+from chalicelib.facilitators import reads
 from chalicelib.models import Circle, CircleFacilitator, Signup, TableItem
+
+WAITING = ('pending', 'retrying')
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryState:
+    """An outbox item of the circle as the facilitator's pages show it."""
+    sk: str
+    channel: str
+    state: str
+    signup_id: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_raw(cls, item):
+        def text(name):
+            value = item.get(name)
+            return value.get('S') if value else None
+        return cls(sk=text('sk'), channel=text('channel'), state=text('state'), signup_id=text('signup_id'),
+                   error=text('error'))
+
+
+@dataclass
+class Tally:
+    """Deliveries of one kind by state: counts, and the failed and retrying ones themselves."""
+    items: list = field(default_factory=list)
+    sent: int = 0
+    failed: list = field(default_factory=list)
+    retrying: list = field(default_factory=list)
+    waiting: int = 0        # pending or retrying
+
+    def add(self, delivery):
+        self.items.append(delivery)
+        if delivery.state == 'sent':
+            self.sent += 1
+        elif delivery.state == 'failed':
+            self.failed.append(delivery)
+        if delivery.state == 'retrying':
+            self.retrying.append(delivery)
+        if delivery.state in WAITING:
+            self.waiting += 1
 
 
 @dataclass
@@ -16,7 +63,8 @@ class Workspace:
     circle: Circle
     signups: list = field(default_factory=list)
     facilitators: list = field(default_factory=list)
-    others: list = field(default_factory=list)     # messages, deliveries, feedback... by kind
+    others: list = field(default_factory=list)     # messages, reminders, feedback, RSVPs... by kind
+    deliveries: list = field(default_factory=list)  # DeliveryState of every outbox item
 
     @property
     def active_signups(self):
@@ -24,6 +72,19 @@ class Workspace:
 
     def of_kind(self, cls):
         return [item for item in self.others if isinstance(item, cls)]
+
+    def learner_names(self):
+        """{signup id: name}, a withdrawn learner named as one who has left."""
+        return {s.signup_id: s.name or 'A learner who has left' for s in self.signups}
+
+    def tally(self, prefix, channel=None):
+        """The deliveries whose sort key starts with `prefix` (e.g. 'DELIVERY#reminder#<meeting>#'),
+        of one channel if given."""
+        found = Tally()
+        for delivery in self.deliveries:
+            if delivery.sk.startswith(prefix) and (channel is None or delivery.channel == channel):
+                found.add(delivery)
+        return found
 
 
 def can_manage(session, circle):
@@ -37,18 +98,25 @@ def can_manage(session, circle):
 
 def workspace(session, circle_id):
     """The circle and all its items, for someone allowed to manage it; else NotFound."""
-    items = list(TableItem.query(f'CIRCLE#{circle_id}'))
-    circle = next((item for item in items if isinstance(item, Circle)), None)
+    items = reads.query('pk', f'CIRCLE#{circle_id}')
+    circle_sk = Circle.key(circle_id)[1]
+    found = next((item for item in items if item['sk'].get('S') == circle_sk), None)
+    circle = Circle.from_raw_data(found) if found else None
     if circle is None or not can_manage(session, circle):
         raise NotFound('No such learning circle.')
     result = Workspace(circle)
     for item in items:
-        if isinstance(item, Signup):
-            result.signups.append(item)
-        elif isinstance(item, CircleFacilitator):
-            result.facilitators.append(item)
-        elif item is not circle:
-            result.others.append(item)
+        kind = (item.get('kind') or {}).get('S')
+        if item is found:
+            continue
+        if kind == 'Delivery':
+            result.deliveries.append(DeliveryState.from_raw(item))
+        elif kind == 'Signup':
+            result.signups.append(Signup.from_raw_data(item))
+        elif kind == 'CircleFacilitator':
+            result.facilitators.append(CircleFacilitator.from_raw_data(item))
+        else:
+            result.others.append(TableItem.from_raw_data(item))
     return result
 
 

@@ -22,7 +22,7 @@ from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.ids import new_id
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
-from chalicelib.models import Circle, CircleMessage, Delivery, Signup
+from chalicelib.models import Circle, CircleMessage, Signup
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +276,7 @@ def message_report(ws, message):
     names = {s.signup_id: s.name or 'A learner who has left' for s in ws.signups}
     report = MessageReport(message)
     prefix = f'DELIVERY#{purpose_of(message)}#'
-    for delivery in sorted(ws.of_kind(Delivery), key=lambda d: (d.channel, names.get(d.signup_id) or '')):
+    for delivery in sorted(ws.deliveries, key=lambda d: (d.channel, names.get(d.signup_id) or '')):
         if not delivery.sk.startswith(prefix) or delivery.channel == outbox.FAN_OUT:
             continue
         counts = getattr(report, delivery.channel)
