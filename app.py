@@ -1,14 +1,14 @@
 """Circles: the HTTP entry point. Routes live in blueprints under chalicelib/handlers/.
 
 Cold start (bench/cold_start.py): Lambda runs this import, its init phase, on a full core, but
-a 512 MB function's invocations on about a third of one. So what the public requests need
-(PynamoDB and botocore, the browse, circle and signup modules, phonenumbers for the signup form,
-jinja2 with the public pages' templates compiled) is loaded here, eagerly, not on the first
-request, where it would cost three times as long; X-Ray patches botocore here too (inside
-Lambda only). Left to the first request that needs
-them: the facilitators' and organizers' modules (argon2, zxcvbn), calendars (icalendar) and the
-OpenAPI document, which a container's first request rarely is. The rule: eager when a container
-needs a module in more than a third of cold starts (it then costs a third as much overall).
+a 512 MB function's invocations on about a third of one. So inside Lambda, what the public
+requests need (PynamoDB and botocore, the browse, circle and signup modules, phonenumbers for
+the signup form, jinja2 with the public pages' templates compiled) is loaded here, not on the
+first request, where it would take three times as long; X-Ray patches botocore here too.
+Left to the first request that needs them: the facilitators' and organizers' modules (argon2,
+zxcvbn), calendars (icalendar) and the OpenAPI document, rarely a container's first request.
+The rule: eager when more than a third of cold starts need it (it then costs less overall).
+Outside Lambda (`chalice local`, `chalice package`, the tests) none of it loads at import.
 """
 import os
 
@@ -23,13 +23,6 @@ from chalicelib.handlers import messages as messages_pages
 from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
 from chalicelib.handlers.web import install_error_pages
-
-# Eager: what the public requests need, loaded during Lambda's init (see the docstring).
-from chalicelib import models  # noqa: E402, F401, I001 - after the handlers, which import nothing heavy
-from chalicelib.circles import browse, browse_page, circles  # noqa: F401
-from chalicelib.core import rendering
-from chalicelib.learners import signup  # noqa: F401
-import phonenumbers  # noqa: E402, F401, I001 - the circle page's signup form (learners/phone.py)
 
 app = Chalice(app_name='circles')    # debug stays off: a 500 must never show a traceback
 install_error_pages(app)
@@ -46,8 +39,14 @@ app.register_blueprint(sender.bp)
 # The local outbox shows every email and text "sent": it exists on the local stage only.
 if os.environ.get('CIRCLES_STAGE', LOCAL_STAGE) == LOCAL_STAGE:
     app.register_blueprint(local.bp)
-if os.environ.get('AWS_LAMBDA_FUNCTION_NAME'):
+if os.environ.get('AWS_LAMBDA_FUNCTION_NAME'):     # Lambda's init phase (see the docstring)
     get_settings()      # a deployed stage without its secret key, table or URL fails its cold start
-for template in ('base.html', 'browse.html', 'circle.html'):     # the public pages, compiled once
-    rendering.environment().get_template(template)
-tracing.ensure_patched()    # X-Ray, inside Lambda only (chalicelib/core/tracing.py)
+    import phonenumbers  # noqa: F401 - the circle page's signup form (learners/phone.py)
+
+    from chalicelib import models  # noqa: F401
+    from chalicelib.circles import browse, browse_page, circles  # noqa: F401
+    from chalicelib.core import rendering
+    from chalicelib.learners import signup  # noqa: F401
+    for template in ('base.html', 'browse.html', 'circle.html'):     # the public pages, compiled once
+        rendering.environment().get_template(template)
+    tracing.ensure_patched()    # X-Ray (chalicelib/core/tracing.py)
