@@ -179,13 +179,12 @@ def _signup_circle():
 
 
 class _Clients:
-    """A new source address per request: the test client always sends the same one, and the
-    per-client limit (10 an hour) would refuse the 11th signup of the run."""
+    """A new source address per request: the test client always sends 127.0.0.1, and the
+    per-client limit (10 an hour) would refuse the 11th signup of the run. Set on the client's
+    own event converter, as tests/learners/client_address.py does."""
 
-    def __init__(self):
-        from chalice import local
-        self.converter = local.LambdaEventConverter
-        self.original = self.converter.LOCAL_SOURCE_IP
+    def __init__(self, client):
+        self.converter = client.http._local_gateway.event_converter
         self.count = 0
 
     def next(self):
@@ -193,7 +192,7 @@ class _Clients:
         self.converter.LOCAL_SOURCE_IP = f'10.{self.count // 65536 % 256}.{self.count // 256 % 256}.{self.count % 256}'
 
     def restore(self):
-        self.converter.LOCAL_SOURCE_IP = self.original
+        self.converter.__dict__.pop('LOCAL_SOURCE_IP', None)
 
 
 def signup_kinds(circle):
@@ -223,10 +222,10 @@ def measure_signups(server, repeats=SIGNUP_REPEATS):
     from chalicelib.core.settings import get_settings
     dynamodb_calls.fresh_table(server)
     circle = _signup_circle()
-    clients = _Clients()
     out = {'rate_limits': get_settings().rate_limits, 'kinds': {}, 'profiles': {}}
-    try:
-        with Client(app) as client:
+    with Client(app) as client:
+        clients = _Clients(client)
+        try:
             kinds = signup_kinds(circle)
             for name, send, expected in kinds:
                 clients.next()
@@ -244,8 +243,8 @@ def measure_signups(server, repeats=SIGNUP_REPEATS):
             for name, send, _ in kinds:
                 clients.next()
                 out['profiles'][name] = profile(lambda: send(client))
-    finally:
-        clients.restore()
+        finally:
+            clients.restore()
     for found in out['kinds'].values():
         found.update(_summary(found['cpu']))
     return out

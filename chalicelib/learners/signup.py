@@ -1,15 +1,16 @@
 """Signing up for a learning circle, changing one's details, and withdrawing.
 
-`sign_up` from a request (`client` given) costs four DynamoDB calls: read the circle, one
-conditional UpdateItem per rate limit (signups per client address, per circle), and one
+`sign_up` from a request (`client` given) costs two DynamoDB calls: read the circle, and one
 transaction that creates the signup, counts it on the circle (conditions keep the capacity and
-the open/published rules exact under concurrency) and writes its welcome email and the
-facilitators' notices to the outbox: all of it or nothing.
+the open/published rules exact under concurrency), spends the rate limits (signups per client
+address and per circle: a counter's condition refuses a use over the limit) and writes its
+welcome email and the facilitators' notices to the outbox: all of it or nothing.
 
 A second signup with the same email for the same circle changes nothing stored: anyone can
 type anyone's address. It is answered exactly as a new signup (nothing tells the requester
-whether the address was known), and one more write puts an "already signed up" email to the
-stored address in the outbox, with a signed link to the details page (`update_details`) where
+whether the address was known): the cancelled transaction spent nothing, so the rate limits
+are spent then (one UpdateItem each), and one more write puts an "already signed up" email to
+the stored address in the outbox, with a signed link to the details page (`update_details`) where
 the learner changes their details themselves. Its key names the hour, so repeats within an
 hour are refused by the item's own condition: at most one such email per signup per hour.
 """
@@ -30,6 +31,7 @@ from chalicelib.messaging import outbox
 from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
 from chalicelib.models.transactions import transact_write
 from chalicelib.models import Circle, Signup
+from chalicelib.models import rate_limits
 from chalicelib.models.rate_limits import Limit, RateLimited, spend
 from chalicelib.core.settings import get_settings
 
@@ -178,8 +180,8 @@ def sign_up(circle_id, data, now=None, client=None):
     handler, which spends the signup rate limits.
 
     Raises NotFound, SignupRefused, ValidationFailed or RateLimited; on any of them nothing is
-    written but the rate-limit counters, and nothing is sent, except that a known address
-    refused as a new one would be (the circle is full) still gets its "already signed up" email.
+    written and nothing is sent, except that a known address refused as a new one would be
+    (the circle is full) still gets its "already signed up" email, and spends the limits.
     """
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
@@ -187,12 +189,20 @@ def sign_up(circle_id, data, now=None, client=None):
     return sign_up_for(circle, data, now, client=client)
 
 
+def _signup_limits(circle, client):
+    return (SIGNUPS_PER_CLIENT, client), (SIGNUPS_PER_CIRCLE, circle.id)
+
+
+def _with_errors(limited):
+    limited.errors = {'rate_limit': [limited.message]}
+    return limited
+
+
 def _spend_signup_limits(circle, client, now):
     try:
-        spend(now, (SIGNUPS_PER_CLIENT, client), (SIGNUPS_PER_CIRCLE, circle.id))
+        spend(now, *_signup_limits(circle, client))
     except RateLimited as limited:
-        limited.errors = {'rate_limit': [limited.message]}
-        raise
+        raise _with_errors(limited)
 
 
 def sign_up_for(circle, data, now=None, client=None):
@@ -207,28 +217,38 @@ def sign_up_for(circle, data, now=None, client=None):
     if reason and reason != FULL:
         # When full, the transaction decides (and a repeated signup is refused the same way).
         raise SignupRefused(reason)
-    if client is not None:
-        _spend_signup_limits(circle, client, now)
+    spent = rate_limits.uses(now, *_signup_limits(circle, client)) if client is not None else []
     from chalicelib.learners.welcome import already_signed_up_item, welcome_items
     signup = _new_signup(circle, form, now)
+    puts = []
 
     def write(transaction):
         transaction.save(signup, condition=Signup.pk.does_not_exist() | Signup.withdrawn_at.exists())
         transaction.update(circle, actions=circles.count_change(1, now),
                            condition=_count_on_circle_condition(circle))
-        for item in welcome_items(signup, circle, now):
+        welcome = list(welcome_items(signup, circle, now))
+        for item in welcome:
             transaction.save(*outbox.put(item))
+        rate_limits.spend_in(transaction, spent)
+        puts[:] = [signup, *welcome]
     try:
         transact_write(write)
     except TransactWriteError as error:
-        # PynamoDB sends the puts before the updates: the signup is first, the circle last.
+        # PynamoDB sends the puts before the updates, each in the order added: the signup
+        # first, then its outbox items, then the circle's count, then the rate-limit counters.
         reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
+        at_circle = len(puts)
+        limited = rate_limits.refusal(spent, reasons[at_circle + 1:], now)
+        if limited:
+            raise _with_errors(limited) from None
         known = bool(reasons) and reasons[0] == 'ConditionalCheckFailed'
         if known:
             existing = Signup(*Signup.key(circle.id, signup.signup_id), signup_id=signup.signup_id,
                               circle_id=circle.id)
+            if client is not None:
+                _spend_signup_limits(circle, client, now)
             outbox.write([already_signed_up_item(existing, now)])
-        if len(reasons) > 1 and reasons[-1] == 'ConditionalCheckFailed':
+        if len(reasons) > at_circle and reasons[at_circle] == 'ConditionalCheckFailed':
             fresh = circles.get_circle(circle.id)
             raise SignupRefused(refusal(fresh, now) or 'Please try again in a moment.') from None
         if known:

@@ -9,6 +9,10 @@ so concurrent requests never get past the limit together. Over the limit, `RateL
 (HTTP 429) says when the window ends, and the caller writes and sends nothing. Subjects are
 stored as keyed hashes, never as addresses. The counter of an earlier limit in the same call
 is spent even when a later one refuses: the refusal errs on the side of the mailbox owner.
+
+A write that may only happen within the limits carries the same updates in its own
+transaction instead (`spend_in`, then `refusal` on a cancelled transaction): no extra call,
+and a refused use spends nothing, as the write itself does not happen.
 """
 import hashlib
 import hmac
@@ -62,18 +66,59 @@ def hashed(subject):
     return digest.hexdigest()[:24]
 
 
-def spend(now, *uses):
-    """Count one use of each (limit, subject); RateLimited when any is used up in its window."""
+@dataclass(frozen=True)
+class Use:
+    """One use of a limit by a subject: the counter's conditional update."""
+    counter: UsageCounter
+    limit: Limit
+    start: datetime
+
+    @property
+    def actions(self):
+        return [UsageCounter.used.add(1), UsageCounter.expires_at.set(self.start + self.limit.window * 2)]
+
+    @property
+    def condition(self):
+        return UsageCounter.used.does_not_exist() | (UsageCounter.used < self.limit.allowed)
+
+    def refused(self, now):
+        return RateLimited((self.start + self.limit.window - now).total_seconds())
+
+
+def uses(now, *limited):
+    """A Use per (limit, subject); none when the rate limits are off (the local stage)."""
     if not get_settings().rate_limits:
-        return
-    for limit, subject in uses:
+        return []
+    found = []
+    for limit, subject in limited:
         start = window_start(limit, now)
-        counter = UsageCounter(*UsageCounter.key(limit.action, hashed(subject or 'unknown'), start))
+        found.append(Use(UsageCounter(*UsageCounter.key(limit.action, hashed(subject or 'unknown'), start)),
+                         limit, start))
+    return found
+
+
+def spend(now, *limited):
+    """Count one use of each (limit, subject); RateLimited when any is used up in its window."""
+    for use in uses(now, *limited):
         try:
-            counter.update(actions=[UsageCounter.used.add(1),
-                                    UsageCounter.expires_at.set(start + limit.window * 2)],
-                           condition=UsageCounter.used.does_not_exist() | (UsageCounter.used < limit.allowed))
+            use.counter.update(actions=use.actions, condition=use.condition)
         except UpdateError as error:
             if error.cause_response_code != 'ConditionalCheckFailedException':
                 raise
-            raise RateLimited((start + limit.window - now).total_seconds()) from None
+            raise use.refused(now) from None
+
+
+def spend_in(transaction, spent):
+    """Add the counters' updates of `spent` (from `uses`) to a PynamoDB TransactWrite: the
+    transaction is cancelled when any is used up. PynamoDB sends updates in the order added."""
+    for use in spent:
+        transaction.update(use.counter, actions=use.actions, condition=use.condition)
+
+
+def refusal(spent, reasons, now):
+    """RateLimited for the first of `spent` whose condition failed, given the cancellation
+    reason codes of those updates (in the order they were added), else None."""
+    for use, reason in zip(spent, reasons):
+        if reason == 'ConditionalCheckFailed':
+            return use.refused(now)
+    return None
