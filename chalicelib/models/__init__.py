@@ -15,3 +15,8 @@ __all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMe
            'CircleMessage', 'Delivery', 'LocalSms', 'MeetingFeedback', 'MeetingReminder', 'Rsvp', 'SendRate',
            'ShortLink']
 from chalicelib.models.rate_limits import UsageCounter  # noqa: E402 - registers the entity
+
+# One connection, so one botocore client, for the whole process: a subclass uses TableItem's
+# connection unless it made its own first (its schema holds every index of every entity).
+# Creating a client costs ~40 ms, and a signup used to create three.
+TableItem._get_connection()

@@ -6,8 +6,6 @@ aggregate. Each entity subclass declares the global secondary indexes it is
 found by; `TableItem.create_table()` creates them all (PynamoDB collects the
 indexes of every registered subclass).
 """
-import functools
-
 from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -40,8 +38,7 @@ class DueIndex(GlobalSecondaryIndex):
     due_sk = UnicodeAttribute(range_key=True)
 
 
-@functools.cache
 def connection():
-    """The low-level PynamoDB connection that transactions need, created once per process."""
-    from pynamodb.connection import Connection
-    return Connection(region=get_settings().region)
+    """The low-level PynamoDB connection of the process, for transactions and raw reads: the one
+    every model shares (chalicelib.models makes TableItem's the connection of them all)."""
+    return TableItem._get_connection().connection
