@@ -51,14 +51,14 @@ def test_cold_start_of_the_sender_lambda_imports_neither_routes_nor_heavy_client
     assert loaded & HEAVY == set()
 
 
-def test_xray_is_patched_on_the_first_event_in_lambda_not_at_import():
+def test_inside_lambda_xray_is_patched_at_init_and_the_public_modules_are_loaded_then():
     import json
     import subprocess
     import sys
     code = '''
 import json, sys
 import app
-imported_at_start = 'aws_xray_sdk' in sys.modules
+imported_at_start = 'aws_xray_sdk' in sys.modules and 'chalicelib.circles.browse' in sys.modules
 from chalice.test import Client
 with Client(app.app, stage_name='prod') as client:    # the prod stage turns the SDK on
     assert client.http.get('/static/style.css').status_code == 200
@@ -67,4 +67,5 @@ print(json.dumps([imported_at_start, 'aws_xray_sdk' in sys.modules]))
     env = {**__import__('os').environ, 'AWS_LAMBDA_FUNCTION_NAME': 'circles-prod', 'AWS_XRAY_SDK_ENABLED': 'true',
            'AWS_XRAY_CONTEXT_MISSING': 'IGNORE_ERROR'}
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True]
+    # Lambda runs init on a whole core and the first call on a share of one (bench/cold_start.py).
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, True]
