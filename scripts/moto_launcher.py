@@ -23,6 +23,15 @@ Requests are recognised by their `X-Amz-Target` header
 (`DynamoDB_20120810.*`, `DynamoDBStreams_20120810.*`); everything else (SES,
 SQS, `/moto-api/`) is served concurrently as before.
 
+Two costs of moto's DynamoDB that grow with the table, removed here (`keep_dynamodb_cheap`),
+so that the local stack and the benchmarks at 10,000 circles measure our code, not moto:
+- `TransactWriteItems` deep-copies every table it touches once per item of the transaction
+  (its rollback backup), so one signup copied the whole table four times: minutes and GBs at
+  10,000 circles. Under the one lock nothing else runs during a transaction, so a backup of the
+  items it touches (and of the stream's length) restores exactly the same state on a rollback.
+- Every moto model object (each item copy, each stream record) is kept in a class-level list for
+  moto's dashboard, forever; the DynamoDB ones are dropped after each request.
+
 Usage, with the flags of `moto_server`:
 
     python -m scripts.moto_launcher -H 127.0.0.1 -p 5055
@@ -39,9 +48,10 @@ LOCKED_TARGETS = ('DynamoDB_20120810', 'DynamoDBStreams_20120810')
 class SerialisedDynamoDB:
     """WSGI middleware: DynamoDB and DynamoDB Streams requests run one at a time."""
 
-    def __init__(self, app, lock=None):
+    def __init__(self, app, lock=None, after=None):
         self.app = app
         self.lock = lock or threading.Lock()
+        self.after = after
 
     @staticmethod
     def is_dynamodb(environ):
@@ -58,14 +68,82 @@ class SerialisedDynamoDB:
                 close = getattr(response, 'close', None)
                 if close:
                     close()
+                if self.after:
+                    self.after()
         return [body]
+
+
+def keep_dynamodb_cheap():
+    """Patch moto's DynamoDB transactions and instance tracking (see the module docstring)."""
+    import copy
+    import types
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    shim = types.SimpleNamespace(**{name: getattr(copy, name) for name in dir(copy) if not name.startswith('__')})
+    shim.deepcopy = lambda value, memo=None: value if isinstance(value, Table) else copy.deepcopy(value, memo)
+    models.copy = shim        # the whole-table backup becomes the table itself: restored below instead
+    original = models.DynamoDBBackend.transact_write_items
+
+    def touched(backend, transact_items):
+        """(table, hash key, range key, deep copy of the item or None) of each item written."""
+        saved = []
+        for entry in transact_items:
+            op = next(iter(entry.values()), {}) if isinstance(entry, dict) else {}
+            table = backend.tables.get(op.get('TableName'))
+            attrs = op.get('Key') or op.get('Item') or {}
+            if table is None or table.hash_key_attr not in attrs:
+                continue
+            hash_key = DynamoType(attrs[table.hash_key_attr])
+            range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr in attrs else None
+            if table.has_range_key and range_key is None:
+                continue
+            bucket = table.items.get(hash_key, {})
+            current = bucket.get(range_key) if table.has_range_key else bucket or None
+            saved.append((table, hash_key, range_key, copy.deepcopy(current)))
+        return saved
+
+    def restore(saved, stream_lengths):
+        for table, hash_key, range_key, item in reversed(saved):
+            if table.has_range_key:
+                if item is None:
+                    table.items[hash_key].pop(range_key, None)
+                else:
+                    table.items[hash_key][range_key] = item
+            elif item is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = item
+        for table, length in stream_lengths:
+            del table.stream_shard.items[length:]
+
+    def transact_write_items(self, transact_items):
+        saved = touched(self, transact_items)
+        streams = {id(t): (t, len(t.stream_shard.items)) for t, *_ in saved if t.stream_shard is not None}
+        try:
+            return original(self, transact_items)
+        except Exception:
+            restore(saved, streams.values())
+            raise
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def forget_tracked_instances():
+    """Drop moto's dashboard references to DynamoDB objects (nothing else reads them)."""
+    from moto.core.model_instances import model_data
+    for model in model_data.get('dynamodb', {}).values():
+        model.instances_tracked.clear()
 
 
 def build_app():
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True    # as moto_server sets it
-    return SerialisedDynamoDB(app)
+    keep_dynamodb_cheap()
+    return SerialisedDynamoDB(app, after=forget_tracked_instances)
 
 
 def parse_arguments(argv):

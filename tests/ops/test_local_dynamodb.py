@@ -271,3 +271,38 @@ def test_a_conflict_together_with_a_failed_condition_is_not_retried(wire):
     assert wire.sent == 1
     assert reason_codes(raised.value) == ['TransactionConflict', 'ConditionalCheckFailed']
     assert stored_signups(circle) == []
+
+
+def test_a_cancelled_transaction_leaves_every_item_and_the_stream_as_they_were():
+    """The launcher backs up only the items a transaction touches (moto copied whole tables):
+    a put, an update and a new item before a failing condition are all undone, stream included."""
+    import boto3
+    circle = make_circle(name='Before')
+    client = boto3.client('dynamodbstreams', region_name=get_settings().region)
+    table = boto3.client('dynamodb', region_name=get_settings().region).describe_table(
+        TableName=Circle.Meta.table_name)['Table']
+
+    def stream_records():
+        shards = client.describe_stream(StreamArn=table['LatestStreamArn'])['StreamDescription']['Shards']
+        total = 0
+        for shard in shards:
+            iterator = client.get_shard_iterator(StreamArn=table['LatestStreamArn'], ShardId=shard['ShardId'],
+                                                 ShardIteratorType='TRIM_HORIZON')['ShardIterator']
+            total += len(client.get_records(ShardIterator=iterator)['Records'])
+        return total
+    before = stream_records()
+    stored = Circle.get(*Circle.key(circle.id))
+    stored.name = 'After'
+    newcomer = Signup(*Signup.key(circle.id, 'new'), signup_id='new', circle_id=circle.id)
+
+    def write(transaction):
+        transaction.save(stored)
+        transaction.save(newcomer)
+        transaction.update(Circle(*Circle.key(circle.id)), actions=[Circle.signup_count.add(1)])
+        transaction.condition_check(Circle, 'CIRCLE#nope', 'CIRCLE', condition=Circle.pk.exists())
+    with pytest.raises(TransactWriteError):
+        transact_write(write)
+    kept = Circle.get(*Circle.key(circle.id))
+    assert (kept.name, kept.signup_count) == ('Before', 0)
+    assert Signup.count(f'CIRCLE#{circle.id}', Signup.sk.startswith('SIGNUP#')) == 0
+    assert stream_records() == before
