@@ -40,7 +40,7 @@ from chalicelib.core.clock import utcnow
 from chalicelib.core.settings import get_settings
 from chalicelib.messaging import outbox
 from chalicelib.messaging.outbox import EMAIL, FAILED, PENDING, RETRYING, SENT, SKIPPED, SMS
-from chalicelib.messaging.rate import SendRateLimit
+from chalicelib.messaging.rate import MAX_SLOTS_AT_ONCE, SendRateLimit
 from chalicelib.models import Delivery, Signup, TableItem
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,7 @@ def send_all(work, batch):
 def limit_chunk(limit):
     """Slots taken per UpdateItem: at most about one second of sends, so a batch never books
     the rate far ahead of what it will use."""
-    return max(1, min(50, int(1 / limit.step) if limit.step else 50))
+    return max(1, min(MAX_SLOTS_AT_ONCE, int(1 / limit.step) if limit.step else MAX_SLOTS_AT_ONCE))
 
 
 def send_one(work, limit, batch):
