@@ -1,11 +1,19 @@
-"""The reminder job: DynamoDB calls per run as the table grows.
+"""The reminder job: DynamoDB calls and app CPU per run as the table grows.
 
 300 circles have a reminder due now, among 1,000 and then among 10,000 circles (every circle
-has a reminder; the others are due later). One run of `send_due_reminders` claims each due
-reminder, reads its circle's partition, batch-writes the meeting's outbox items (each
-learner's email and SMS with its short link, each facilitator's copy) and marks it sent; we
-count its DynamoDB calls by operation. The job Queries the `by_due` index for what is due and
-reads only those circles, so the counts must be identical for both table sizes.
+has a reminder; the others are due later). Per table, three runs of `send_due_reminders`:
+
+- a tick with nothing due (five minutes before the 300 fall due): goal ≤ 3 DynamoDB calls
+  and < 100 ms;
+- the run at `now`: it claims each due reminder, reads its circle's partition, batch-writes
+  the meeting's outbox items (each learner's email and SMS with its short link, each
+  facilitator's copy) and marks it sent; goal: the same calls at both table sizes (the job
+  Queries the `by_due` index for what is due and reads only those circles);
+- the next tick, everything sent: nothing due again.
+
+We count each run's DynamoDB calls by operation and its app CPU: `time.process_time()` of this
+process around the run (all its threads; moto answers in another process, so its work is not
+counted, botocore's and PynamoDB's on its answers are).
 
 Sending is not measured here: the job only writes outbox items, and the sender delivers them
 from the table's stream (its throughput and global rate are `bench/sender.py`'s). No stream
@@ -98,21 +106,32 @@ def seed(size, due, now, learners=LEARNERS, seed_value=2026):
     return time.monotonic() - started, messages
 
 
-def count_run(server, size, now, due=DUE):
-    """One run over `size` circles (`due` of them due): its DynamoDB calls by operation, its
-    summary, and the outbox items it should have written."""
+def _measured_run(now, due):
     from chalicelib.reminders.job import send_due_reminders
+    aws_calls.reset()
+    started = time.process_time()
+    summary = send_due_reminders(now)
+    cpu_ms = (time.process_time() - started) * 1000
+    return {'summary': summary, 'calls': Counter(aws_calls.dynamodb_calls()), 'cpu_ms': cpu_ms, 'due': due}
+
+
+def count_run(server, size, now, due=DUE):
+    """The three runs over `size` circles (`due` of them due at `now`): each one's DynamoDB
+    calls by operation, app CPU and summary, and the outbox items the due run should write."""
     dynamodb_calls.fresh_table(server)
     seconds, expected = seed(size, due, now)
-    aws_calls.reset()
-    summary = send_due_reminders(now)
-    calls = Counter(aws_calls.dynamodb_calls())
-    return {'size': size, 'due': due, 'seed_seconds': seconds, 'expected': expected, 'summary': summary,
-            'calls': calls}
+    before = _measured_run(now - timedelta(minutes=5), 0)
+    run_now = _measured_run(now, due)
+    after = _measured_run(now + timedelta(minutes=5), 0)
+    return {'size': size, 'due': due, 'seed_seconds': seconds, 'expected': expected, 'summary': run_now['summary'],
+            'calls': run_now['calls'], 'cpu_ms': run_now['cpu_ms'], 'nothing_due': [before, after]}
 
 
 def run(server, sizes=SIZES, due=DUE):
+    from chalicelib.reminders.job import send_due_reminders
     now = datetime.now(timezone.utc).replace(microsecond=0)
+    dynamodb_calls.fresh_table(server)
+    send_due_reminders(now)         # imports and clients made: the runs measured are a warm container's
     return [count_run(server, size, now, due) for size in sizes]
 
 
@@ -120,25 +139,45 @@ def identical(counts):
     return all(c['calls'] == counts[0]['calls'] for c in counts)
 
 
+NOTHING_DUE_CALLS, NOTHING_DUE_MS = 3, 100
+
+
+def nothing_due_met(counts):
+    return all(sum(r['calls'].values()) <= NOTHING_DUE_CALLS and r['cpu_ms'] < NOTHING_DUE_MS
+               and not r['summary'].get('due') for c in counts for r in c['nothing_due'])
+
+
+def _ops(calls):
+    return ', '.join(f'{op} {n}' for op, n in sorted(calls.items())) or 'none'
+
+
 def markdown(counts):
     due = counts[0]['due']
-    lines = ['### Reminder job: DynamoDB calls per run', '',
+    lines = ['### Reminder job: DynamoDB calls and app CPU per run', '',
              f'{due} reminders due, {LEARNERS} learners each (every other one with a mobile), one run of '
-             '`send_due_reminders`: it writes the outbox items, the sender sends them (not measured here).', '',
+             '`send_due_reminders`: it writes the outbox items, the sender sends them (not measured here). '
+             'App CPU is `time.process_time()` of this process around the run (all its threads).', '',
              '| circles in the table | calls by operation | total | outbox items written | reminders sent | '
-             'run seconds |',
-             '|---|---|---|---|---|---|']
+             'app CPU ms | run seconds |',
+             '|---|---|---|---|---|---|---|']
     for c in counts:
-        ops = ', '.join(f'{op} {n}' for op, n in sorted(c['calls'].items()))
         summary = c['summary']
-        lines.append(f"| {c['size']:,} | {ops} | {sum(c['calls'].values())} | "
+        lines.append(f"| {c['size']:,} | {_ops(c['calls'])} | {sum(c['calls'].values())} | "
                      f"{summary.get('messages_queued', 0)} of {c['expected']} | "
-                     f"{summary.get('reminders_sent', 0)} of {due} | {summary.get('seconds', 0):.1f} |")
+                     f"{summary.get('reminders_sent', 0)} of {due} | {c['cpu_ms']:.0f} | "
+                     f"{summary.get('seconds', 0):.1f} |")
     seeding = ' and '.join(f"{c['seed_seconds']:.1f} s" for c in counts)
     lines += ['', f"From {counts[0]['size']:,} to {counts[-1]['size']:,} circles the counts are "
               f"{'identical' if identical(counts) else 'NOT identical'} (goal: identical: "
               f"**{'met' if identical(counts) else 'NOT met'}**). Seeding took {seeding}. "
               "Run seconds are moto's (its Query cost grows with the table; DynamoDB's does not)."]
+    lines += ['', f'A tick with nothing due (goal ≤ {NOTHING_DUE_CALLS} DynamoDB calls and < {NOTHING_DUE_MS} ms): '
+              'five minutes before the reminders fall due, and five minutes after the run above sent them.', '',
+              '| circles in the table | tick | calls by operation | app CPU ms |', '|---|---|---|---|']
+    for c in counts:
+        for label, r in zip(('before the due ones', 'after they were sent'), c['nothing_due']):
+            lines.append(f"| {c['size']:,} | {label} | {_ops(r['calls'])} | {r['cpu_ms']:.1f} |")
+    lines += ['', f"Goal with nothing due: **{'met' if nothing_due_met(counts) else 'NOT met'}**."]
     return '\n'.join(lines) + '\n'
 
 
