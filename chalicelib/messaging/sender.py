@@ -26,6 +26,7 @@ A crash between the provider accepting a message and step 5 sends it again after
 the one repeat we accept in exchange for never losing a message.
 """
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -50,6 +51,7 @@ FIRST_RETRY = timedelta(minutes=5)      # then 10, 20, 40 minutes
 MAX_ATTEMPTS = 5
 STOP_MARGIN_SECONDS = 10                # no send starts this close to the invocation's deadline
 SWEEP_PAGE = 100
+IN_FLIGHT_SECONDS = 0.25                # a send pool sized to keep this many seconds of sends in flight
 
 # SES v2 error codes worth another try later: the send rate or daily quota was exceeded, or
 # sending is paused for a while. Every other SES refusal is about this message or address.
@@ -264,7 +266,11 @@ def send_all(work, batch):
             for w, slot in zip(chunk, limit.take(len(chunk))):
                 w.slot = slot
     work.sort(key=lambda w: w.slot)
-    workers = max(1, min(settings.send_workers, len(work)))
+    # Each send holds a thread for the provider's answer (50-100 ms): at 100/s a pool of 8 is
+    # saturated, sends start after their slots and take new ones. Enough threads for
+    # IN_FLIGHT_SECONDS of the fastest channel's rate, at least `send_workers`.
+    needed = math.ceil(max(limit.per_second for limit in limits.values()) * IN_FLIGHT_SECONDS)
+    workers = max(1, min(max(settings.send_workers, needed), len(work)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='outbox-send') as pool:
         for future in [pool.submit(send_one, w, limits[w.item.channel], batch) for w in work]:
             future.result()
