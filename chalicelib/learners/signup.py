@@ -8,11 +8,12 @@ welcome email and the facilitators' notices to the outbox: all of it or nothing.
 
 A second signup with the same email for the same circle changes nothing stored: anyone can
 type anyone's address. It is answered exactly as a new signup (nothing tells the requester
-whether the address was known): the cancelled transaction spent nothing, so the rate limits
-are spent then (one UpdateItem each), and one more write puts an "already signed up" email to
-the stored address in the outbox, with a signed link to the details page (`update_details`) where
-the learner changes their details themselves. Its key names the hour, so repeats within an
-hour are refused by the item's own condition: at most one such email per signup per hour.
+whether the address was known): the cancelled transaction spent nothing, so one more
+transaction puts an "already signed up" email to the stored address in the outbox and spends
+the rate limits, with a signed link to the details page (`update_details`) where the learner
+changes their details themselves. Its key names the hour, so repeats within an hour are
+refused by the item's own condition (and spend nothing): at most one such email per signup
+per hour.
 """
 import base64
 import hashlib
@@ -32,7 +33,7 @@ from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
 from chalicelib.models.transactions import transact_write
 from chalicelib.models import Circle, Signup
 from chalicelib.models import rate_limits
-from chalicelib.models.rate_limits import Limit, RateLimited, spend
+from chalicelib.models.rate_limits import Limit
 from chalicelib.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -198,11 +199,31 @@ def _with_errors(limited):
     return limited
 
 
-def _spend_signup_limits(circle, client, now):
+def _cancelled_reasons(error):
+    return [r.code if r else None for r in (error.cancellation_reasons or [])]
+
+
+def _tell_known_address(existing, spent, now):
+    """The "already signed up" email with the rate limits' counters, in one transaction. One
+    sent this hour already cancels it: nothing is written or spent, and nothing is sent."""
+    from chalicelib.learners.welcome import already_signed_up_item
+    item = already_signed_up_item(existing, now)
+    if not spent:
+        outbox.write([item])
+        return
+
+    def write(transaction):
+        transaction.save(*outbox.put(item))
+        rate_limits.spend_in(transaction, spent)
     try:
-        spend(now, *_signup_limits(circle, client))
-    except RateLimited as limited:
-        raise _with_errors(limited)
+        transact_write(write)
+    except TransactWriteError as error:
+        reasons = _cancelled_reasons(error)
+        limited = rate_limits.refusal(spent, reasons[1:], now)
+        if limited:
+            raise _with_errors(limited) from None
+        if not (reasons and reasons[0] == 'ConditionalCheckFailed'):
+            raise
 
 
 def sign_up_for(circle, data, now=None, client=None):
@@ -218,7 +239,7 @@ def sign_up_for(circle, data, now=None, client=None):
         # When full, the transaction decides (and a repeated signup is refused the same way).
         raise SignupRefused(reason)
     spent = rate_limits.uses(now, *_signup_limits(circle, client)) if client is not None else []
-    from chalicelib.learners.welcome import already_signed_up_item, welcome_items
+    from chalicelib.learners.welcome import welcome_items
     signup = _new_signup(circle, form, now)
     puts = []
 
@@ -236,7 +257,7 @@ def sign_up_for(circle, data, now=None, client=None):
     except TransactWriteError as error:
         # PynamoDB sends the puts before the updates, each in the order added: the signup
         # first, then its outbox items, then the circle's count, then the rate-limit counters.
-        reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
+        reasons = _cancelled_reasons(error)
         at_circle = len(puts)
         limited = rate_limits.refusal(spent, reasons[at_circle + 1:], now)
         if limited:
@@ -245,9 +266,7 @@ def sign_up_for(circle, data, now=None, client=None):
         if known:
             existing = Signup(*Signup.key(circle.id, signup.signup_id), signup_id=signup.signup_id,
                               circle_id=circle.id)
-            if client is not None:
-                _spend_signup_limits(circle, client, now)
-            outbox.write([already_signed_up_item(existing, now)])
+            _tell_known_address(existing, spent, now)
         if len(reasons) > at_circle and reasons[at_circle] == 'ConditionalCheckFailed':
             fresh = circles.get_circle(circle.id)
             raise SignupRefused(refusal(fresh, now) or 'Please try again in a moment.') from None
