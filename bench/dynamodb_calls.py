@@ -36,6 +36,7 @@ SIZES = (200, 2000)
 # DynamoDB's Query page limit. AWS documents it as "1 MB"; we take 1,000,000 bytes
 # (the smaller reading, and moto's), so page estimates err on the high side.
 PAGE_BYTES = 1_000_000
+START, END = '<!-- bench results start -->', '<!-- bench results end -->'
 LISTING_KEYS = ['pk', 'sk', 'cg', 'cu']   # every index entry also carries the keys (stored names)
 CATALOG_ATTRIBUTES = ['cd', 'sc']         # what the `catalog` index projects
 
@@ -174,6 +175,10 @@ def seed_circles(count, now=None, seed=2026):
     rng = random.Random(seed)
     now = now or datetime.now(timezone.utc)
     built = [build_circle(rng, now) for _ in range(count)]
+    for circle in built:
+        # Last changed over the days before, as in a table in use (not all in the last second,
+        # which would make every container's next refresh a whole read).
+        circle.changed_millis -= rng.randint(60_000, 7 * 86_400_000)
     with Circle.batch_write() as batch:
         for circle in built:
             batch.save(circle)

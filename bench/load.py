@@ -454,17 +454,15 @@ def markdown(result):
         *cpu_rows, '',
         f"Memory: the server process peaked at **{result['server_peak_rss_mb']} MB RSS** "
         f"({result['server_rss_mb']} MB at the end), against the original's {ORIGINAL['memory_mb']} MB per worker. "
-        f"moto reached {result['moto_peak_rss_mb']} MB: it keeps every model object it ever made, the table "
-        f"copies of each TransactWriteItems included.", '',
+        f"moto reached {result['moto_peak_rss_mb']} MB.", '',
         f"Throughput: {geo} req/s of 50 km browse and {paged} req/s of first pages, each alone, against the "
         f"original's {ORIGINAL['geo_rps']} req/s geo browse and {ORIGINAL['paged_rps']} req/s paged on 2 cores. "
         f"Not like for like: the server is one `chalice local` process (threads, one core at most), and it, the "
         f"load generator and moto share this machine's {os.cpu_count()} CPUs. Browsing alone reads no DynamoDB "
         f"(the container's catalog answers), so those runs are bound by the CPU of the server and the load "
-        f"generator. The mixed run is bound by moto: it answers DynamoDB one request at a time and copies the "
-        f"whole table for every item of a TransactWriteItems, so its CPU per signup ({mixed_moto_per_signup} ms "
-        f"of moto CPU in the mixed run per signup sent, nearly all of moto's work there) grows with every write "
-        f"since it started; DynamoDB's cost does not. The server's CPU per request is the comparable figure."
+        f"generator. The mixed run is bound by moto, which answers DynamoDB one request at a time "
+        f"({mixed_moto_per_signup} ms of moto CPU per signup sent; scripts/moto_launcher.py already stops moto "
+        f"copying the whole table for each transaction). The server's CPU per request is the comparable figure."
         + (' A p99 near 1 s in a run that reads no DynamoDB is the dev server, not the app: a new connection per '
            "request meets `chalice local`'s listen backlog of 5, and a refused connection is retried after TCP's "
            '1 s SYN timeout.' if any(p['total']['p99_ms'] >= 900 for p in alone.values()) else ''), ''])

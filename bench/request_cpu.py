@@ -34,14 +34,22 @@ from tests.support import aws_calls
 
 START = '<!-- request cpu bench results start -->'
 END = '<!-- request cpu bench results end -->'
-SIZES = (200, 2000)
+SIZES = (200, 2000, 10000)
 REPEATS = 15
-# At N=2000 moto takes seconds of its own per listing request (its Query sorts the whole table),
-# so the default run repeats fewer times there to stay within ~10 minutes.
-DEFAULT_REPEATS = {200: 15, 2000: 3}
+DEFAULT_REPEATS = {}
+# A new container reads the whole catalog from moto, which takes moto seconds at 10,000 circles:
+# that kind is repeated fewer times.
+COLD_REPEATS = 3
 PROFILED = 3          # the slowest kinds, profiled once each
 TOP = 8               # functions listed per profile
 GOAL_MS = 5.0
+# The exceptions to GOAL_MS: the whole unpaginated list (serialising it is most of the cost), and
+# a new container's first request, which reads the whole catalog (no goal: it happens once).
+GOALS = {'browse, no filters': 50.0, 'browse, limit=10, new container (whole catalog read)': None}
+
+
+def goal_of(name):
+    return GOALS.get(name, GOAL_MS)
 # Frames that only pass the request on (the client, the app's middleware, the handlers): left out of
 # the profile lists, which would otherwise start with the same seven wrappers every time.
 WRAPPERS = ('/chalice/', '/bench/', '/app.py', '/chalicelib/handlers/')
@@ -74,6 +82,7 @@ def kinds(seeded):
                 'email': f'learner-{next(counter)}-{time.time_ns()}@example.org', 'consent': True,
                 'signup_questions': {'goals': 'Learn', 'support': 'None', 'custom_question': 'To learn'}}
 
+    from chalicelib.circles import catalog
     return [
         ('browse near Chicago, 50 km', 'GET', f'{listing}?latitude={lat}&longitude={lon}&distance=50', None),
         ('browse near Chicago, 10 km', 'GET', f'{listing}?latitude={lat}&longitude={lon}&distance=10', None),
@@ -81,6 +90,10 @@ def kinds(seeded):
         ('browse by text (q=python)', 'GET', f'{listing}?q=python', None),
         ('browse, no filters', 'GET', listing, None),
         ('browse, limit=10', 'GET', f'{listing}?limit=10', None),
+        ('browse, limit=10, refresh due (1 Query of what changed)', 'GET', f'{listing}?limit=10', None,
+         catalog.expire),
+        ('browse, limit=10, new container (whole catalog read)', 'GET', f'{listing}?limit=10', None,
+         catalog.forget),
         ('browse page GET /', 'GET', '/', None),
         ('circle JSON', 'GET', f'{listing}/{target.id}', None),
         ('circle page', 'GET', f'/circles/{target.id}', None),
@@ -96,7 +109,9 @@ def _send(client, method, path, body):
 
 
 def _request_cpu(client, kind):
-    _, method, path, body = kind
+    _, method, path, body, *prepare = kind
+    for step in prepare:
+        step()
     started = time.process_time()
     response = _send(client, method, path, body)
     return (time.process_time() - started) * 1000, response.status_code
@@ -110,7 +125,9 @@ def _percentile(values, fraction):
 def profile_one(client, kind, top=TOP):
     """One profiled request: its top functions by cumulative CPU time, skipping chalice's wrappers."""
     profiler = cProfile.Profile(time.process_time)
-    _, method, path, body = kind
+    _, method, path, body, *prepare = kind
+    for step in prepare:
+        step()
     profiler.enable()
     _send(client, method, path, body)
     profiler.disable()
@@ -144,8 +161,10 @@ def measure_size(server, size, repeats=REPEATS):
             aws_calls.reset()
             _, statuses[kind[0]] = _request_cpu(client, kind)
             out['kinds'][kind[0]] = {'calls': Counter(aws_calls.dynamodb_calls()), 'cpu': []}
-        for _ in range(repeats):
+        for repeat in range(repeats):
             for kind in requests:
+                if len(kind) > 4 and kind[4].__name__ == 'forget' and repeat >= COLD_REPEATS:
+                    continue
                 cpu, status = _request_cpu(client, kind)
                 out['kinds'][kind[0]]['cpu'].append(cpu)
                 statuses[kind[0]] = status if status != 200 else statuses[kind[0]]
@@ -171,7 +190,8 @@ def markdown(measured):
              '`time.process_time()` of the app process per request, '
              + ', '.join(f'{m["repeats"]} requests of each kind at N={m["size"]} ({m["seconds"]:.0f} s wall)'
                          for m in measured)
-             + f', after one warm-up each; ms; goal ≤ {GOAL_MS:g} ms at p50 (over it: bold).', '']
+             + f', after one warm-up each; ms; goal ≤ {GOAL_MS:g} ms at p50, ≤ 50 ms for the whole unpaginated '
+             'list ("no filters"), none for a new container\'s first request (over a goal: bold).', '']
     header, rule = '| request |', '|---|'
     for size in sizes:
         header += f' N={size}: p50 ms | N={size}: p90 ms | N={size}: DynamoDB calls |'
@@ -185,10 +205,11 @@ def markdown(measured):
             if found['status'] != 200:
                 calls += f' [HTTP {found["status"]}]'
             p50 = f'{found["p50"]:.1f}'
-            p50 = p50 if found['p50'] <= GOAL_MS else f'**{p50}**'
+            p50 = p50 if goal_of(name) is None or found['p50'] <= goal_of(name) else f'**{p50}**'
             row += f' {p50} | {found["p90"]:.1f} | {calls} |'
         lines.append(row)
-    over = {m['size']: sum(1 for f in m['kinds'].values() if f['p50'] > GOAL_MS) for m in measured}
+    over = {m['size']: sum(1 for name, f in m['kinds'].items() if goal_of(name) is not None and f['p50'] > goal_of(name))
+            for m in measured}
     lines += ['', 'Kinds over the goal at p50 (bold): '
               + ', '.join(f'{n} of {len(measured[0]["kinds"])} at N={size}' for size, n in over.items()) + '.']
     last = measured[-1]

@@ -1,48 +1,36 @@
 """`make bench`: run every benchmark and write the results into BENCHMARKS.md.
 
-The results replace whatever sits between the two marker comments in
-BENCHMARKS.md, so the explanation around them stays as written; they are
-also printed. The facilitator pages' results have their own pair of markers
-(bench/facilitator_calls.py), so that bench can also be run alone.
+Each bench owns a pair of marker comments in BENCHMARKS.md and rewrites only what is between
+them, so the explanation around them stays as written (every bench can also run alone:
+`python -m bench.<name>`). After all of them, the summary at the top of the report is
+rewritten from their results: each goal, ours beside the original system's figure.
 """
-from bench import cold_start, dynamodb_calls, facilitator_calls, reminder_job, request_cpu, sender
+import time
+
+from bench import (cold_start, dynamodb_calls, facilitator_calls, load, private_cpu, reminder_job, request_cpu,
+                   sender, summary)
 from bench.report import REPORT, machine, replace_section
 
-START, END = '<!-- bench results start -->', '<!-- bench results end -->'
-
-
-def results_sections():
-    """The public-request results, and the facilitator pages' (each has its own place in the report)."""
-    imports = cold_start.measure_imports()
-    breakdown = cold_start.import_breakdown()
-    with dynamodb_calls.moto_server() as server:
-        first_requests = cold_start.measure_first_requests(server)
-        counts = dynamodb_calls.run(server)
-        facilitator = facilitator_calls.run(server)
-        reminders = reminder_job.run(server)
-        outbox = sender.run(server)
-        cpu = request_cpu.run(server)
-    return ('\n'.join([machine(), '', cold_start.markdown(imports, breakdown, first_requests),
-                       dynamodb_calls.markdown(counts)]),
-            '\n'.join([machine(), '', facilitator_calls.markdown(facilitator)]),
-            '\n'.join([machine(), '', reminder_job.markdown(reminders)]),
-            '\n'.join([machine(), '', sender.markdown(outbox)]),
-            '\n'.join([machine(), '', request_cpu.markdown(cpu)]))
+# In the order they run: the cheap, exact ones first; the load run last (it starts its own stack).
+BENCHES = [dynamodb_calls, request_cpu, private_cpu, facilitator_calls, reminder_job, sender, cold_start, load]
 
 
 def main():
-    section, facilitator_section, reminder_section, sender_section, cpu_section = results_sections()
-    print(section)
-    print(facilitator_section)
-    print(reminder_section)
-    print(sender_section)
-    print(cpu_section)
-    replace_section(START, END, section)
-    replace_section(facilitator_calls.START, facilitator_calls.END, facilitator_section)
-    replace_section(reminder_job.START, reminder_job.END, reminder_section)
-    replace_section(sender.START, sender.END, sender_section)
-    replace_section(request_cpu.START, request_cpu.END, cpu_section)
-    print(f'Written into {REPORT}')
+    results, seconds = {}, {}
+    started = time.monotonic()
+    with dynamodb_calls.moto_server() as server:
+        for bench in BENCHES:
+            name = bench.__name__.split('.')[-1]
+            began = time.monotonic()
+            results[name] = bench.run(server)
+            seconds[name] = time.monotonic() - began
+            section = '\n'.join([machine(), '', bench.markdown(results[name]),
+                                 f'({name}: {seconds[name]:.0f} s of the `make bench` run.)', ''])
+            print(section, flush=True)
+            replace_section(bench.START, bench.END, section)
+    total = time.monotonic() - started
+    replace_section(summary.START, summary.END, summary.markdown(results, seconds, total))
+    print(f'Written into {REPORT} ({total / 60:.1f} minutes)')
 
 
 if __name__ == '__main__':

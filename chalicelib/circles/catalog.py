@@ -239,3 +239,10 @@ def forget():
     """Start again from nothing, as a new container would (tests reset the table between tests)."""
     with _catalog.lock:
         _catalog.forget()
+
+
+def expire():
+    """Make the next request ask what changed, as when the refresh interval has passed."""
+    with _catalog.lock:
+        if _catalog.checked_at is not None:
+            _catalog.checked_at = float('-inf')
