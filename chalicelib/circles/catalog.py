@@ -30,8 +30,7 @@ from chalicelib.circles import geo
 from chalicelib.circles.circles import CATALOG, day_facts, decode_card, list_item
 from chalicelib.core.clock import utcnow, zone_info
 from chalicelib.core.settings import get_settings
-from chalicelib.models import Circle
-from chalicelib.models.base import connection
+from chalicelib.models import raw
 
 OVERLAP_MS = 30_000
 FULL_RELOAD_SECONDS = 900
@@ -96,20 +95,10 @@ class Catalog:
     # --- reading the index ---------------------------------------------------------
 
     def _read(self, since):
-        """Every catalog entry changed after `since` (epoch ms; None: all), oldest first: one
-        Query of the `catalog` index per 1 MB page, straight from botocore (no model objects)."""
-        request = {'TableName': Circle.Meta.table_name, 'IndexName': 'catalog',
-                   'KeyConditionExpression': 'cg = :catalog',
-                   'ExpressionAttributeValues': {':catalog': {'S': CATALOG}}}
-        if since is not None:
-            request['KeyConditionExpression'] += ' AND cu > :since'
-            request['ExpressionAttributeValues'][':since'] = {'N': str(since)}
-        while True:
-            page = connection().client.query(**request)
-            yield from page.get('Items', [])
-            if 'LastEvaluatedKey' not in page:
-                return
-            request['ExclusiveStartKey'] = page['LastEvaluatedKey']
+        """Every catalog entry changed after `since` (epoch ms; None: all): one Query of the
+        `catalog` index per 1 MB page, read as JSON (`chalicelib.models.raw`, no model objects)."""
+        return raw.query('cg', CATALOG, index_name='catalog',
+                         range_after=('cu', since) if since is not None else None)
 
     def _apply(self, raw):
         changed = int(raw['cu']['N'])

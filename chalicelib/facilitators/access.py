@@ -13,7 +13,7 @@ as `DeliveryState`s, the few fields the pages show, read from the raw answer
 from dataclasses import dataclass, field
 
 from chalicelib.core.errors import NotFound
-from chalicelib.facilitators import reads
+from chalicelib.models import raw as reads
 from chalicelib.models import Circle, CircleFacilitator, Signup, TableItem
 
 WAITING = ('pending', 'retrying')

@@ -14,7 +14,7 @@ from pynamodb.attributes import UTCDateTimeAttribute
 
 from chalicelib.circles import circles
 from chalicelib.core.formatting import meeting_when_short
-from chalicelib.facilitators import reads
+from chalicelib.models import raw as reads
 from chalicelib.models import Circle, CircleFacilitator
 from chalicelib.models.circle import Meeting
 

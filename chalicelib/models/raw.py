@@ -110,9 +110,11 @@ def _projection(attributes, params):
     params['ProjectionExpression'] = ', '.join(paths)
 
 
-def query(hash_name, hash_value, index_name=None, attributes=None, consistent_read=False, range_prefix=None):
+def query(hash_name, hash_value, index_name=None, attributes=None, consistent_read=False, range_prefix=None,
+          range_after=None):
     """Every item under one hash key (of the table, or of `index_name`), all pages, raw.
-    `range_prefix`: (range key name, prefix) to read only the keys that start with it."""
+    `range_prefix`: (range key name, prefix) to read only the keys that start with it;
+    `range_after`: (range key name, number) to read only the keys above it."""
     params = {'TableName': TableItem.Meta.table_name, 'KeyConditionExpression': '#h = :h',
               'ExpressionAttributeNames': {'#h': hash_name},
               'ExpressionAttributeValues': {':h': {'S': hash_value}}}
@@ -120,6 +122,10 @@ def query(hash_name, hash_value, index_name=None, attributes=None, consistent_re
         params['KeyConditionExpression'] += ' AND begins_with(#r, :r)'
         params['ExpressionAttributeNames']['#r'] = range_prefix[0]
         params['ExpressionAttributeValues'][':r'] = {'S': range_prefix[1]}
+    if range_after:
+        params['KeyConditionExpression'] += ' AND #r > :r'
+        params['ExpressionAttributeNames']['#r'] = range_after[0]
+        params['ExpressionAttributeValues'][':r'] = {'N': str(range_after[1])}
     if index_name:
         params['IndexName'] = index_name
     if consistent_read:

@@ -1,6 +1,6 @@
 """facilitators.reads parses DynamoDB's answers with json.loads: the items must be exactly
 what botocore's own parser gives, binary values (top-level and nested) included."""
-from chalicelib.facilitators import reads
+from chalicelib.models import raw as reads
 from chalicelib.models import TableItem
 from tests.support import aws_calls
 from tests.support.factories import make_circle
