@@ -366,3 +366,17 @@ def test_a_distance_beyond_the_largest_is_refused(client):
 def test_text_parameters_follow_the_field_rules(client, query, field):
     response = client.http.get(f'/api/learningcircles/?{query}')
     assert response.status_code == 400 and list(response.json_body['errors']) == [field]
+
+
+def test_the_browse_page_shows_twenty_circles_a_page_with_links_that_keep_the_filters(client):
+    for n in range(23):
+        make_circle(name=f'Python {n:02d}', starts_in_days=n + 1)
+    first = client.http.get('/?q=python').body.decode()
+    assert first.count('class="card"') == 20
+    assert '23 learning circles, showing 1–20' in first
+    assert 'href="/?q=python&amp;page=2" rel="next"' in first and 'rel="prev"' not in first
+    second = client.http.get('/?q=python&page=2').body.decode()
+    assert second.count('class="card"') == 3 and 'Python 22' in second and 'Python 00' not in second
+    assert 'href="/?q=python" rel="prev"' in second and 'rel="next"' not in second
+    refused = client.http.get('/?page=0')
+    assert refused.status_code == 400 and 'Must be a page number.' in refused.body.decode()
