@@ -141,16 +141,13 @@ def _filters(query):
         tests.append(lambda e: e.card['tm'] == query.team_id)
     if (query.has_location or query.team_id) and query.city:
         tests.append(lambda e: e.card['cn'] == query.city)
-    if query.q:
-        words = [' ' + word for word in query.q]
-        tests.append(lambda e: all(word in e.search for word in words))
     if query.topics:
         tests.append(lambda e: any(topic in e.card['tp'] for topic in query.topics))
     if query.weekdays is not None:
         tests.append(lambda e: e.weekday in query.weekdays)
     if query.online is not None:
         tests.append(lambda e: e.card['item']['online'] == query.online)
-    if query.active is not None:
+    if query.active is not None and not _from_active_view(query):
         tests.append(lambda e: e.finished != query.active)
     scope = {
         'active': lambda e: not e.finished,
@@ -158,13 +155,25 @@ def _filters(query):
         'current': lambda e: e.card['item']['start_date'] <= e.today_iso <= e.card['item']['last_meeting_date'],
         'completed': lambda e: e.finished,
     }.get(query.scope)
-    if scope:
+    if scope and not (query.scope == 'active' and _from_active_view(query)):
         tests.append(scope)
     return tests
 
 
+def _whole_catalog(query):
+    """The candidates are every circle (no place, team or city narrows them)."""
+    return not (query.has_location or query.team_id or query.city)
+
+
+def _from_active_view(query):
+    """The candidates come from the catalog's view of active circles, in the requested order."""
+    return _whole_catalog(query) and not query.q and (query.scope == 'active' or query.active is True)
+
+
 def _select(catalog, query):
-    """(matching entries in the response's order, distances by id when searching near a place)."""
+    """(matching entries in the response's order, distances by id when searching near a place,
+    whether they are a whole view of the catalog). Never change the list returned: it may be
+    the catalog's own view."""
     distances = {}
     if query.has_location:
         found = catalog.near(query.latitude, query.longitude, query.distance)
@@ -174,28 +183,38 @@ def _select(catalog, query):
         candidates = catalog.grouped('tm').get(query.team_id, [])
     elif query.city:
         candidates = catalog.grouped('cn').get(query.city, [])
+    elif query.q:
+        candidates = catalog.text_matches(query.q)           # in default order
+    elif _from_active_view(query):
+        candidates = catalog.active(query.order)
     else:
         candidates = catalog.ordered(query.order)
+    if query.q and not _whole_catalog(query):
+        matching_ids = {e.id for e in catalog.text_matches(query.q)}
+        candidates = [e for e in candidates if e.id in matching_ids]
     tests = _filters(query)
-    matching = [e for e in candidates if all(test(e) for test in tests)] if tests else list(candidates)
-    if query.order and (query.has_location or query.team_id or query.city):
+    matching = [e for e in candidates if all(test(e) for test in tests)] if tests else candidates
+    in_order = _whole_catalog(query) and not query.q        # a view already in the requested order
+    if query.order and not in_order:
         catalog.ordered(query.order)            # gives every entry its rank in that order
-        matching.sort(key=lambda e: e.ranks[query.order])
+        matching = sorted(matching, key=lambda e: e.ranks[query.order])
     elif query.has_location and not query.order:
-        matching.sort(key=lambda e: (distances[e.id], e.id))
-    return matching, distances
+        matching = sorted(matching, key=lambda e: (distances[e.id], e.id))
+    return matching, distances, in_order and not tests
 
 
 def _page(query, now):
     """The counts and the selected entries of a response, from the container's catalog."""
     catalog = current(now)
     with catalog.lock:
-        matching, distances = _select(catalog, query)
-        open_ = [e for e in matching if e.accepts_signups]
-        counts = {'count': None, 'signup_open_count': len(open_),
-                  'signup_closed_count': len(matching) - len(open_)}
+        matching, distances, unfiltered = _select(catalog, query)
+        if unfiltered and not query.signup:     # a whole view: its count is kept with it
+            opened = catalog.open_count((query.scope, query.active, query.order), matching)
+        else:
+            opened = sum(1 for e in matching if e.accepts_signups)
+        counts = {'count': None, 'signup_open_count': opened, 'signup_closed_count': len(matching) - opened}
         if query.signup == 'open':
-            selected = open_
+            selected = [e for e in matching if e.accepts_signups]
         elif query.signup == 'closed':
             selected = [e for e in matching if not e.accepts_signups]
         else:

@@ -22,6 +22,7 @@ dropped when a card changes; a signup changes only that circle's count and cache
 """
 import bisect
 import json
+import math
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -151,6 +152,7 @@ class Catalog:
         for zone in stale:
             self.zones[zone] = _zone_day(zone, now)
         if stale:
+            self.views = {}             # which circles are active changed with the date
             for entry in self.entries.values():
                 if entry.zone in stale:
                     entry.set_today(self.zones[entry.zone][0])
@@ -178,6 +180,39 @@ class Catalog:
             return entries
         return self.view(('order', order), build)
 
+    def active(self, order):
+        """`ordered(order)` without the finished circles (the browse page's default)."""
+        return self.view(('active', order), lambda entries: [e for e in self.ordered(order) if not e.finished])
+
+    def open_count(self, name, entries):
+        """How many of a view's entries accept signups, counted once per view."""
+        return self.view(('open', name), lambda _: sum(1 for e in entries if e.accepts_signups))
+
+    def text_matches(self, words):
+        """The entries whose search words start with every one of `words`, in default order.
+
+        One string holds every entry's words, a line per entry, so each word is found by
+        `str.find` (C speed) instead of a test per entry."""
+        def build(entries):
+            ordered = self.ordered(None)
+            starts, position = [], 0
+            for entry in ordered:
+                starts.append(position)
+                position += len(entry.search) + 1
+            return '\n'.join(e.search for e in ordered), starts, ordered
+        text, starts, ordered = self.view('text', build)
+        found = None
+        for word in words:
+            needle, lines, position = ' ' + word, set(), 0
+            while (position := text.find(needle, position)) != -1:
+                line = bisect.bisect_right(starts, position) - 1
+                lines.add(line)
+                position = starts[line + 1] if line + 1 < len(starts) else len(text)
+            found = lines if found is None else found & lines
+            if not found:
+                return []
+        return [ordered[line] for line in sorted(found)]
+
     def grouped(self, field):
         """Entries by a card field (`cn` the city, `tm` the team), each group in default order."""
         def build(entries):
@@ -193,13 +228,23 @@ class Catalog:
             located = sorted(((e.card['gh'], e) for e in entries if e.card['gh']), key=lambda pair: pair[0])
             return [pair[0] for pair in located], [pair[1] for pair in located]
         hashes, located = self.view('geo', build)
+        # A box around the circle (a little wider than it) skips the exact distance for most
+        # of the cells' entries; near a pole or the antimeridian every entry is measured.
+        margin = distance_km / geo.KM_PER_DEGREE * 1.01
+        lat_low, lat_high = latitude - margin, latitude + margin
+        lon_margin = margin / max(math.cos(math.radians(min(abs(latitude) + margin, 89.9))), 1e-6)
+        boxed = lat_high < 90 and lat_low > -90 and lon_margin < 170 and -180 < longitude - lon_margin \
+            and longitude + lon_margin < 180
         found = {}
         for cell in geo.covering_cells(latitude, longitude, distance_km):
             low = bisect.bisect_left(hashes, cell)
             high = bisect.bisect_left(hashes, cell + '~', low)
             for entry in located[low:high]:
                 item = entry.card['item']
-                distance = geo.distance_km(latitude, longitude, item['latitude'], item['longitude'])
+                lat, lon = item['latitude'], item['longitude']
+                if boxed and not (lat_low <= lat <= lat_high and abs(lon - longitude) <= lon_margin):
+                    continue
+                distance = geo.distance_km(latitude, longitude, lat, lon)
                 if distance <= distance_km:
                     found[entry.id] = (entry, distance)
         return list(found.values())

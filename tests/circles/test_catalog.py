@@ -155,3 +155,16 @@ def test_api_listing_answers_304_to_a_client_holding_the_same_body_and_200_after
     circles.save(stored)
     changed = client.http.get(LISTING, headers={'If-None-Match': tag})
     assert changed.status_code == 200 and changed.headers['ETag'] != tag
+
+
+def test_text_search_finds_exactly_the_circles_whose_words_start_with_every_word_typed(client):
+    names = ['Python basics', 'Pythagoras and friends', 'Intro to Python', 'Knitting', 'Py', 'Spanish for python users']
+    for name in names:
+        make_circle(name=name, course_title=name, provider=None, topics=(), venue_name='Library',
+                    facilitator_names=['Ada'])
+    current = catalog.current()
+    ordered = current.ordered(None)
+    for words in (['py'], ['python'], ['pyth', 'intro'], ['python', 'spanish'], ['knit'], ['ython'], ['zzz']):
+        expected = [e.id for e in ordered if all(' ' + w in e.search for w in words)]
+        assert [e.id for e in current.text_matches(words)] == expected, words
+    assert sorted(listed(client, 'q=python&scope=active')) == sorted(listed(client, 'q=python'))
