@@ -31,6 +31,8 @@ live in other partitions and are not compared.
 Speed: the world is built once per module and dumped; this module's `aws` fixture (overriding
 conftest's per-test reset) puts the dump back only after a test that wrote something.
 """
+import email
+import email.policy
 import json
 import os
 import re
@@ -292,7 +294,8 @@ class World:
         links_ = {}
         for kind, item in items.items():
             message = accounts._render_account_email(item, {User.key(user.user_id): user}, user.email, now)
-            text = message.get_body(preferencelist=('plain',)).get_content()
+            parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+            text = parsed.get_body(preferencelist=('plain',)).get_content()
             links_[kind] = _path(re.search(rf'(http://\S+{re.escape(prefixes[kind])}\S+)', text).group(1))
         return links_
 
