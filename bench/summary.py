@@ -29,33 +29,31 @@ def _cpu(results, size, kind):
     return None
 
 
-def _calls(results, size, scenario):
-    """DynamoDB calls (DynamoDB's paging) of a bench/dynamodb_calls scenario at a size, or None."""
-    measured = results.get('dynamodb_calls', {}).get(size)
-    if not measured:
-        return None
-    return next((r.dynamodb_calls for r in measured[0] if r.scenario.name == scenario), None)
+def _sizes(results):
+    return [m['size'] for m in results.get('request_cpu', [])]
 
 
-def _largest(results):
-    sizes = [m['size'] for m in results.get('request_cpu', [])]
-    return sizes
-
-
-def _read_row(results, action, original, kind, scenario, goal_ms, goal_calls):
-    cells, ok = [], True
-    for size in _largest(results):
+def _read_row(results, action, original, kind, scenario, goal_ms, goal_calls, judged=(2000, 10000)):
+    """A public read: its CPU at every size measured (the goal judged at `judged`), its calls and,
+    at 2,000 circles, how many circles the response held."""
+    cells, ok, seen = [], True, False
+    for size in _sizes(results):
         found = _cpu(results, size, kind)
         if found is None:
             continue
         cells.append(f'N={size:,}: {found[0]:.1f} ms')
-        ok &= found[0] <= goal_ms
-    calls = _calls(results, 2000, scenario)
-    if calls is not None:
-        cells.append(f'{calls} call(s) with a refresh due, 0 between refreshes')
-        ok &= calls <= goal_calls
-    goal = f'≤ {goal_ms:g} ms app CPU, ≤ {goal_calls} calls'
-    return f'| {action} | {original} | {goal} | {"; ".join(cells) or "not measured"} | {_verdict(ok and bool(cells))} |'
+        if size in judged:
+            ok &= found[0] <= goal_ms
+            seen = True
+    measured = results.get('dynamodb_calls', {}).get(2000)
+    result = next((r for r in measured[0] if r.scenario.name == scenario), None) if measured else None
+    if result is not None:
+        cells.append(f'{result.dynamodb_calls} call with a refresh due, 0 between refreshes; '
+                     f'{result.items:,} circles in the answer at N=2,000')
+        ok &= result.dynamodb_calls <= goal_calls
+    at = ' and '.join(f'{size:,}' for size in judged)
+    goal = f'≤ {goal_ms:g} ms app CPU at {at}, ≤ {goal_calls} calls'
+    return f'| {action} | {original} | {goal} | {"; ".join(cells) or "not measured"} | {_verdict(ok and seen)} |'
 
 
 def _cold_row(results):
@@ -146,12 +144,12 @@ def markdown(results, seconds, total):
     whole_goal = 50.0
     rows = ['| action | original | goal | ours (this run) | verdict |', '|---|---|---|---|---|',
             _cold_row(results),
-            _read_row(results, 'browse 50 km (~40 results at 2,000)', ORIGINAL['geo'],
+            _read_row(results, 'browse 50 km (the original: 40 results)', ORIGINAL['geo'],
                       'browse near Chicago, 50 km', 'browse near Chicago, distance 50 km', 5.0, 9),
             _read_row(results, 'browse first page of 10', ORIGINAL['page'], 'browse, limit=10',
                       'browse first page of 10', 5.0, 2),
             _read_row(results, 'whole list, every circle', ORIGINAL['whole'], 'browse, no filters',
-                      'browse, no filters', whole_goal, 2),
+                      'browse, no filters', whole_goal, 2, judged=(2000,)),
             _signup_row(results), *_reminder_rows(results), *_sender_rows(results), *_load_rows(results)]
     took = ', '.join(f'{name} {s:.0f} s' for name, s in seconds.items())
     return '\n'.join([
