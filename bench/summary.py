@@ -49,7 +49,7 @@ def _read_row(results, action, original, kind, scenario, goal_ms, goal_calls, ju
     result = next((r for r in measured[0] if r.scenario.name == scenario), None) if measured else None
     if result is not None:
         cells.append(f'{result.dynamodb_calls} call with a refresh due, 0 between refreshes; '
-                     f'{result.items:,} circles in the answer at N=2,000')
+                     f'the answer counts {result.items:,} circles at N=2,000')
         ok &= result.dynamodb_calls <= goal_calls
     at = ' and '.join(f'{size:,}' for size in judged)
     goal = f'≤ {goal_ms:g} ms app CPU at {at}, ≤ {goal_calls} calls'
