@@ -45,6 +45,10 @@ if os.environ.get('AWS_LAMBDA_FUNCTION_NAME'):     # Lambda's init phase (see th
 
     from chalicelib import models  # noqa: F401
     from chalicelib.circles import browse, browse_page, circles  # noqa: F401
+    from chalicelib.learners import phone
+    from chalicelib.models.base import warm
+    warm()                  # the DynamoDB client
+    phone.country_codes()   # the signup form's country list
     from chalicelib.core import rendering
     from chalicelib.learners import signup  # noqa: F401
     for template in ('base.html', 'browse.html', 'circle.html'):     # the public pages, compiled once

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA_FILE = Path(__file__).resolve().parent / 'data' / 'cities.tsv.gz'
+# Country name (as the cities file writes it, and circles store it) and ISO code, one per line:
+# what the signup form needs without reading every city (chalicelib/learners/phone.py).
+COUNTRIES_FILE = Path(__file__).resolve().parent / 'data' / 'countries.tsv'
 MIN_POPULATION = 5000
 COLUMNS = ['id', 'key', 'name', 'country_code', 'country', 'region', 'latitude', 'longitude', 'timezone', 'population']
 
@@ -116,7 +119,14 @@ def build(min_population=MIN_POPULATION):
     # mtime=0 keeps the file byte-identical when rebuilt from the same data.
     with open(DATA_FILE, 'wb') as raw, gzip.GzipFile(fileobj=raw, mode='wb', compresslevel=9, mtime=0) as out:
         out.write(text.encode('utf-8'))
+    write_countries(rows)
     return len(rows)
+
+
+def write_countries(rows):
+    """COUNTRIES_FILE from the cities' rows (each country once, sorted by name)."""
+    pairs = sorted({(row[COLUMNS.index('country')], row[COLUMNS.index('country_code')]) for row in rows})
+    COUNTRIES_FILE.write_text(''.join(f'{name}\t{code}\n' for name, code in pairs), encoding='utf-8')
 
 
 if __name__ == '__main__':

@@ -20,6 +20,8 @@ if _HANDLER == f'{__name__}.send_due_reminders_job':
 elif _HANDLER == f'{__name__}.send_due_change_notices_job':
     from chalicelib.reminders import change_notices  # noqa: F401
 if _HANDLER.startswith(f'{__name__}.'):
+    from chalicelib.models.base import warm
+    warm()                      # the DynamoDB client
     tracing.ensure_patched()    # X-Ray, inside Lambda only
 
 

@@ -23,6 +23,8 @@ STREAM_ARN_PLACEHOLDER = 'arn:aws:dynamodb:us-east-1:000000000000:table/circles/
 _HANDLER = os.environ.get('_HANDLER', '')
 if _HANDLER.startswith(f'{__name__}.'):
     from chalicelib.messaging import sender as _sender  # noqa: F401
+    from chalicelib.models.base import warm
+    warm()                      # the DynamoDB client
     tracing.ensure_patched()    # X-Ray, inside Lambda only
 if _HANDLER == f'{__name__}.send_outbox':
     from chalicelib.messaging import email as _email

@@ -76,3 +76,13 @@ def test_every_country_of_the_gazetteer_has_its_phone_region():
     unknown = [name for name, code in codes.items()
                if phonenumbers.country_code_for_region(code) == 0 and code not in without_plan]
     assert unknown == []
+
+
+def test_the_country_list_is_exactly_the_countries_of_the_cities_file():
+    import gzip
+
+    from chalicelib.circles import gazetteer
+    with gzip.open(gazetteer.DATA_FILE, 'rt', encoding='utf-8') as data:
+        rows = [line.rstrip('\n').split('\t') for line in data]
+    countries = {row[gazetteer.COLUMNS.index('country')]: row[gazetteer.COLUMNS.index('country_code')] for row in rows}
+    assert phone.country_codes() == countries
