@@ -38,12 +38,14 @@ def _read_row(results, action, original, kind, scenario, goal_ms, goal_calls, ju
     at 2,000 circles, how many circles the response held."""
     cells, ok, seen = [], True, False
     for size in _sizes(results):
-        found = _cpu(results, size, kind)
-        if found is None:
+        kept, fresh = _cpu(results, size, kind), _cpu(results, size, f'{kind}, answer computed afresh')
+        if kept is None:
             continue
-        cells.append(f'N={size:,}: {found[0]:.1f} ms')
+        judged_on = fresh or kept
+        cells.append(f'N={size:,}: {judged_on[0]:.1f} ms'
+                     + (f' computed afresh, {kept[0]:.1f} ms repeated' if fresh else ''))
         if size in judged:
-            ok &= found[0] <= goal_ms
+            ok &= judged_on[0] <= goal_ms
             seen = True
     measured = results.get('dynamodb_calls', {}).get(2000)
     result = next((r for r in measured[0] if r.scenario.name == scenario), None) if measured else None

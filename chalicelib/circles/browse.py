@@ -4,6 +4,7 @@ Every request is answered from the container's catalog (`chalicelib.circles.cata
 candidates come from one of its views (near a place, a team, a city, or every circle in the
 requested order), then each filter is applied exactly, with "today" in each circle's timezone.
 """
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -203,33 +204,32 @@ def _select(catalog, query):
     return matching, distances, in_order and not tests
 
 
-def _page(query, now):
-    """The counts and the selected entries of a response, from the container's catalog."""
-    catalog = current(now)
-    with catalog.lock:
-        matching, distances, unfiltered = _select(catalog, query)
-        if unfiltered and not query.signup:     # a whole view: its count is kept with it
-            opened = catalog.open_count((query.scope, query.active, query.order), matching)
-        else:
-            opened = sum(1 for e in matching if e.accepts_signups)
-        counts = {'count': None, 'signup_open_count': opened, 'signup_closed_count': len(matching) - opened}
-        if query.signup == 'open':
-            selected = [e for e in matching if e.accepts_signups]
-        elif query.signup == 'closed':
-            selected = [e for e in matching if not e.accepts_signups]
-        else:
-            selected = matching
-        counts['count'] = len(selected)
-        if query.limit is not None:
-            counts['offset'], counts['limit'] = query.offset, query.limit
-            selected = selected[query.offset:query.offset + query.limit]
-        return catalog, counts, selected, distances
+def _page(catalog, query):
+    """The counts and the selected entries of a response; hold `catalog.lock`."""
+    matching, distances, unfiltered = _select(catalog, query)
+    if unfiltered and not query.signup:     # a whole view: its count is kept with it
+        opened = catalog.open_count((query.scope, query.active, query.order), matching)
+    else:
+        opened = sum(1 for e in matching if e.accepts_signups)
+    counts = {'count': None, 'signup_open_count': opened, 'signup_closed_count': len(matching) - opened}
+    if query.signup == 'open':
+        selected = [e for e in matching if e.accepts_signups]
+    elif query.signup == 'closed':
+        selected = [e for e in matching if not e.accepts_signups]
+    else:
+        selected = matching
+    counts['count'] = len(selected)
+    if query.limit is not None:
+        counts['offset'], counts['limit'] = query.offset, query.limit
+        selected = selected[query.offset:query.offset + query.limit]
+    return counts, selected, distances
 
 
 def browse(query, now=None):
     """The response body of `GET /api/learningcircles/` for a parsed query, as a dict."""
-    catalog, body, selected, distances = _page(query, now or utcnow())
+    catalog = current(now or utcnow())
     with catalog.lock:
+        body, selected, distances = _page(catalog, query)
         items = [e.item() for e in selected]
     if query.has_location:
         for item in items:
@@ -240,13 +240,22 @@ def browse(query, now=None):
 
 def browse_json(query, now=None):
     """`browse` as JSON text, assembled from each entry's cached JSON (no per-request encoding
-    of items that have not changed)."""
-    catalog, body, selected, distances = _page(query, now or utcnow())
+    of items that have not changed), and kept by the catalog until anything in it changes."""
+    catalog = current(now or utcnow())
     with catalog.lock:
-        if query.has_location:
-            items = [f'{e.item_json()[:-1]}, "distance_km": {json.dumps(round(distances[e.id], 2))}}}'
-                     for e in selected]
-        else:
-            items = [e.item_json() for e in selected]
+        return catalog.answer(_answer_key(query), lambda: _json_text(catalog, query))
+
+
+def _answer_key(query):
+    return json.dumps(dataclasses.asdict(query), sort_keys=True, default=sorted)
+
+
+def _json_text(catalog, query):
+    body, selected, distances = _page(catalog, query)
+    if query.has_location:
+        items = [f'{e.item_json()[:-1]}, "distance_km": {json.dumps(round(distances[e.id], 2))}}}'
+                 for e in selected]
+    else:
+        items = [e.item_json() for e in selected]
     head = json.dumps(body)[:-1]
     return f'{head}, "items": [{", ".join(items)}]}}'

@@ -18,7 +18,8 @@ Dates: what an item says about "today" (status, open for signups, next meeting) 
 time zone and recomputed when local midnight passes in that zone, not per request.
 
 Views (the cards in each order, by city, by team, by geohash) are built on first use and
-dropped when a card changes; a signup changes only that circle's count and cached item.
+dropped when a card changes; a signup changes only that circle's count and cached item. The
+API's answers are kept by query until anything changes (a card, a count, a local date).
 """
 import bisect
 import json
@@ -34,6 +35,7 @@ from chalicelib.core.settings import get_settings
 from chalicelib.models import raw
 
 OVERLAP_MS = 30_000
+MAX_ANSWERS = 256
 FULL_RELOAD_SECONDS = 900
 
 
@@ -92,6 +94,7 @@ class Catalog:
         self.zones = {}             # zone -> (today, valid from, valid until)
         self.undated = []           # entries whose zone has no day yet
         self.views = {}
+        self.answers = {}           # the API's recent answers (JSON text) by query, until anything changes
 
     # --- reading the index ---------------------------------------------------------
 
@@ -112,16 +115,17 @@ class Catalog:
             return                      # an older copy than the one held
         if not data:
             if self.entries.pop(circle_id, None) is not None:
-                self.views = {}
+                self.views, self.answers = {}, {}
             return
         if entry is not None and entry.data == data:
             if entry.count != count:
                 entry.count, entry.json = count, None
+                self.answers = {}
             entry.changed = changed
             return
         entry = Entry(data, decode_card(data), count, changed)
         self.entries[circle_id] = entry
-        self.views = {}
+        self.views, self.answers = {}, {}
         day = self.zones.get(entry.zone)
         if day:
             entry.set_today(day[0])
@@ -152,7 +156,7 @@ class Catalog:
         for zone in stale:
             self.zones[zone] = _zone_day(zone, now)
         if stale:
-            self.views = {}             # which circles are active changed with the date
+            self.views, self.answers = {}, {}       # which circles are active changed with the date
             for entry in self.entries.values():
                 if entry.zone in stale:
                     entry.set_today(self.zones[entry.zone][0])
@@ -163,6 +167,15 @@ class Catalog:
         self.undated = []
 
     # --- views ---------------------------------------------------------------------
+
+    def answer(self, key, compute):
+        """The API's answer to a query (`key`), computed once until anything in the catalog
+        changes: popular queries (a city, the first page) cost a lookup between two changes."""
+        if key not in self.answers:
+            if len(self.answers) >= MAX_ANSWERS:
+                self.answers.clear()
+            self.answers[key] = compute()
+        return self.answers[key]
 
     def view(self, name, build):
         if name not in self.views:
@@ -273,6 +286,12 @@ def forget():
     """Start again from nothing, as a new container would (tests reset the table between tests)."""
     with _catalog.lock:
         _catalog.forget()
+
+
+def forget_answers():
+    """Drop the kept answers (the benchmark measures answers computed afresh)."""
+    with _catalog.lock:
+        _catalog.answers = {}
 
 
 def expire():

@@ -168,3 +168,13 @@ def test_text_search_finds_exactly_the_circles_whose_words_start_with_every_word
         expected = [e.id for e in ordered if all(' ' + w in e.search for w in words)]
         assert [e.id for e in current.text_matches(words)] == expected, words
     assert sorted(listed(client, 'q=python&scope=active')) == sorted(listed(client, 'q=python'))
+
+
+def test_an_answer_is_kept_until_anything_in_the_catalog_changes(client):
+    circle = make_circle()
+    first = client.http.get(f'{LISTING}?city=Chicago').body
+    assert len(catalog.current().answers) == 1
+    assert client.http.get(f'{LISTING}?city=Chicago').body == first
+    sign_up(circle.id, {'name': 'Lee', 'email': 'lee@example.org', 'consent': 'yes'})
+    changed = client.http.get(f'{LISTING}?city=Chicago').json_body
+    assert changed['items'][0]['signup_count'] == 1
