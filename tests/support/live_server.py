@@ -45,6 +45,8 @@ class LiveServer:
         return urlunsplit(('http', f'127.0.0.1:{self.port}', parts.path, parts.query, parts.fragment))
 
     def stop(self):
+        from tests.support import outbox
+        outbox.stop_background()
         self._server.shutdown()
         self._server.server.server_close()
         self._thread.join(5)

@@ -22,3 +22,12 @@ def start_background():
     """Keep delivering while a browser test waits (the live server); idempotent."""
     if poller().thread is None:
         poller().start()
+
+
+def stop_background():
+    """Stop the background delivery (the live server is gone): later tests of this process count
+    their own AWS calls, and a poller left running would add its DescribeTable and stream reads."""
+    if _poller is not None and _poller.thread is not None:
+        _poller.stop()
+        _poller.thread = None
+        _poller.stopping.clear()      # drain() and a later start_background() work as before
