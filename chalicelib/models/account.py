@@ -45,6 +45,15 @@ class User(TableItem, discriminator='User'):
 class Team(TableItem, discriminator='Team'):
     team_id = UnicodeAttribute()
     name = UnicodeAttribute()
+    slug = UnicodeAttribute(null=True)          # unique: claimed by `TEAMSLUG#<slug>` (models/team.py)
+    introduction = UnicodeAttribute(null=True)
+    image_url = UnicodeAttribute(null=True)
+    city = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
+    latitude = NumberAttribute(null=True)
+    longitude = NumberAttribute(null=True)
+    # The join link's secret: None when the link is off; a new value voids every earlier link.
+    join_token = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(team_id):

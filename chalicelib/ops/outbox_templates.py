@@ -13,6 +13,7 @@ def templates():
     from chalicelib.facilitators import circle_admin, dialog, feedback, messages
     from chalicelib.learners import welcome
     from chalicelib.reminders import change_notices, job
+    from chalicelib.teams import invitations as team_invitations
     return {
         'welcome': welcome.WELCOME,
         'new_signup': welcome.NEW_SIGNUP,
@@ -33,6 +34,7 @@ def templates():
         'change_fan_out': change_notices.CHANGE_FAN_OUT,
         'change': change_notices.CHANGE,
         'change_sms': change_notices.CHANGE_SMS,
+        'team_invitation': team_invitations.TEAM_INVITATION_EMAIL,
     }
 
 
