@@ -2,6 +2,7 @@
 
     python -m chalicelib.ops.cli run-job send-due-reminders [--now 2026-03-01T09:00:00+00:00]
     python -m chalicelib.ops.cli load-demo
+    python -m chalicelib.ops.cli create-team --name NAME --organizer EMAIL [--slug SLUG]
 
 On the local stage without AWS_ENDPOINT_URL it talks to the running `make run`
 stack (its moto URL is in `.local/local_stack.json`), never to a real account.
@@ -53,11 +54,25 @@ def main(argv=None):
     run_job.add_argument('name', choices=sorted(JOBS))
     run_job.add_argument('--now', type=parse_now, help='the instant the job sees as now (ISO 8601)')
     commands.add_parser('load-demo', help='write the demo circles and accounts')
+    create_team = commands.add_parser('create-team', help='create a team and its first organizer (invited '
+                                                          'if the address has no account)')
+    create_team.add_argument('--name', required=True)
+    create_team.add_argument('--organizer', required=True, metavar='EMAIL')
+    create_team.add_argument('--slug')
     args = parser.parse_args(argv)
     use_running_local_stack()
     if args.command == 'run-job':
         result = job_function(args.name)(args.now)
         print(f'{args.name}: {result}')
+    elif args.command == 'create-team':
+        from chalicelib.core.errors import Refusal
+        from chalicelib.teams.teams import create_team
+        try:
+            created = create_team(args.name, args.organizer, slug=args.slug)
+        except Refusal as refusal:
+            sys.exit(f'create-team: {refusal.message}')
+        print(f'Team {created.team.name!r} created: slug {created.team.slug} (id {created.team.team_id}). '
+              f'{created.summary()}')
     else:
         from chalicelib.ops.demo import load_demo_data
         for login in load_demo_data():

@@ -173,3 +173,15 @@ def test_roles_change_members_are_removed_and_their_circles_stay_in_the_team():
     assert teams.membership(team.team_id, olu.user_id) is None
     rows = teams.member_rows(teams.team_partition(team.team_id).members)
     assert [(r['name'], r['role']) for r in rows] == [('Fay Facilitator', teams.ORGANIZER)]
+
+
+def test_the_create_team_command_prints_the_slug_and_what_happened(capsys):
+    from chalicelib.ops import cli
+    account('Olu Organizer', email='olu@example.org')
+    cli.main(['create-team', '--name', 'Oak Park Library', '--organizer', 'olu@example.org', '--slug', 'oak-park'])
+    assert capsys.readouterr().out.startswith("Team 'Oak Park Library' created: slug oak-park")
+    cli.main(['create-team', '--name', 'Berwyn', '--organizer', 'nobody@example.org'])
+    assert 'nobody@example.org has no account yet: an organizer invitation is on its way.' in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        cli.main(['create-team', '--name', 'Again', '--organizer', 'olu@example.org', '--slug', 'oak-park'])
+    assert 'taken' in str(refused.value)
