@@ -22,6 +22,7 @@ from chalicelib.handlers import facilitator
 from chalicelib.handlers import messages as messages_pages
 from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
+from chalicelib.handlers import teams as team_pages
 from chalicelib.handlers.web import install_error_pages
 
 app = Chalice(app_name='circles')    # debug stays off: a 500 must never show a traceback
@@ -34,6 +35,7 @@ app.register_blueprint(facilitator.bp)
 app.register_blueprint(messages_pages.bp)
 app.register_blueprint(reminder_pages.bp)
 app.register_blueprint(rsvp_pages.bp)
+app.register_blueprint(team_pages.bp)
 app.register_blueprint(jobs.bp)
 app.register_blueprint(sender.bp)
 # The local outbox shows every email and text "sent": it exists on the local stage only.

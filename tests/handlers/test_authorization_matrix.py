@@ -72,7 +72,9 @@ MANAGERS = {'facilitator', 'co-facilitator', 'organizer'}
 PUBLIC, PUBLIC_FORM, SIGNED_IN, CIRCLE_MANAGERS = 'public', 'public form', 'signed in', 'circle managers'
 LEARNER_LINK, ACCOUNT_LINK, INVITATION = 'learner link', 'account link', 'invitation'
 LOCAL_ONLY, CATCH_ALL = 'local only', 'catch-all'
-HOLDER = {LEARNER_LINK: 'learner', ACCOUNT_LINK: 'facilitator', INVITATION: 'facilitator of another circle'}
+TEAM_ORGANIZERS, LINK_HOLDERS = 'team organizers', 'link holders'
+HOLDER = {LEARNER_LINK: 'learner', ACCOUNT_LINK: 'facilitator', INVITATION: 'facilitator of another circle',
+          LINK_HOLDERS: 'facilitator of another circle'}
 
 ALLOWED, OWN_DATA, LOGIN, NOT_FOUND, FORBIDDEN, INVALID_LINK = (
     'allowed', 'allowed, own data only', 'redirected to login', 'not found', 'forbidden', 'invalid link')
@@ -108,6 +110,12 @@ def expected(entry, role, method):
         if method == 'GET':
             return ALLOWED
         return LOGIN if role in NO_SESSION else ALLOWED if role == HOLDER[INVITATION] else FORBIDDEN
+    if audience == TEAM_ORGANIZERS:
+        return LOGIN if role in NO_SESSION else ALLOWED if role == 'organizer' else NOT_FOUND
+    if audience == LINK_HOLDERS:
+        if method == 'POST' and entry.csrf == 'session':
+            return LOGIN if role in NO_SESSION else ALLOWED
+        return ALLOWED
     raise AssertionError(f'unknown audience {audience!r}')
 
 
@@ -198,6 +206,21 @@ ROUTES = {
     ('/unsubscribe/{token}', 'POST'): Entry(LEARNER_LINK, 'RFC 8058 one-click', link='unsubscribe'),
     ('/calendar/{token}/circles.ics', 'GET'): Entry(LEARNER_LINK, 'a bad feed token is "No such calendar" (404)',
                                                     link='feed', invalid=404),
+    ('/teams/invitations/{token}', 'GET'): Entry(INVITATION, 'a team invitation: shows team and address to whoever '
+                                                             'holds the link', csrf='form', link='team-invitation'),
+    ('/teams/invitations/{token}', 'POST'): Entry(INVITATION, 'accepting needs the invited address',
+                                                  csrf='session', link='team-invitation'),
+    ('/teams/invitations/{token}/decline', 'POST'): Entry(LINK_HOLDERS, 'whoever holds the link may decline',
+                                                          csrf='form', link='team-decline'),
+    ('/teams/join/{token}', 'GET'): Entry(LINK_HOLDERS, "shows the team's name", link='join'),
+    ('/teams/join/{token}', 'POST'): Entry(LINK_HOLDERS, 'any account joins as facilitator (a member stays as is)',
+                                           csrf='session', link='join'),
+    **{(path, 'POST'): Entry(TEAM_ORGANIZERS, 'the sample body is empty: 400', csrf='session') for path in [
+        '/organize/{team_id}/invitations', '/organize/{team_id}/invitations/revoke',
+        '/organize/{team_id}/invitations/resend', '/organize/{team_id}/members/role',
+        '/organize/{team_id}/members/remove', '/organize/{team_id}/join-link']},
+    ('/organize/{team_id}/members', 'GET'): Entry(TEAM_ORGANIZERS, 'current organizers of the team only',
+                                                  csrf='session'),
     ('/local/outbox', 'GET'): Entry(LOCAL_ONLY, 'registered on the local stage only (app.py); shows every '
                                                 'message sent on this machine to anyone there'),
     **{('/{proxy+}', method): CATCH for method in ANY_METHOD},
@@ -274,7 +297,16 @@ class World:
         self.links = {'learner': self._learner_links(self.lea), 'another learner': self._learner_links(self.ben),
                       'facilitator': self._account_links(self.facilitator),
                       'facilitator of another circle': {'invitation': _path(circle_admin.invitation_link(
-                          self.circle.id, self.stranger.email, self.facilitator.user_id))}}
+                          self.circle.id, self.stranger.email, self.facilitator.user_id)),
+                          **self._team_links()}}
+
+    def _team_links(self):
+        """The stranger's invitation to this team, and the team's join link."""
+        from chalicelib.teams import invitations
+        invitation = invitations.invite(TEAM, self.stranger.email, self.organizer.user_id)
+        team = invitations.set_join_link(TEAM, self.organizer.user_id, on=True)
+        path = invitations.invitation_path(invitation)
+        return {'team-invitation': path, 'team-decline': f'{path}/decline', 'join': invitations.join_path(team)}
 
     def _learner_links(self, signup):
         sent = rsvp.learner_links(signup, self.upcoming)      # saves the short link's item
@@ -304,7 +336,7 @@ class World:
     def link_path(self, path, entry, role):
         """The link `role` presents: its own (holder, or another learner), else an altered copy."""
         holder = HOLDER[entry.audience]
-        if entry.audience == INVITATION or role == holder:
+        if entry.audience in (INVITATION, LINK_HOLDERS) or role == holder:
             own = self.links[holder][entry.link]
         elif entry.audience == LEARNER_LINK and role == 'another learner':
             own = self.links['another learner'][entry.link]
@@ -324,7 +356,7 @@ class World:
             'circle_id': self.circle.id,
             'meeting_id': self.upcoming.meeting_id if path.endswith(('/move', '/cancel')) else self.past.meeting_id,
             'user_id': self.co_facilitator.user_id, 'step': '1', 'message_key': self.message_key,
-            'name': 'style.css', 'proxy': 'nope',
+            'name': 'style.css', 'proxy': 'nope', 'team_id': TEAM,
         }
 
         def value(match):
@@ -516,7 +548,8 @@ def test_posts_without_the_csrf_token_are_refused(http, world, path, method, vie
 
 OTHER_PURPOSE = {'withdraw': 'details', 'details': 'withdraw', 'texts': 'unsubscribe', 'rsvp': 'withdraw',
                  'unsubscribe': 'texts', 'short': 'rsvp', 'feed': 'withdraw', 'confirm': 'reset',
-                 'reset': 'confirm', 'undo': 'reset', 'invitation': 'details'}
+                 'reset': 'confirm', 'undo': 'reset', 'invitation': 'details', 'team-invitation': 'details',
+                 'team-decline': 'details', 'join': 'details'}
 LINK_ROUTES = [(p, m, v) for p, m, v in APP_ROUTES if ROUTES.get((p, m)) and ROUTES[(p, m)].link]
 
 
@@ -560,5 +593,6 @@ def test_every_route_of_the_app_has_an_entry_and_no_entry_is_stale():
 def test_every_audience_is_exercised():
     """Guard against the route discovery silently finding little."""
     assert {entry.audience for entry in ROUTES.values()} == {
-        PUBLIC, PUBLIC_FORM, SIGNED_IN, CIRCLE_MANAGERS, LEARNER_LINK, ACCOUNT_LINK, INVITATION, LOCAL_ONLY, CATCH_ALL}
+        PUBLIC, PUBLIC_FORM, SIGNED_IN, CIRCLE_MANAGERS, LEARNER_LINK, ACCOUNT_LINK, INVITATION, LOCAL_ONLY, CATCH_ALL,
+        TEAM_ORGANIZERS, LINK_HOLDERS}
     assert len(APP_ROUTES) >= 80
