@@ -402,6 +402,7 @@ def count_calls(client, scenario):
         catalog.forget()
     elif scenario.method == 'GET':
         client.http.get(scenario.path)           # a warm container: the catalog was read before
+    before = os.environ.get('CIRCLES_CATALOG_REFRESH_SECONDS')
     _refresh_interval('0' if scenario.refresh_due else '3600')
     pages = QueryPages()
     pages.attach()
@@ -414,7 +415,7 @@ def count_calls(client, scenario):
                                         body=json.dumps(scenario.body))
     finally:
         pages.detach()
-        _refresh_interval('0')
+        _refresh_interval(before)       # as it was: the next bench measures the deployed interval
     calls = Counter(aws_calls.dynamodb_calls())
     ses = sum(v for k, v in aws_calls.calls.items() if k.startswith('sesv2.') or k.startswith('ses.'))
     body = response.json_body if isinstance(response.json_body, dict) else {}
@@ -426,9 +427,12 @@ def count_calls(client, scenario):
 
 
 def _refresh_interval(seconds):
-    """The catalog's refresh interval for the next requests (settings are read again)."""
+    """The catalog's refresh interval for the next requests (None: the default; settings are read again)."""
     from chalicelib.core.settings import get_settings
-    os.environ['CIRCLES_CATALOG_REFRESH_SECONDS'] = seconds
+    if seconds is None:
+        os.environ.pop('CIRCLES_CATALOG_REFRESH_SECONDS', None)
+    else:
+        os.environ['CIRCLES_CATALOG_REFRESH_SECONDS'] = seconds
     get_settings.cache_clear()
     get_settings()
 

@@ -57,8 +57,10 @@ WRAPPERS = ('/chalice/', '/bench/', '/app.py', '/chalicelib/handlers/')
 
 
 def _bench_env():
-    """Rate limits off; settings are read again (under `make bench` an earlier bench loaded them)."""
+    """Rate limits off, the catalog's deployed refresh interval; settings are read again (under
+    `make bench` an earlier bench loaded them)."""
     os.environ['CIRCLES_RATE_LIMITS'] = 'off'
+    os.environ.pop('CIRCLES_CATALOG_REFRESH_SECONDS', None)     # the deployed interval (10 s)
     if 'chalicelib.core.settings' in sys.modules:
         sys.modules['chalicelib.core.settings'].get_settings.cache_clear()
 
