@@ -4,11 +4,12 @@ Partner websites build search and signup forms against the public endpoints,
 so this document is their reference. It is a plain dict: limits and choices
 come from the modules that enforce them (browse, signup, pages), and
 `tests/handlers/test_openapi.py` checks every route and real responses against it.
-Built in two halves: `public` (learners and partners) and `facilitators`.
+Built in parts: `public` (learners and partners), `facilitators` and `teams`.
 """
 from chalicelib.openapi.facilitators import (account_paths, dialog_paths, facilitator_paths,
                                              messages_paths, session_cookie)
 from chalicelib.openapi.public import api_paths, page_paths, rsvp_paths, schemas
+from chalicelib.openapi.teams import team_paths
 from chalicelib.core.settings import get_settings
 
 
@@ -33,6 +34,6 @@ def document():
             {'name': 'Documentation'},
         ],
         'paths': {**api_paths(), **page_paths(), **account_paths(), **dialog_paths(),
-                  **facilitator_paths(), **messages_paths(), **rsvp_paths()},
+                  **facilitator_paths(), **messages_paths(), **rsvp_paths(), **team_paths()},
         'components': {'schemas': schemas(), 'securitySchemes': {'session': session_cookie()}},
     }
