@@ -128,11 +128,6 @@ def regular_meeting(meetings, today):
     return next(m for m in on_day if counts[m.local_time] == best)
 
 
-def circle_weekday(circle, now):
-    """`regular_weekday` of a circle, from attributes every browse index carries."""
-    return regular_weekday(meeting_dates(circle), local_today(circle, now))
-
-
 def _meeting_days(meetings):
     if not meetings:
         return None
@@ -142,10 +137,8 @@ def _meeting_days(meetings):
 
 
 def search_words_of(circle):
-    """The words a text search matches by prefix: name, course, venue, city, facilitators.
-
-    Derived at read time from attributes every browse index carries, rather than stored.
-    """
+    """The words a text search matches by prefix: name, course, venue, city, facilitators
+    (kept in the circle's catalog card, `card_of`)."""
     words = set()
     for text in [circle.name, circle.course.title, circle.course.provider or '', *circle.course.topics,
                  circle.venue_name or '', circle.city or '', *circle.facilitator_names]:
@@ -197,7 +190,7 @@ def meeting_dates(circle):
 
 
 def first_start(circle):
-    """The first meeting's aware local start, from attributes every browse index carries."""
+    """The first meeting's aware local start at the circle's regular time."""
     return _local_datetime(circle.start_date, circle.meeting_time, circle.timezone)
 
 

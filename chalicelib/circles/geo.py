@@ -1,17 +1,16 @@
 """Geohash cells for radius search, and exact distances.
 
-A circle's geohash is stored in the `by_area` index: partition `AREA#<first character>` (a
-45-degree cell), sort key `<9-character geohash>#<id>`. A radius search Queries the cells of
-the finest precision at which at most `MAX_CELLS` of them cover the search's bounding box (a
-cell longer than one character is a `begins_with` on the sort key), then keeps the circles
-whose great-circle distance is within the radius.
+A circle's card holds its 9-character geohash, and the catalog keeps the cards sorted by it
+(`chalicelib.circles.catalog.Catalog.near`). A radius search takes the cells of the finest
+precision at which at most `MAX_CELLS` of them cover the search's bounding box (each cell is a
+prefix: a range of the sorted geohashes), then keeps the circles whose great-circle distance is
+within the radius.
 
-Why one character: a search near a pole, or as wide as `MAX_RADIUS_KM`, needs cells that big.
-Its bounding box spans every longitude, and at two characters that is 32 columns of cells,
-64 Queries; at one character it is the 8 cells of one row. Every radius up to MAX_RADIUS_KM,
-at any latitude, is covered by at most 9 one-character cells (tests/circles/test_browse.py
-checks a grid of centres), so no search costs more than 9 Queries. The price is a coarse
-partition key: learning circles are written rarely, far below a partition's throughput.
+Why cells as coarse as one character: a search near a pole, or as wide as `MAX_RADIUS_KM`,
+needs cells that big. Its bounding box spans every longitude, and at two characters that is 32
+columns of cells; at one character it is the 8 cells of one row. Every radius up to
+MAX_RADIUS_KM, at any latitude, is covered by at most 9 cells (tests/circles/test_browse.py
+checks a grid of centres), so a search never looks in more than 9 ranges.
 """
 import math
 
