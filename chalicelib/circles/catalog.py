@@ -178,14 +178,16 @@ class Catalog:
         return self.answers[key]
 
     def view(self, name, build):
+        """The view `name`, built by `build()` on first use after the last change."""
         if name not in self.views:
-            self.views[name] = build(list(self.entries.values()))
+            self.views[name] = build()
         return self.views[name]
 
     def ordered(self, order):
         """Every entry in `order` (see ORDERS), ties by id; each entry learns its rank."""
-        def build(entries):
+        def build():
             key, reverse = ORDERS[order]
+            entries = list(self.entries.values())
             entries.sort(key=lambda e: e.id)
             entries.sort(key=key, reverse=reverse)
             for rank, entry in enumerate(entries):
@@ -195,18 +197,18 @@ class Catalog:
 
     def active(self, order):
         """`ordered(order)` without the finished circles (the browse page's default)."""
-        return self.view(('active', order), lambda entries: [e for e in self.ordered(order) if not e.finished])
+        return self.view(('active', order), lambda: [e for e in self.ordered(order) if not e.finished])
 
     def open_count(self, name, entries):
         """How many of a view's entries accept signups, counted once per view."""
-        return self.view(('open', name), lambda _: sum(1 for e in entries if e.accepts_signups))
+        return self.view(('open', name), lambda: sum(1 for e in entries if e.accepts_signups))
 
     def text_matches(self, words):
         """The entries whose search words start with every one of `words`, in default order.
 
         One string holds every entry's words, a line per entry, so each word is found by
         `str.find` (C speed) instead of a test per entry."""
-        def build(entries):
+        def build():
             ordered = self.ordered(None)
             starts, position = [], 0
             for entry in ordered:
@@ -228,7 +230,7 @@ class Catalog:
 
     def grouped(self, field):
         """Entries by a card field (`cn` the city, `tm` the team), each group in default order."""
-        def build(entries):
+        def build():
             groups = {}
             for entry in self.ordered(None):
                 groups.setdefault(entry.card[field], []).append(entry)
@@ -237,8 +239,8 @@ class Catalog:
 
     def near(self, latitude, longitude, distance_km):
         """(entry, distance) of the entries within the distance, in no particular order."""
-        def build(entries):
-            located = sorted(((e.card['gh'], e) for e in entries if e.card['gh']), key=lambda pair: pair[0])
+        def build():
+            located = sorted(((e.card['gh'], e) for e in self.entries.values() if e.card['gh']), key=lambda pair: pair[0])
             return [pair[0] for pair in located], [pair[1] for pair in located]
         hashes, located = self.view('geo', build)
         # A box around the circle (a little wider than it) skips the exact distance for most
