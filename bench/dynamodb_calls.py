@@ -256,9 +256,9 @@ def listing_projection_report(circles_):
 class QueryPages:
     """Every Query page a request made: which index and key, how many bytes of items came back.
 
-    Hooks the botocore client PynamoDB uses for circles (public botocore events; nothing is
-    replaced). Pages of one Query are consecutive calls with the same key condition, the
-    later ones carrying ExclusiveStartKey.
+    Hooks the process's botocore client (public botocore events; nothing is replaced). Pages of
+    one Query are consecutive calls with the same key condition, the later ones carrying
+    ExclusiveStartKey.
     """
     HOOK_ID = 'bench-query-pages'
 
@@ -266,23 +266,20 @@ class QueryPages:
         self.pages = []
 
     @staticmethod
-    def _clients():
-        """PynamoDB's client for models, and the low-level one the catalog reads with."""
-        from chalicelib.models import Circle
+    def _events():
+        """The events of the process's one DynamoDB client (every model, the catalog and raw reads)."""
         from chalicelib.models.base import connection
-        return [Circle._get_connection().connection.client, connection().client]
+        return connection().client.meta.events
 
     def attach(self):
-        for client in self._clients():
-            events = client.meta.events
-            events.register('before-parameter-build.dynamodb.Query', self._remember, unique_id=self.HOOK_ID + '-params')
-            events.register('after-call.dynamodb.Query', self._record, unique_id=self.HOOK_ID + '-result')
+        events = self._events()
+        events.register('before-parameter-build.dynamodb.Query', self._remember, unique_id=self.HOOK_ID + '-params')
+        events.register('after-call.dynamodb.Query', self._record, unique_id=self.HOOK_ID + '-result')
 
     def detach(self):
-        for client in self._clients():
-            events = client.meta.events
-            events.unregister('before-parameter-build.dynamodb.Query', unique_id=self.HOOK_ID + '-params')
-            events.unregister('after-call.dynamodb.Query', unique_id=self.HOOK_ID + '-result')
+        events = self._events()
+        events.unregister('before-parameter-build.dynamodb.Query', unique_id=self.HOOK_ID + '-params')
+        events.unregister('after-call.dynamodb.Query', unique_id=self.HOOK_ID + '-result')
 
     def _remember(self, params, context, **_):
         context['bench_query'] = {
