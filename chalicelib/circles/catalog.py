@@ -36,6 +36,7 @@ from chalicelib.models import raw
 
 OVERLAP_MS = 30_000
 MAX_ANSWERS = 256
+MAX_ANSWER_CHARACTERS = 32_000_000     # a 512 MB Lambda keeps at most ~32 MB of answers
 FULL_RELOAD_SECONDS = 900
 
 
@@ -172,9 +173,11 @@ class Catalog:
         """The API's answer to a query (`key`), computed once until anything in the catalog
         changes: popular queries (a city, the first page) cost a lookup between two changes."""
         if key not in self.answers:
-            if len(self.answers) >= MAX_ANSWERS:
-                self.answers.clear()
-            self.answers[key] = compute()
+            text = compute()
+            held = sum(len(kept) for kept in self.answers.values())
+            if len(self.answers) >= MAX_ANSWERS or held + len(text) > MAX_ANSWER_CHARACTERS:
+                self.answers = {}
+            self.answers[key] = text
         return self.answers[key]
 
     def view(self, name, build):

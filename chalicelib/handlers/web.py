@@ -31,10 +31,18 @@ def json_response(body, status=200, headers=None):
 PUBLIC_JSON_CACHE = 'public, max-age=0, s-maxage=30, must-revalidate'
 
 
+@functools.lru_cache(maxsize=16)
+def entity_tag(text):
+    """The ETag of a body. The last few are kept for the catalog's kept answers: the same text
+    object comes back, and its hash (which Python keeps on the object) finds the tag without
+    reading the text again. Few, because each holds its text."""
+    import hashlib
+    return f'"{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"'
+
+
 def public_json_response(request, text):
     """A public GET's JSON text, with an ETag; 304 without a body when the client has it."""
-    import hashlib
-    tag = f'"{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"'
+    tag = entity_tag(text)
     headers = {'ETag': tag, 'Cache-Control': PUBLIC_JSON_CACHE}
     wanted = (request.headers or {}).get('if-none-match', '')
     if tag in [candidate.strip() for candidate in wanted.split(',')]:
