@@ -22,6 +22,7 @@ from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import MeetingFeedback
+from chalicelib.models.meeting_entry import FEEDBACK as FEEDBACK_DAY, team_day_pk
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,10 @@ def _create(circle, session, meeting, number, form, now):
         *MeetingFeedback.key(circle.id, meeting.meeting_id), circle_id=circle.id, meeting_id=meeting.meeting_id,
         author_id=session.user_id, author_name=session.name, prompt=prompt_for(number),
         created_at=now, updated_at=now, **vars(form))
+    if circle.team_id:
+        # The organizer's week and feedback pages read it by team and date (models/meeting_entry.py).
+        feedback.td_pk = team_day_pk(circle.team_id)
+        feedback.td_sk = f'{FEEDBACK_DAY}{meeting.local_date}#{circle.id}#{meeting.meeting_id}'
     try:
         feedback.save(condition=MeetingFeedback.pk.does_not_exist())
     except PutError as error:

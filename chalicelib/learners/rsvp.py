@@ -26,13 +26,14 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.circles import circles
+from chalicelib.circles import circles, meeting_entries
 from chalicelib.core import links
 from chalicelib.core.links import BadLink
 from chalicelib.models import Circle, Signup, TableItem
 from chalicelib.models.rsvp import ANSWERS, Rsvp, ShortLink
+from chalicelib.models.transactions import transact_write
 from chalicelib.core.settings import get_settings
 
 SHORT_CODE_LENGTH = 12                  # base32: 60 bits, not guessable
@@ -247,11 +248,32 @@ def record_answer(page, answer, now=None, seen_sequence=None):
         return False
     circle_id, signup_id, meeting_id = page.circle.id, page.signup.signup_id, page.meeting.meeting_id
     now = now or circles.utcnow()
-    Rsvp(*Rsvp.key(circle_id, meeting_id, signup_id), circle_id=circle_id, meeting_id=meeting_id,
-         signup_id=signup_id, answer=answer, answered_at=now, sequence=int(page.meeting.sequence or 0),
-         created_at=now, updated_at=now).save()
+    sequence = int(page.meeting.sequence or 0)
+    rsvp = Rsvp(*Rsvp.key(circle_id, meeting_id, signup_id), circle_id=circle_id, meeting_id=meeting_id,
+                signup_id=signup_id, answer=answer, answered_at=now, sequence=sequence,
+                created_at=now, updated_at=now)
+    if page.circle.team_id and page.circle.published:
+        _save_tallied(rsvp, sequence)
+    else:
+        rsvp.save()
     page.answer = answer
     return True
+
+
+def _save_tallied(rsvp, sequence):
+    """The answer and its tally on the meeting's team entry, in one transaction. When the entry
+    refuses (the meeting moved since it was read, or its entry is not written yet) the answer is
+    kept alone: it holds only for the sequence it names, like any answer."""
+    def write(transaction):
+        transaction.save(rsvp)
+        meeting_entries.tally_answer(transaction, rsvp.circle_id, rsvp.meeting_id, rsvp.signup_id, rsvp.answer,
+                                     sequence)
+    try:
+        transact_write(write)
+    except TransactWriteError as error:
+        if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
+            raise
+        rsvp.save()
 
 
 # --- one-click unsubscribe ----------------------------------------------------------------

@@ -33,6 +33,7 @@ from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
 from chalicelib.models.transactions import transact_write
 from chalicelib.models import Circle, Signup
 from chalicelib.models import rate_limits
+from chalicelib.models.meeting_entry import SIGNUP as SIGNUP_DAY, team_day_pk
 from chalicelib.models.rate_limits import Limit
 from chalicelib.core.settings import get_settings
 
@@ -164,6 +165,10 @@ def _new_signup(circle, form, now):
     signup = Signup(*Signup.key(circle.id, signup_id), signup_id=signup_id, circle_id=circle.id,
                     created_at=now, consent_at=now, consent_version=CONSENT_VERSION)
     _apply_form(signup, form, now)
+    if circle.team_id:
+        # The organizers' digest lists the team's new signups (models/meeting_entry.py).
+        signup.td_pk = team_day_pk(circle.team_id)
+        signup.td_sk = f'{SIGNUP_DAY}{now.isoformat()}#{circle.id}#{signup_id}'
     return signup
 
 

@@ -15,6 +15,7 @@ Twilio credentials, for the local outbox page.
 from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute,
                                  UTCDateTimeAttribute)
 
+from chalicelib.models.meeting_entry import TeamDayIndex
 from chalicelib.models.base import DueIndex, TableItem
 
 
@@ -97,6 +98,11 @@ class MeetingFeedback(TableItem, discriminator='MeetingFeedback'):
     share_with_organizers = BooleanAttribute(default=False)
     # Set once, by the transaction that queues the recap to the outbox: never sent twice.
     recap_claimed_at = UTCDateTimeAttribute(null=True)
+
+    # On the team's days (`by_team_day`) when the circle is a team's; see models/meeting_entry.py.
+    td_pk = UnicodeAttribute(null=True)
+    td_sk = UnicodeAttribute(null=True)
+    by_team_day = TeamDayIndex()
 
     @staticmethod
     def key(circle_id, meeting_id):

@@ -7,6 +7,7 @@ lands on the same item: dedupe is a key, not a lookup.
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib.models.meeting_entry import TeamDayIndex
 from chalicelib.models.base import TableItem
 
 
@@ -51,6 +52,11 @@ class Signup(TableItem, discriminator='Signup'):
 
     by_email = EmailIndex()
     by_phone = PhoneIndex()
+
+    # On the team's days (`by_team_day`) when the circle is a team's; see models/meeting_entry.py.
+    td_pk = UnicodeAttribute(null=True)
+    td_sk = UnicodeAttribute(null=True)
+    by_team_day = TeamDayIndex()
 
     @property
     def active(self):

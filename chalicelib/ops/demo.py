@@ -180,7 +180,7 @@ def _create_circle(spec, facilitator, team, now):
                                 meetings=meetings, **fields)
     circles.create(circle)
     from chalicelib.reminders.sync import sync_reminders
-    sync_reminders(circle, existing=[], now=now)     # a new circle has no reminders to read
+    sync_reminders(circle, existing=[], now=now, entries=[])     # a new circle has no reminders to read
     facilitation.facilitator_link(circle, facilitator, now=now).save()
     return circle
 

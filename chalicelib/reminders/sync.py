@@ -9,19 +9,21 @@ every future meeting moved or cancelled since its learners were last told
 It lives here, above both, so that `schedule` never imports `change_notices` (which uses
 `schedule` and `render`): the dependency runs one way.
 """
-from chalicelib.circles import circles
+from chalicelib.circles import circles, meeting_entries
 from chalicelib.reminders import change_notices
 from chalicelib.reminders.schedule import changes_to_announce, schedule_reminders
 
 
-def sync_reminders(circle, existing=None, now=None):
+def sync_reminders(circle, existing=None, now=None, entries=None):
     """Create or update the reminder of every meeting so due times follow the meetings, and
     send the change notice of each future meeting moved or cancelled since its learners were told.
+    A team circle's meeting entries (the organizer's week) follow too.
 
-    `existing` is the circle's reminders if already read (a Workspace holds them); else one
-    Query reads them. Returns the reminders.
+    `existing` is the circle's reminders and `entries` its meeting entries if already read (a
+    Workspace holds them); else one Query reads each. Returns the reminders.
     """
     now = now or circles.utcnow()
+    meeting_entries.sync_entries(circle, existing=entries)
     reminders = schedule_reminders(circle, existing=existing, now=now)
     for reminder, meeting, kind in changes_to_announce(circle, reminders, now):
         change_notices.queue_change_notice(reminder, now)
