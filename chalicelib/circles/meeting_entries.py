@@ -6,7 +6,8 @@ written (one UpdateItem each, never a whole-item put: the RSVP tally on the same
 by other requests). A circle outside a team has no entries; an unpublished one keeps its
 entries off the index (`td_pk` removed), so a draft's meetings are on nobody's week.
 
-`tally_answer` adds the operations of one RSVP answer to the transaction that records it.
+`tally_answer` adds the operations of one RSVP answer to the transaction that records it, and
+`untally` those of a learner who withdraws (`answered_by` finds the meetings to come they answered).
 """
 from pynamodb.exceptions import UpdateError
 
@@ -99,3 +100,14 @@ def tally_answer(transaction, circle_id, meeting_id, signup_id, answer, sequence
     transaction.update(entry, actions=[into.add({signup_id}), out_of.delete({signup_id})],
                        condition=MeetingEntry.sequence == int(sequence or 0))
 
+
+
+def answered_by(signup, now):
+    """The entries of meetings to come that tally the learner's answer (one Query)."""
+    return [e for e in entries_of(signup.circle_id)
+            if e.starts_at > now and signup.signup_id in (e.yes or set()) | (e.no or set())]
+
+
+def untally(transaction, entry, signup_id):
+    """Add to `transaction` the removal of a learner who leaves from the entry's tally."""
+    transaction.update(entry, actions=[MeetingEntry.yes.delete({signup_id}), MeetingEntry.no.delete({signup_id})])

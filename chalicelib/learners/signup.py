@@ -25,7 +25,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.circles import circles
+from chalicelib.circles import circles, meeting_entries
 from chalicelib.core import fields as rules
 from chalicelib.core import links
 from chalicelib.messaging import outbox
@@ -348,7 +348,9 @@ def signup_from_withdraw_token(token):
 def withdraw(signup, now=None):
     """Erase the learner's personal data and stop every message to them, in one transaction.
 
-    The item stays (without personal data) so that counts and history remain true.
+    The item stays (without personal data) so that counts and history remain true. A team
+    circle's learner also leaves the RSVP tally of the meetings to come (one Query of the
+    circle's meeting entries).
     """
     now = now or circles.utcnow()
     if not signup.active:
@@ -358,9 +360,13 @@ def withdraw(signup, now=None):
         'name', 'email', 'mobile', 'goals', 'support', 'custom_answer',
         'email_pk', 'email_sk', 'phone_pk', 'phone_sk')]
 
+    answered = meeting_entries.answered_by(signup, now) if signup.td_pk else []
+
     def write(transaction):
         transaction.update(signup, actions=[*erase, Signup.withdrawn_at.set(now), Signup.updated_at.set(now)],
                            condition=Signup.withdrawn_at.does_not_exist())
         transaction.update(circle, actions=circles.count_change(-1, now), condition=Circle.pk.exists())
+        for entry in answered:
+            meeting_entries.untally(transaction, entry, signup.signup_id)
     transact_write(write)
     signup.withdrawn_at = now

@@ -120,3 +120,16 @@ def test_the_team_days_of_a_week_are_one_query_whatever_the_number_of_circles():
     aws_calls.reset()
     assert len(team_days('t-1')) == 5
     assert aws_calls.dynamodb_calls() == {'Query': 1}
+
+
+def test_a_learner_who_withdraws_leaves_the_tally_of_meetings_to_come():
+    from chalicelib.learners.signup import withdraw
+    circle = team_circle(weeks=2)
+    first, second = circle.meetings
+    ann, bob = learner(circle, 'ann@example.org'), learner(circle, 'bob@example.org')
+    answer(circle, ann, first, 'yes')
+    answer(circle, ann, second, 'no')
+    answer(circle, bob, first, 'yes')
+    withdraw(Signup.get(*Signup.key(circle.id, ann.signup_id)))
+    assert entry(circle, first).yes == {bob.signup_id}
+    assert not entry(circle, second).no
