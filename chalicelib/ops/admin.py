@@ -75,7 +75,32 @@ def load(path):
         batch = [{'PutRequest': {'Item': item}} for item in items[start:start + 25]]
         client.batch_write_item(RequestItems={TableItem.Meta.table_name: batch})
     backfill_catalog()
+    backfill_team_days()
     return len(items)
+
+
+def backfill_team_days():
+    """Put the team circles saved before `by_team_day` existed on their team's days: their
+    meeting entries, and the keys of their feedback and signups (Scans, like `backfill_catalog`).
+    Returns how many items were written."""
+    from chalicelib.circles import meeting_entries
+    from chalicelib.models import Circle, MeetingFeedback, Signup
+    from chalicelib.models.meeting_entry import FEEDBACK, SIGNUP, team_day_pk
+    teams = {circle.id: circle for circle in Circle.scan(Circle.team_id.exists())}
+    count = sum(meeting_entries.sync_entries(circle) for circle in teams.values())
+    for item in [*MeetingFeedback.scan(MeetingFeedback.td_pk.does_not_exist()),
+                 *Signup.scan(Signup.td_pk.does_not_exist() & Signup.withdrawn_at.does_not_exist())]:
+        circle = teams.get(item.circle_id)
+        if isinstance(item, MeetingFeedback):
+            meeting = circle and next((m for m in circle.meetings if m.meeting_id == item.meeting_id), None)
+            day = meeting and f'{FEEDBACK}{meeting.local_date}#{circle.id}#{meeting.meeting_id}'
+        else:
+            day = circle and item.created_at and f'{SIGNUP}{item.created_at.isoformat()}#{circle.id}#{item.signup_id}'
+        if day:
+            item.td_pk, item.td_sk = team_day_pk(circle.team_id), day
+            item.save()
+            count += 1
+    return count
 
 
 def backfill_catalog():

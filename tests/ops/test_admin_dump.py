@@ -20,3 +20,26 @@ def test_dump_and_load_keep_every_item_binary_cards_included_and_old_circles_get
     names = sorted(i['name'] for i in client.http.get('/api/learningcircles').json_body['items'])
     assert names == ['From an older version', 'Kept']
     assert Circle.get(*Circle.key(kept.id)).card == kept.card
+
+
+def test_loaded_team_circles_from_before_the_team_days_get_their_entries_feedback_and_signup_keys(aws, tmp_path):
+    from types import SimpleNamespace
+
+    from chalicelib.facilitators import feedback
+    from chalicelib.learners.signup import sign_up
+    from chalicelib.models import MeetingEntry, MeetingFeedback, Signup
+    circle = make_circle(team_id='t-1', starts_in_days=-1)       # saved without its entries
+    signup, _, _ = sign_up(circle.id, {'name': 'Grace', 'email': 'grace@example.org', 'consent': 'true'})
+    ws = SimpleNamespace(circle=circle, of_kind=lambda kind: [])
+    feedback.record(ws, SimpleNamespace(user_id='u-ada', name='Ada'), circle.meetings[0].meeting_id,
+                    feedback.validate({'attendance': '3', 'rating': '4', 'reflection': 'Fine.'}))
+    for item in (Signup.get(*Signup.key(circle.id, signup.signup_id)),
+                 MeetingFeedback.get(*MeetingFeedback.key(circle.id, circle.meetings[0].meeting_id))):
+        item.update(actions=[type(item).td_pk.remove(), type(item).td_sk.remove()])
+    path = tmp_path / 'data.json'
+    admin.dump(path)
+    aws.reset()
+    admin.create_table()
+    admin.load(path)
+    assert [len(list(kind.by_team_day.query('TEAM#t-1'))) for kind in (MeetingEntry, MeetingFeedback, Signup)] \
+        == [6, 1, 1]
