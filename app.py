@@ -20,10 +20,12 @@ from chalicelib.handlers import accounts, api, jobs, local, pages, sender
 from chalicelib.handlers import dialog as dialog_pages
 from chalicelib.handlers import digest as digest_pages
 from chalicelib.handlers import facilitator
+from chalicelib.handlers import insights as insights_pages
 from chalicelib.handlers import messages as messages_pages
 from chalicelib.handlers import organize as organize_pages
 from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
+from chalicelib.handlers import surveys as survey_pages
 from chalicelib.handlers import teams as team_pages
 from chalicelib.handlers.web import install_error_pages
 
@@ -40,6 +42,8 @@ app.register_blueprint(rsvp_pages.bp)
 app.register_blueprint(team_pages.bp)
 app.register_blueprint(organize_pages.bp)
 app.register_blueprint(digest_pages.bp)
+app.register_blueprint(survey_pages.bp)
+app.register_blueprint(insights_pages.bp)
 app.register_blueprint(jobs.bp)
 app.register_blueprint(sender.bp)
 # The local outbox shows every email and text "sent": it exists on the local stage only.
