@@ -5,9 +5,13 @@ at once; it expires by itself after SESSION_LIFETIME (DynamoDB TTL, checked on r
 too because TTL deletion is lazy). CSRF tokens are derived from the session id.
 
 Roles are checked against the current membership, at no extra call: the signed cookie names
-the teams the user organized at login, and the session is read in one BatchGetItem together
-with those teams' membership items. A membership deleted or demoted since login counts no
-more on the very next request; a team joined since login counts from the next login.
+every team the user belongs to (any role), and the session is read in one BatchGetItem together
+with those teams' membership items. So a promotion, a demotion or a removal in any of them counts
+on the very next request. A team joined since the cookie was made is not in it: the response to
+the request that joins (accepting an invitation, the join link) carries a new cookie for the same
+session item (`cookie_with_team`), so it counts from that browser's next request; the person's
+other browsers, and a team an administrator creates for an existing account, count it from
+their next login (reading it earlier would need a second read on every request).
 
 Anonymous forms (login, register, forgot, reset, resend) carry a CSRF token too, bound to a
 pre-session cookie, so a foreign page cannot log a browser into another account.
@@ -31,6 +35,7 @@ FORM_COOKIE_NAME = 'circles_form'
 SESSION_LIFETIME = timedelta(days=14)
 ORGANIZER = 'organizer'
 MAX_TOKEN_LENGTH = 200        # longer "tokens" are refused before any comparison
+MAX_COOKIE_TEAMS = 99         # a BatchGetItem reads at most 100 keys: the session and 99 memberships
 
 
 @functools.cache
@@ -42,21 +47,40 @@ def start(user, now=None):
     """Create a session for `user`; returns (session, Set-Cookie header value)."""
     now = now or circles.utcnow()
     session_id = new_id(24)
-    team_ids = organized_team_ids(user.user_id)
+    memberships = _memberships(user.user_id)
+    team_ids = sorted(m.team_id for m in memberships)[:MAX_COOKIE_TEAMS]
     session = Session(*Session.key(session_id), session_id=session_id, user_id=user.user_id, name=user.name,
                       email=user.email, email_confirmed=user.email_confirmed, created_at=now,
-                      organizer_team_ids=team_ids,
+                      organizer_team_ids=sorted(m.team_id for m in memberships if m.role == ORGANIZER),
                       expires_at=now + SESSION_LIFETIME, user_pk=f'USER#{user.user_id}',
                       user_sk=f'SESSION#{session_id}')
     session.save(condition=Session.pk.does_not_exist())
-    value = _serializer().dumps([session_id, user.user_id, team_ids])
-    return session, cookie(value, int(SESSION_LIFETIME.total_seconds()))
+    session.team_ids = team_ids
+    return session, _session_cookie(session_id, user.user_id, team_ids)
+
+
+def _session_cookie(session_id, user_id, team_ids):
+    value = _serializer().dumps([session_id, user_id, sorted(team_ids)])
+    return cookie(value, int(SESSION_LIFETIME.total_seconds()))
+
+
+def cookie_with_team(session, team_id):
+    """Set-Cookie for the same session, naming `team_id` too (the caller just joined it): the
+    browser's next request reads that membership with the session. None if it is named already
+    or the cookie is full."""
+    known = list(getattr(session, 'team_ids', None) or [])
+    if team_id in known or len(known) >= MAX_COOKIE_TEAMS:
+        return None
+    return _session_cookie(session.session_id, session.user_id, known + [team_id])
+
+
+def _memberships(user_id):
+    return list(TeamMember.by_user.query(f'USER#{user_id}', TeamMember.user_sk.startswith('TEAM#')))
 
 
 def organized_team_ids(user_id):
     """Teams the user organizes now (one Query of `by_user`)."""
-    return sorted(m.team_id for m in TeamMember.by_user.query(f'USER#{user_id}', TeamMember.user_sk.startswith('TEAM#'))
-                  if m.role == ORGANIZER)
+    return sorted(m.team_id for m in _memberships(user_id) if m.role == ORGANIZER)
 
 
 def _cookie(name, value, max_age=None):
@@ -91,8 +115,9 @@ def _cookie_value(header, name):
 def from_cookie_header(header, now=None):
     """The live session named by the request's Cookie header, or None.
 
-    One GetItem, or for an organizer one BatchGetItem of the session and its teams' membership
-    items; `organizer_team_ids` then holds only the teams the user still organizes."""
+    One GetItem, or for a team member one BatchGetItem of the session and its teams' membership
+    items. `team_ids` then holds the cookie's teams the user still belongs to, and
+    `organizer_team_ids` those they organize now (a promotion since login counts)."""
     value = _cookie_value(header, COOKIE_NAME)
     if value is None:
         return None
@@ -104,16 +129,17 @@ def from_cookie_header(header, now=None):
         keys = [Session.key(session_id)] + [(f'TEAM#{team_id}', f'MEMBER#{user_id}') for team_id in team_ids]
         found = list(TableItem.batch_get(keys))
         session = next((item for item in found if isinstance(item, Session)), None)
-        current = {item.team_id for item in found if isinstance(item, TeamMember) and item.role == ORGANIZER}
+        members = [item for item in found if isinstance(item, TeamMember) and item.user_id == user_id]
     else:
         try:
             session = Session.get(*Session.key(session_id))
         except Session.DoesNotExist:
             return None
-        current = set()
+        members = []
     if session is None or session.user_id != user_id or session.expires_at <= (now or circles.utcnow()):
         return None
-    session.organizer_team_ids = sorted(set(session.organizer_team_ids or []) & current)
+    session.team_ids = sorted(m.team_id for m in members)
+    session.organizer_team_ids = sorted(m.team_id for m in members if m.role == ORGANIZER)
     return session
 
 
@@ -167,3 +193,28 @@ def form_token(cookie_value):
 
 def form_token_ok(cookie_value, token):
     return bool(cookie_value) and _same(form_token(cookie_value), token)
+
+
+# --- where a new account goes after its first login -------------------------------------
+# Registering is followed by the confirmation email and then a login, often many minutes later:
+# `register?next=` (an invitation, say) is kept in a short-lived cookie that the login page
+# falls back to. Its value is checked as any `next` is, when read (auth.safe_next).
+
+NEXT_COOKIE_NAME = 'circles_next'
+NEXT_LIFETIME = timedelta(days=7)       # as long as the confirmation link works
+
+
+def next_cookie(path):
+    from urllib.parse import quote
+    return _cookie(NEXT_COOKIE_NAME, quote(path, safe=''), int(NEXT_LIFETIME.total_seconds()))
+
+
+def clearing_next_cookie():
+    return _cookie(NEXT_COOKIE_NAME, '', 0)
+
+
+def next_from_cookie(header):
+    """The kept path (not yet checked), or None."""
+    from urllib.parse import unquote
+    value = _cookie_value(header, NEXT_COOKIE_NAME)
+    return unquote(value) if value and len(value) <= 2000 else None

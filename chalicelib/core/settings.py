@@ -49,6 +49,7 @@ class Settings:
     send_workers: int = 8                # threads sending at once in one sender invocation
     rate_limits: bool = True             # off only on the local stage (CIRCLES_RATE_LIMITS=off, benchmarks)
     catalog_refresh_seconds: float = 10  # how long a container answers browse requests before asking what changed
+    site_admin_emails: frozenset = frozenset()  # lowercased; they may create teams at /admin/teams/new
 
     @property
     def is_local(self):
@@ -111,4 +112,5 @@ def get_settings() -> Settings:
         send_workers=int(env('CIRCLES_SEND_WORKERS', '8')),
         rate_limits=not (stage == LOCAL_STAGE and environ.get('CIRCLES_RATE_LIMITS') == 'off'),
         catalog_refresh_seconds=float(env('CIRCLES_CATALOG_REFRESH_SECONDS', '10')),
+        site_admin_emails=frozenset(a.strip().lower() for a in env('CIRCLES_SITE_ADMINS', '').split(',') if a.strip()),
     )

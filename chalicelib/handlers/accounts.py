@@ -20,16 +20,25 @@ RESENT = ('Check your email', 'If this address has an account that is not confir
           'confirmation link. It works for 7 days.')
 
 
+def _kept_next(value):
+    """A `next` worth keeping: a safe same-site path that was actually given, else None."""
+    return safe_next(value) if value and safe_next(value) == value else None
+
+
 @bp.route('/register', methods=['GET'])
 @anonymous_form(bp)
 def register_page(csrf_token):
-    return page('register.html', values={}, errors={}, csrf_token=csrf_token)
+    """`?next=` (a safe local path, as for the login page) is kept through the form; after the
+    confirmation the first login lands there (see sessions.next_cookie)."""
+    params = bp.current_request.query_params or {}
+    return page('register.html', values={'next': _kept_next(params.get('next'))}, errors={}, csrf_token=csrf_token)
 
 
 @bp.route('/register', methods=['POST'], content_types=FORM)
 @anonymous_form(bp)
 def register(csrf_token):
     from chalicelib.accounts import accounts
+    from chalicelib.accounts import sessions
     from chalicelib.core.errors import ValidationFailed
     from chalicelib.models.rate_limits import RateLimited
     request = bp.current_request
@@ -38,10 +47,15 @@ def register(csrf_token):
         accounts.register(fields.get('name'), fields.get('email'), fields.get('password'),
                           client_ip=client_ip(request))
     except ValidationFailed as error:
-        return page('register.html', 400, values=fields, errors=error.errors, csrf_token=csrf_token)
+        return page('register.html', 400, values={**fields, 'next': _kept_next(fields.get('next'))},
+                    errors=error.errors, csrf_token=csrf_token)
     except RateLimited as refusal:
         return refusal_page(refusal)        # 429 with Retry-After; nothing written or sent
-    return _message(*CHECK_EMAIL)
+    response = _message(*CHECK_EMAIL)
+    kept = _kept_next(fields.get('next'))
+    if kept:
+        response.headers['Set-Cookie'] = sessions.next_cookie(kept)
+    return response
 
 
 @bp.route('/register/resend', methods=['GET'])
@@ -83,8 +97,13 @@ def confirm(token):
 @bp.route('/login', methods=['GET'])
 @anonymous_form(bp)
 def login_page(csrf_token):
-    params = bp.current_request.query_params or {}
-    return page('login.html', values={'next': safe_next(params.get('next'))}, error=None, csrf_token=csrf_token)
+    """`?next=` where the login leads, else the path kept by registering (sessions.next_cookie),
+    else the dashboard; always through `safe_next`."""
+    from chalicelib.accounts import sessions
+    request = bp.current_request
+    params = request.query_params or {}
+    wanted = params.get('next') or sessions.next_from_cookie((request.headers or {}).get('cookie'))
+    return page('login.html', values={'next': safe_next(wanted)}, error=None, csrf_token=csrf_token)
 
 
 @bp.route('/login', methods=['POST'], content_types=FORM)
@@ -105,8 +124,11 @@ def login(csrf_token):
             response.headers['Retry-After'] = str(error.retry_after)
         return response
     _, cookie = sessions.start(user)
-    return Response(body='', status_code=303,
-                    headers={'Location': safe_next(fields.get('next')), 'Set-Cookie': cookie})
+    response = Response(body='', status_code=303,
+                        headers={'Location': safe_next(fields.get('next')), 'Set-Cookie': cookie})
+    if sessions.next_from_cookie((request.headers or {}).get('cookie')) is not None:
+        response.headers['Set-Cookie'] = [cookie, sessions.clearing_next_cookie()]
+    return response
 
 
 @bp.route('/logout', methods=['POST'], content_types=FORM)

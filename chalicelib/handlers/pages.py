@@ -12,7 +12,8 @@ FORM = ['application/x-www-form-urlencoded']
 STATIC_FILES = {'style.css': 'text/css; charset=utf-8', 'near-me.js': 'text/javascript; charset=utf-8',
                 'sms-counter.js': 'text/javascript; charset=utf-8',
                 'reminder-sms.js': 'text/javascript; charset=utf-8',
-                'timezone.js': 'text/javascript; charset=utf-8'}
+                'timezone.js': 'text/javascript; charset=utf-8',
+                'team-embed.js': 'text/javascript; charset=utf-8'}
 HONEYPOT = 'website'
 
 

@@ -12,13 +12,29 @@ from chalicelib.core.errors import Refusal, ValidationFailed
 
 log = logging.getLogger(__name__)
 
+def _content_security_policy(frame_ancestors):
+    return ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            f"script-src 'self'; frame-ancestors {frame_ancestors}; form-action 'self'")
+
+
 SECURITY_HEADERS = {
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'same-origin',
     'X-Frame-Options': 'DENY',
-    'Content-Security-Policy': ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                "script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    'Content-Security-Policy': _content_security_policy("'none'"),
 }
+# The team widget's pages (`/teams/{slug}/embed...`) are made to be framed by any website: the
+# same policy but `frame-ancestors *`, and no X-Frame-Options (DENY would win in older browsers).
+# Every other page may be framed by no one.
+EMBED_SECURITY_HEADERS = {**{name: value for name, value in SECURITY_HEADERS.items() if name != 'X-Frame-Options'},
+                          'Content-Security-Policy': _content_security_policy('*')}
+
+
+def embeddable(response):
+    """`response` (an HTML page) with the widget's headers instead of the framing denial."""
+    response.headers.pop('X-Frame-Options', None)
+    response.headers.update(EMBED_SECURITY_HEADERS)
+    return response
 
 
 def json_response(body, status=200, headers=None):
