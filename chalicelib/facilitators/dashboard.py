@@ -2,7 +2,8 @@
 
 Reads stay within the dashboard's budget: my circles are one Query of `by_user` and one
 BatchGet; an organizer adds one Query of `by_team` per team they organize (that index
-holds published circles only, which is all an organizer needs to follow). Both read only
+holds published circles only, which is all an organizer needs to follow) and one BatchGet of
+those teams' names, for the links to their organizer pages (`/organize/{team_id}`). All read only
 the attributes a card shows (CARD_ATTRIBUTES) and build a `CircleCard` from the raw answer
 (`facilitators.reads`), not a whole PynamoDB Circle: a card costs a few microseconds where a
 model with its meetings costs a millisecond.
@@ -15,7 +16,7 @@ from pynamodb.attributes import UTCDateTimeAttribute
 from chalicelib.circles import circles
 from chalicelib.core.formatting import meeting_when_short
 from chalicelib.models import raw as reads
-from chalicelib.models import Circle, CircleFacilitator
+from chalicelib.models import Circle, CircleFacilitator, Team
 from chalicelib.models.circle import Meeting
 
 _UTC = UTCDateTimeAttribute()
@@ -177,11 +178,27 @@ def team_circles(team_ids):
     return list(found.values())
 
 
+def organized_teams(team_ids):
+    """[{'team_id', 'name', 'url'}] of the teams the user organizes, by name: one BatchGet (none
+    for someone who organizes no team)."""
+    if not team_ids:
+        return []
+    names = [Team.team_id.attr_name, Team.name.attr_name]
+    found = reads.batch_get([Team.key(team_id) for team_id in team_ids], names)
+    teams = [{'team_id': item[names[0]]['S'], 'name': (item.get(names[1]) or {}).get('S') or 'Your team'}
+             for item in found]
+    for team in teams:
+        team['url'] = f"/organize/{team['team_id']}"
+    return sorted(teams, key=lambda t: (t['name'].lower(), t['team_id']))
+
+
 def dashboard_context(session, now=None):
-    """What the dashboard shows: my circles and, for organizers, the other circles of their teams."""
+    """What the dashboard shows: my circles and, for organizers, the other circles of their teams
+    and the links to the teams' organizer pages."""
     now = now or circles.utcnow()
     mine = my_circle_cards(session.user_id)
     my_ids = {circle.id for circle in mine}
     team = [c for c in team_circles(session.organizer_team_ids or []) if c.id not in my_ids]
     return {'groups': GROUPS, 'mine': grouped(mine, now), 'team': grouped(team, now),
-            'has_circles': bool(mine), 'is_organizer': bool(session.organizer_team_ids)}
+            'has_circles': bool(mine), 'is_organizer': bool(session.organizer_team_ids),
+            'organized_teams': organized_teams(session.organizer_team_ids or [])}
