@@ -257,7 +257,7 @@ def _leave_page(session, slug, status=200, error=None):
     if member is None:
         return refusal_page(NotFound('You are not a member of this team.'), **signed_in_context(session)), None
     return page('teams/leave.html', status, **signed_in_context(session), team=team, member=member,
-                error=error, kept=teams.KEPT_CIRCLES), team
+                error=error, left=None, kept=teams.KEPT_CIRCLES), team
 
 
 @bp.route('/teams/{slug}/leave', methods=['GET'])
@@ -279,7 +279,7 @@ def team_leave(session, slug):
     except teams.LastOrganizer as refusal:
         return _leave_page(session, slug, refusal.status, error=refusal.message)[0]
     return page('teams/leave.html', **signed_in_context(session), team=team, member=left.membership,
-                left=left.message, kept=teams.KEPT_CIRCLES)
+                error=None, left=left.message, kept=teams.KEPT_CIRCLES)
 
 
 # --- the widget: the team's circles inside another site's iframe --------------------------

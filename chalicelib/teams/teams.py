@@ -166,8 +166,17 @@ def create_team(name, organizer_email, *, slug=None, introduction=None, image_ur
     from chalicelib.accounts.accounts import user_for_email
     from chalicelib.teams import invitations
     now = now or utcnow()
-    name, wanted = _clean(name, slug, introduction, image_url, latitude, longitude)
-    address = invitations.normalised_address(organizer_email)
+    errors = {}     # every field's problem at once, for the administrators' form
+    try:
+        name, wanted = _clean(name, slug, introduction, image_url, latitude, longitude)
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    try:
+        address = invitations.normalised_address(organizer_email)
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    if errors:
+        raise ValidationFailed(errors)
     user = user_for_email(address)
     candidates = [wanted] if wanted else [slug_for(name), f'{slug_for(name)[:MAX_SLUG - 7]}-{new_id(4).lower()}']
     for candidate in candidates:
