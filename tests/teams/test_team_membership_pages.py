@@ -1,12 +1,10 @@
 """Leaving a team, site administrators creating one, and sessions that learn role changes."""
-import re
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import pytest
 
 from chalicelib.accounts import sessions
 from chalicelib.core.settings import get_settings
-from chalicelib.models import Team
 from chalicelib.teams import invitations, teams
 from tests.facilitators.test_facilitator_pages import Browser, account, get, post, run_by
 from tests.support import aws_calls
@@ -143,11 +141,6 @@ def test_a_site_administrators_post_without_the_csrf_token_is_refused(client, si
 
 
 # --- sessions learn role changes ----------------------------------------------------------------
-
-def _dashboard_links_organizing(client, browser, team):
-    return f'/organize/{team.team_id}' in get(client, '/facilitate/circles/new', browser).body.decode() or \
-        team.team_id in (sessions.from_cookie_header(browser.cookie).organizer_team_ids)
-
 
 def test_a_promotion_counts_on_the_next_request_in_a_session_started_before_it(client):
     team, organizer = _team()
