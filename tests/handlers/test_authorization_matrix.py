@@ -20,6 +20,10 @@ route added later without an entry here fails, naming itself.
 - invitation: the co-facilitator invitation link shows its page (circle, address) to whoever holds
   it; accepting needs a session of the invited address (the facilitator of another circle here):
   any other account gets 403 and nothing changes;
+- team members: current members of the team (here only its organizer, its last one: leaving
+  is refused with 400); any other account gets 404;
+- site administrators: addresses listed in CIRCLES_SITE_ADMINS, none of the roles here, so
+  everyone gets 404 (tests/teams/test_team_membership_pages.py covers the administrators);
 - local only: the developer's outbox, registered on the local stage only;
 - catch-all: `{proxy+}`: 404 for every method and everyone.
 
@@ -73,6 +77,8 @@ PUBLIC, PUBLIC_FORM, SIGNED_IN, CIRCLE_MANAGERS = 'public', 'public form', 'sign
 LEARNER_LINK, ACCOUNT_LINK, INVITATION = 'learner link', 'account link', 'invitation'
 LOCAL_ONLY, CATCH_ALL = 'local only', 'catch-all'
 TEAM_ORGANIZERS, LINK_HOLDERS = 'team organizers', 'link holders'
+TEAM_MEMBERS, SITE_ADMINS = 'team members', 'site administrators'
+TEAM_SLUG = 'matrix-team'
 HOLDER = {LEARNER_LINK: 'learner', ACCOUNT_LINK: 'facilitator', INVITATION: 'facilitator of another circle',
           LINK_HOLDERS: 'facilitator of another circle'}
 
@@ -112,6 +118,10 @@ def expected(entry, role, method):
         return LOGIN if role in NO_SESSION else ALLOWED if role == HOLDER[INVITATION] else FORBIDDEN
     if audience == TEAM_ORGANIZERS:
         return LOGIN if role in NO_SESSION else ALLOWED if role == 'organizer' else NOT_FOUND
+    if audience == TEAM_MEMBERS:        # the organizer is the team's only current member
+        return LOGIN if role in NO_SESSION else ALLOWED if role == 'organizer' else NOT_FOUND
+    if audience == SITE_ADMINS:
+        return NOT_FOUND
     if audience == LINK_HOLDERS:
         if method == 'POST' and entry.csrf == 'session':
             return LOGIN if role in NO_SESSION else ALLOWED
@@ -221,6 +231,18 @@ ROUTES = {
         '/organize/{team_id}/members/remove', '/organize/{team_id}/join-link']},
     ('/organize/{team_id}/members', 'GET'): Entry(TEAM_ORGANIZERS, 'current organizers of the team only',
                                                   csrf='session'),
+    **{(path, 'GET'): Entry(TEAM_ORGANIZERS, "the organizer's pages: current organizers of the team only")
+       for path in ['/organize/{team_id}', '/organize/{team_id}/feedback', '/organize/{team_id}/circles']},
+    ('/teams/{slug}', 'GET'): Entry(PUBLIC, "a team's page: its published, unfinished circles"),
+    ('/teams/{slug}/embed', 'GET'): Entry(PUBLIC, 'the widget: the same circles, framable by any site'),
+    ('/teams/{slug}/embed/{circle_id}', 'GET'): Entry(PUBLIC, "the widget's signup form for a circle of the team"),
+    ('/teams/{slug}/embed/{circle_id}', 'POST'): Entry(PUBLIC, 'anyone may sign up; the sample body has no '
+                                                               "widget token: 400"),
+    ('/teams/{slug}/embed/{circle_id}/thanks', 'GET'): Entry(PUBLIC, 'the same page for every visitor'),
+    ('/teams/{slug}/leave', 'GET'): Entry(TEAM_MEMBERS, 'only asks', csrf='session'),
+    ('/teams/{slug}/leave', 'POST'): Entry(TEAM_MEMBERS, 'the last organizer may not leave: 400', csrf='session'),
+    ('/admin/teams/new', 'GET'): Entry(SITE_ADMINS, '404 unless a site administrator, anonymous visitors too'),
+    ('/admin/teams/new', 'POST'): Entry(SITE_ADMINS, '404 unless a site administrator (then the session CSRF)'),
     ('/local/outbox', 'GET'): Entry(LOCAL_ONLY, 'registered on the local stage only (app.py); shows every '
                                                 'message sent on this machine to anyone there'),
     **{('/{proxy+}', method): CATCH for method in ANY_METHOD},
@@ -288,6 +310,11 @@ class World:
                  'co-facilitator': self.co_facilitator, 'organizer of another team': self.other_organizer,
                  'organizer': self.organizer, 'revoked organizer': self.revoked}
         self.browsers = {role: Browser(user) for role, user in users.items()}
+        # The team's page is at /teams/matrix-team.
+        from chalicelib.models import Team
+        from chalicelib.models.team import TeamSlugClaim
+        Team.get(*Team.key(TEAM)).update(actions=[Team.slug.set(TEAM_SLUG)])
+        TeamSlugClaim(*TeamSlugClaim.key(TEAM_SLUG), team_id=TEAM).save()
         # Revoked after signing in, as tests/facilitators/test_roles.py does it.
         TeamMember.get(f'TEAM#{TEAM}', f'MEMBER#{self.revoked.user_id}').delete()
         self.form_cookies = {}
@@ -356,7 +383,7 @@ class World:
             'circle_id': self.circle.id,
             'meeting_id': self.upcoming.meeting_id if path.endswith(('/move', '/cancel')) else self.past.meeting_id,
             'user_id': self.co_facilitator.user_id, 'step': '1', 'message_key': self.message_key,
-            'name': 'style.css', 'proxy': 'nope', 'team_id': TEAM,
+            'name': 'style.css', 'proxy': 'nope', 'team_id': TEAM, 'slug': TEAM_SLUG,
         }
 
         def value(match):
@@ -433,7 +460,9 @@ WRITES = ('PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWrit
 
 
 def _fresh_table(moto):
+    from chalicelib.circles import catalog
     moto.reset()
+    catalog.forget()        # a new table: so is the container's catalog (the team pages read it)
     admin.create_table()
     admin.verify_local_sender()
 
@@ -594,5 +623,5 @@ def test_every_audience_is_exercised():
     """Guard against the route discovery silently finding little."""
     assert {entry.audience for entry in ROUTES.values()} == {
         PUBLIC, PUBLIC_FORM, SIGNED_IN, CIRCLE_MANAGERS, LEARNER_LINK, ACCOUNT_LINK, INVITATION, LOCAL_ONLY, CATCH_ALL,
-        TEAM_ORGANIZERS, LINK_HOLDERS}
+        TEAM_ORGANIZERS, LINK_HOLDERS, TEAM_MEMBERS, SITE_ADMINS}
     assert len(APP_ROUTES) >= 80
