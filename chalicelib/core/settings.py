@@ -23,6 +23,20 @@ LOCAL_DEFAULTS = {
 }
 
 
+# When the Monday digest goes out: an EventBridge cron expression (minutes hours day-of-month month
+# day-of-week year), in UTC. Read by chalicelib/handlers/jobs.py when the app is packaged.
+DEFAULT_DIGEST_SCHEDULE = '0 10 ? * MON *'
+
+
+def digest_schedule(environ=os.environ):
+    """The digest's cron fields (CIRCLES_DIGEST_SCHEDULE, default Monday 10:00 UTC) as a tuple of
+    six strings. Needs no other setting: `chalice package` reads it without a stage's secrets."""
+    fields = (environ.get('CIRCLES_DIGEST_SCHEDULE') or DEFAULT_DIGEST_SCHEDULE).split()
+    if len(fields) != 6:
+        raise ValueError('CIRCLES_DIGEST_SCHEDULE must have six cron fields, e.g. "0 10 ? * MON *"')
+    return tuple(fields)
+
+
 class SettingsMissing(RuntimeError):
     """A deployed stage was started without what it needs (names only, never values)."""
 
@@ -49,6 +63,7 @@ class Settings:
     send_workers: int = 8                # threads sending at once in one sender invocation
     rate_limits: bool = True             # off only on the local stage (CIRCLES_RATE_LIMITS=off, benchmarks)
     catalog_refresh_seconds: float = 10  # how long a container answers browse requests before asking what changed
+    digest_schedule: tuple = tuple(DEFAULT_DIGEST_SCHEDULE.split())    # the weekly digest's cron (UTC)
     site_admin_emails: frozenset = frozenset()  # lowercased; they may create teams at /admin/teams/new
 
     @property
@@ -112,5 +127,6 @@ def get_settings() -> Settings:
         send_workers=int(env('CIRCLES_SEND_WORKERS', '8')),
         rate_limits=not (stage == LOCAL_STAGE and environ.get('CIRCLES_RATE_LIMITS') == 'off'),
         catalog_refresh_seconds=float(env('CIRCLES_CATALOG_REFRESH_SECONDS', '10')),
+        digest_schedule=digest_schedule(environ),
         site_admin_emails=frozenset(a.strip().lower() for a in env('CIRCLES_SITE_ADMINS', '').split(',') if a.strip()),
     )

@@ -8,9 +8,10 @@ third of a core. Imported by app.py (to register the rules), it loads nothing mo
 """
 import os
 
-from chalice import Blueprint, Rate
+from chalice import Blueprint, Cron, Rate
 
 from chalicelib.core import tracing
+from chalicelib.core.settings import digest_schedule
 
 bp = Blueprint(__name__)
 
@@ -19,6 +20,8 @@ if _HANDLER == f'{__name__}.send_due_reminders_job':
     from chalicelib.reminders import job  # noqa: F401
 elif _HANDLER == f'{__name__}.send_due_change_notices_job':
     from chalicelib.reminders import change_notices  # noqa: F401
+elif _HANDLER == f'{__name__}.send_weekly_digests_job':
+    from chalicelib.teams import digest_job  # noqa: F401
 if _HANDLER.startswith(f'{__name__}.'):
     from chalicelib.models.base import warm
     warm()                      # the DynamoDB client
@@ -37,3 +40,12 @@ def send_due_change_notices_job(event):
     from chalicelib.reminders.change_notices import send_due_change_notices
     tracing.ensure_patched()
     send_due_change_notices()
+
+
+@bp.schedule(Cron(*digest_schedule()), name='send-weekly-digests')
+def send_weekly_digests_job(event):
+    """Last week's digest of every team (Monday 10:00 UTC unless CIRCLES_DIGEST_SCHEDULE says)."""
+    from chalicelib.reminders.job import lambda_deadline
+    from chalicelib.teams.digest_job import send_weekly_digests
+    tracing.ensure_patched()
+    send_weekly_digests(deadline=lambda_deadline(event.context))

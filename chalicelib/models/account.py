@@ -2,11 +2,16 @@
 
 `USER#<id>` / `USER` is the account; `TEAM#<id>` / `TEAM` a team and
 `TEAM#<id>` / `MEMBER#<user id>` a membership, found per user through `by_user`.
+
+Every team is on the `TEAMS` registry of `by_due` from the moment it is made (the defaults
+below), so the weekly digest job (chalicelib.teams.digest_job) finds every team with a paged
+Query, never a Scan. Unlike the queues of `by_due`, a team never leaves it.
 """
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.models.base import TableItem
+from chalicelib.core.clock import utcnow
+from chalicelib.models.base import DueIndex, TableItem
 from chalicelib.models.signup import EmailIndex
 
 
@@ -42,6 +47,13 @@ class User(TableItem, discriminator='User'):
         return f'USER#{user_id}', 'USER'
 
 
+TEAMS_REGISTRY = 'TEAMS'
+
+
+def _registered_now():
+    return utcnow().isoformat()
+
+
 class Team(TableItem, discriminator='Team'):
     team_id = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -55,6 +67,12 @@ class Team(TableItem, discriminator='Team'):
     # The join link's secret: None when the link is off; a new value voids every earlier link.
     join_token = UnicodeAttribute(null=True)
 
+    # On the `TEAMS` registry of `by_due` (the module docstring): set for every new Team object,
+    # whoever writes it (create_team, the demo, a test), never for one read from the table.
+    due_pk = UnicodeAttribute(null=True, default_for_new=TEAMS_REGISTRY)
+    due_sk = UnicodeAttribute(null=True, default_for_new=_registered_now)
+    by_due = DueIndex()
+
     @staticmethod
     def key(team_id):
         return f'TEAM#{team_id}', 'TEAM'
@@ -64,6 +82,8 @@ class TeamMember(TableItem, discriminator='TeamMember'):
     team_id = UnicodeAttribute()
     user_id = UnicodeAttribute()
     role = UnicodeAttribute()   # organizer or facilitator
+    # When they unsubscribed from the team's weekly digest (its one-click link); None: they get it.
+    digest_opted_out_at = UTCDateTimeAttribute(null=True)
 
     user_pk = UnicodeAttribute(null=True)
     user_sk = UnicodeAttribute(null=True)

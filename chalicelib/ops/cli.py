@@ -1,6 +1,7 @@
 """Run a scheduled job once, or load the demo data, from a shell.
 
     python -m chalicelib.ops.cli run-job send-due-reminders [--now 2026-03-01T09:00:00+00:00]
+    python -m chalicelib.ops.cli run-job send-weekly-digests --now 2026-11-30T10:00:00Z
     python -m chalicelib.ops.cli load-demo
     python -m chalicelib.ops.cli create-team --name NAME --organizer EMAIL [--slug SLUG]
 
@@ -20,6 +21,7 @@ JOBS = {
     'send-due-reminders': 'chalicelib.reminders.job:send_due_reminders',
     'send-due-change-notices': 'chalicelib.reminders.change_notices:send_due_change_notices',
     'send-outbox-sweep': 'chalicelib.ops.outbox_templates:sweep',
+    'send-weekly-digests': 'chalicelib.teams.digest_job:send_weekly_digests',
 }
 
 

@@ -1,24 +1,39 @@
-"""Demo data for the local stack: learning circles in four cities, a facilitator and a team.
+"""Demo data for the local stack: learning circles in four cities, facilitators and a team.
 
 Written through the same domain functions the app uses, so the demo exercises
 the real derived fields and indexes. Dates are relative to `now`, each in the
 circle's own timezone, so every `make run` shows a mix of upcoming, running and
 finished circles. Content is fixed; only ids are random.
+
+The team (Chicago Public Library, `/teams/chicago-public-library`) has the demo organizer, two
+facilitators and a week of history in the current week: meetings with RSVPs and feedback (one
+reflection shared with the organizers, one kept), a meeting without feedback, a circle that
+starts and one that ends, learners who signed up with their goals, and a circle that starts
+next week. The Monday digest of that week is the one
+`python -m chalicelib.cli run-job send-weekly-digests --now <next Monday>T10:00:00Z` sends.
+Feedback and RSVPs are recorded as of the meeting (an RSVP a day before it, feedback an hour
+after it ends), also for the meetings of the week still to come when the demo is loaded.
 """
 from datetime import time, timedelta
+from typing import NamedTuple
 
 from chalicelib.circles import circles
 from chalicelib.facilitators import access as facilitation
 from chalicelib.core.ids import new_id
-from chalicelib.models import Course, EmailClaim, Team, TeamMember, User
+from chalicelib.models import Course, EmailClaim, User
 from chalicelib.core.clock import zone_info
 
 FACILITATOR = {'role': 'facilitator', 'name': 'Amara Okafor', 'first_name': 'Amara',
                'email': 'facilitator@example.org', 'password': 'demo-facilitator-2024'}
 ORGANIZER = {'role': 'organizer', 'name': 'Morgan Lee', 'first_name': 'Morgan',
              'email': 'organizer@example.org', 'password': 'demo-organizer-2024'}
-DEMO_LOGINS = [FACILITATOR, ORGANIZER]
+SECOND_FACILITATOR = {'role': 'facilitator', 'name': 'Jordan Rivera', 'first_name': 'Jordan',
+                      'email': 'jordan@example.org', 'password': 'demo-facilitator-2025'}
+DEMO_LOGINS = [FACILITATOR, ORGANIZER, SECOND_FACILITATOR]
 TEAM_NAME = 'Chicago Public Library'
+TEAM_SLUG = 'chicago-public-library'
+TEAM_INTRODUCTION = ('Free, weekly learning circles in Chicago Public Library branches and online: '
+                     'programming, study skills, careers and more. Everyone is welcome.')
 
 PLACES = {
     'Chicago': dict(city='Chicago', region='Illinois', country='United States',
@@ -52,7 +67,12 @@ CIRCLES = [
          course=('Resume Writing', 'GCFGlobal', 'https://edu.gcfglobal.org/en/resumewriting/',
                  ['careers', 'writing']),
          venue_name='Legler Branch Library', venue_address='115 S Pulaski Rd, Chicago, IL 60624',
-         latitude=41.8797, longitude=-87.7257, week=-10, weekday=3, at='17:30', weeks=4),
+         latitude=41.8797, longitude=-87.7257, week=-3, weekday=3, at='17:30', weeks=4),
+    dict(place='Chicago', team=True, by='second', name='Data Literacy at Sulzer',
+         course=('Data Literacy', 'Stifterverband', 'https://www.data-literacy-education.net/',
+                 ['data', 'statistics']),
+         venue_name='Sulzer Regional Library', venue_address='4455 N Lincoln Ave, Chicago, IL 60625',
+         latitude=41.9618, longitude=-87.6843, week=0, weekday=2, at='18:00', weeks=6),
     dict(place='Chicago', team=True, online=True, name='Introduction to Public Speaking (online)',
          course=('Introduction to Public Speaking', 'University of Washington',
                  'https://www.coursera.org/learn/public-speaking', ['communication', 'public speaking']),
@@ -117,6 +137,24 @@ CIRCLES = [
 ]
 
 DEMO_LEARNERS = [('Wanjiru Kamau', 'wanjiru@example.org'), ('Otieno Odhiambo', 'otieno@example.org')]
+# Learners of the team's circles who signed up this week, with their goals.
+TEAM_LEARNERS = {
+    'Python for Everybody at Harold Washington': [
+        ('Marisol Vega', 'marisol@example.org', 'Automate the spreadsheets I update every week at work.'),
+        ('Darnell Brooks', 'darnell@example.org', 'Build a small website for my neighbourhood group.')],
+    'Data Literacy at Sulzer': [
+        ('Priya Natarajan', 'priya@example.org', 'Read the charts in the news without feeling lost.'),
+        ('Tom Kowalski', 'tom@example.org', 'Understand the numbers our block club collects.'),
+        ('Aisha Bello', 'aisha@example.org', None)],
+}
+# (circle, shared with organizers, attendance, rating, reflection): feedback on this week's meeting.
+TEAM_FEEDBACK = [
+    ('Python for Everybody at Harold Washington', True, 9, 4,
+     'We finished the chapter on loops. Two learners paired up to debug each other\'s code, which worked '
+     'better than me explaining at the front.\n\nNext week: bring a list of tasks you repeat at work.'),
+    ('Data Literacy at Sulzer', False, 5, 3,
+     'A quiet first meeting. I talked too much; next time I will start with a chart to discuss.'),
+]
 
 
 def demo_logins():
@@ -147,20 +185,14 @@ def _create_user(login, now):
     return user
 
 
-def _add_member(team, user, role, now):
-    member = TeamMember(f'TEAM#{team.team_id}', f'MEMBER#{user.user_id}', team_id=team.team_id,
-                        user_id=user.user_id, role=role, user_pk=f'USER#{user.user_id}',
-                        user_sk=f'TEAM#{team.team_id}', created_at=now, updated_at=now)
-    member.save()
-
-
 def _already_loaded():
     from chalicelib.accounts.accounts import user_for_email
     return user_for_email(FACILITATOR['email']) is not None
 
 
-def _create_circle(spec, facilitator, team, now):
+def _create_circle(spec, facilitators, team, now):
     spec = dict(spec)
+    facilitator = facilitators[spec.pop('by', 'first')]
     place = dict(PLACES[spec.pop('place')])
     tz_name = place.pop('timezone_name')
     today = now.astimezone(zone_info(tz_name)).date()
@@ -185,6 +217,50 @@ def _create_circle(spec, facilitator, team, now):
     return circle
 
 
+class _DemoSession(NamedTuple):
+    """Who records the demo's feedback: the circle's facilitator (a Workspace reads the circle)."""
+    user_id: str
+    name: str
+    organizer_team_ids: tuple = ()
+
+
+def _from_this_week(circle, now):
+    """The circle's meetings from the current week on (of its local dates)."""
+    today = now.astimezone(zone_info(circle.timezone)).date()
+    monday = (today - timedelta(days=today.weekday())).isoformat()
+    return [m for m in circle.meetings if m.local_date >= monday and not m.cancelled]
+
+
+def _team_history(team_circles, facilitators, now):
+    """The team's week: learners sign up (now) with their goals; each answers this week's meeting
+    and the next a day before it; feedback on this week's meetings, an hour after each ends."""
+    from chalicelib.facilitators import access, feedback
+    from chalicelib.learners import rsvp
+    from chalicelib.learners.signup import sign_up
+    by_name = {circle.name: circle for circle in team_circles}
+    for name, learners in TEAM_LEARNERS.items():
+        circle = by_name[name]
+        coming = _from_this_week(circle, now)[:2]
+        for n, (learner, email, goals) in enumerate(learners):
+            signup, _, _ = sign_up(circle.id, {'name': learner, 'email': email, 'consent': True,
+                                               **({'goals': goals} if goals else {})}, now)
+            for meeting in coming:
+                answer = 'no' if n == len(learners) - 1 else 'yes'
+                asked_at = meeting.starts_at - timedelta(days=1)
+                page = rsvp.open_rsvp(rsvp.learner_links(signup, meeting, save_short=False)[answer].rsplit('/', 1)[1],
+                                      now=asked_at)
+                rsvp.record_answer(page, answer, now=asked_at)
+    for name, shared, attendance, rating, reflection in TEAM_FEEDBACK:
+        circle = by_name[name]
+        meeting = _from_this_week(circle, now)[0]
+        author = next(f for f in facilitators.values() if f.user_id == circle.facilitator_ids[0])
+        session = _DemoSession(author.user_id, author.first_name)
+        form = feedback.validate({'attendance': str(attendance), 'rating': str(rating), 'reflection': reflection,
+                                  'share_with_organizers': 'yes' if shared else ''})
+        ended = meeting.starts_at + timedelta(minutes=int(meeting.duration_minutes) + 60)
+        feedback.record(access.workspace(session, circle.id), session, meeting.meeting_id, form, now=ended)
+
+
 def _sign_up_learners(circle, now):
     """Two learners on the small circle, so its remaining capacity shows (and the outbox has mail)."""
     from chalicelib.learners.signup import sign_up
@@ -201,15 +277,21 @@ def load_demo_data(now=None):
     now = now or circles.utcnow()
     if _already_loaded():
         return demo_logins()
+    from chalicelib.teams.teams import create_team, new_membership
     facilitator = _create_user(FACILITATOR, now)
     organizer = _create_user(ORGANIZER, now)
-    team_id = new_id()
-    team = Team(*Team.key(team_id), team_id=team_id, name=TEAM_NAME, created_at=now, updated_at=now)
-    team.save()
-    _add_member(team, organizer, 'organizer', now)
-    _add_member(team, facilitator, 'facilitator', now)
+    second = _create_user(SECOND_FACILITATOR, now)
+    team = create_team(TEAM_NAME, ORGANIZER['email'], slug=TEAM_SLUG, introduction=TEAM_INTRODUCTION,
+                       city='Chicago', country='United States', now=now).team
+    new_membership(team.team_id, facilitator, 'facilitator', now).save()
+    new_membership(team.team_id, second, 'facilitator', now).save()
+    facilitators = {'first': facilitator, 'second': second}
+    team_circles = []
     for spec in CIRCLES:
-        circle = _create_circle(spec, facilitator, team, now)
+        circle = _create_circle(spec, facilitators, team, now)
         if circle.capacity is not None:
             _sign_up_learners(circle, now)
+        if circle.team_id:
+            team_circles.append(circle)
+    _team_history(team_circles, facilitators, now)
     return demo_logins()

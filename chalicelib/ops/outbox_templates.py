@@ -13,6 +13,7 @@ def templates():
     from chalicelib.facilitators import circle_admin, dialog, feedback, messages
     from chalicelib.learners import welcome
     from chalicelib.reminders import change_notices, job
+    from chalicelib.teams import digest_job
     from chalicelib.teams import invitations as team_invitations
     return {
         'welcome': welcome.WELCOME,
@@ -35,6 +36,7 @@ def templates():
         'change': change_notices.CHANGE,
         'change_sms': change_notices.CHANGE_SMS,
         'team_invitation': team_invitations.TEAM_INVITATION_EMAIL,
+        'digest': digest_job.DIGEST,
     }
 
 

@@ -5,7 +5,7 @@ from chalicelib.accounts import accounts
 from chalicelib.circles import circles
 from chalicelib.ops import demo
 from chalicelib.accounts import sessions
-from chalicelib.ops.demo import FACILITATOR, ORGANIZER, load_demo_data
+from chalicelib.ops.demo import FACILITATOR, ORGANIZER, SECOND_FACILITATOR, load_demo_data
 from chalicelib.models import TeamMember
 
 CITY_TIMEZONES = {'Chicago': 'America/Chicago', 'Nairobi': 'Africa/Nairobi', 'Berlin': 'Europe/Berlin',
@@ -69,21 +69,30 @@ def test_demo_signup_questions_small_capacity_and_hidden_draft(client):
 
 def test_demo_accounts_log_in_with_the_printed_passwords_and_lead_the_circles(client):
     logins = load_demo_data()
-    assert {login['email'] for login in logins} == {FACILITATOR['email'], ORGANIZER['email']}
+    assert {login['email'] for login in logins} == {FACILITATOR['email'], ORGANIZER['email'],
+                                                   SECOND_FACILITATOR['email']}
     for login in logins:
         user = accounts.log_in(login['email'], login['password'], '127.0.0.1')
         assert user.email_confirmed and user.password_hash.startswith('$argon2id$')
-    facilitator = account(FACILITATOR['email'])
+    facilitator, second = account(FACILITATOR['email']), account(SECOND_FACILITATOR['email'])
     items = listed(client)['items']
-    assert all(item['facilitator'] == facilitator.first_name for item in items)
-    assert circles.get_circle(items[0]['id']).facilitator_emails == [FACILITATOR['email']]
+    led = [item['facilitator'] for item in items]
+    assert set(led) == {facilitator.first_name, second.first_name} and led.count(second.first_name) == 1
+    first = next(item for item in items if item['facilitator'] == facilitator.first_name)
+    assert circles.get_circle(first['id']).facilitator_emails == [FACILITATOR['email']]
 
 
-def test_demo_team_has_an_organizer_and_its_own_circles(client):
+def test_demo_team_has_an_organizer_two_facilitators_a_slug_and_its_own_circles(client):
+    from chalicelib.teams import teams
     load_demo_data()
     organizer = account(ORGANIZER['email'])
     memberships = list(TeamMember.by_user.query(f'USER#{organizer.user_id}'))
     assert [(m.role, m.user_sk) for m in memberships] == [('organizer', f'TEAM#{memberships[0].team_id}')]
+    team = teams.team_for_slug(demo.TEAM_SLUG)
+    assert team.team_id == memberships[0].team_id
+    members = {m.user_id: m.role for m in teams.team_partition(team.team_id).members}
+    assert members == {organizer.user_id: 'organizer', account(FACILITATOR['email']).user_id: 'facilitator',
+                       account(SECOND_FACILITATOR['email']).user_id: 'facilitator'}
     assert sessions.organized_team_ids(organizer.user_id) == [memberships[0].team_id]
     team_items = listed(client, f'?team_id={memberships[0].team_id}')['items']
     assert 1 <= len(team_items) < listed(client)['count']
