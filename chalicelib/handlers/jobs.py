@@ -45,7 +45,7 @@ def send_due_change_notices_job(event):
 @bp.schedule(Cron(*digest_schedule()), name='send-weekly-digests')
 def send_weekly_digests_job(event):
     """Last week's digest of every team (Monday 10:00 UTC unless CIRCLES_DIGEST_SCHEDULE says)."""
-    from chalicelib.reminders.job import lambda_deadline
+    from chalicelib.messaging.sender import lambda_deadline
     from chalicelib.teams.digest_job import send_weekly_digests
     tracing.ensure_patched()
     send_weekly_digests(deadline=lambda_deadline(event.context))
