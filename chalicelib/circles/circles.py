@@ -281,7 +281,7 @@ def card_of(circle):
         'end_time': ((start + timedelta(minutes=int(circle.duration_minutes or 0))).strftime('%H:%M')
                      if start else None),
         'weeks': len(meeting_dates(circle)),
-        'report_url': None,
+        'report_url': f'{circle_url(circle.id)}/insights' if circle.report_published_at else None,
         'draft': not circle.published,
         'signup_limit': int(circle.capacity) if circle.capacity is not None else None,
     }

@@ -90,6 +90,9 @@ class Circle(TableItem, discriminator='Circle'):
     facilitator_names = ListAttribute(of=UnicodeAttribute, default=list, attr_name='fn')
     facilitator_emails = ListAttribute(of=UnicodeAttribute, default=list)
     team_id = UnicodeAttribute(null=True, attr_name='tm')
+    # Set when the circle's insights report is first published (chalicelib.insights.publish): the
+    # catalog card then carries its `report_url`.
+    report_published_at = UTCDateTimeAttribute(null=True, attr_name='rp')
 
     # Derived from the fields above by `chalicelib.circles.circles.refresh_derived`.
     start_date = UnicodeAttribute(null=True, attr_name='sd')
