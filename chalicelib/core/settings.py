@@ -63,6 +63,8 @@ class Settings:
     send_workers: int = 8                # threads sending at once in one sender invocation
     rate_limits: bool = True             # off only on the local stage (CIRCLES_RATE_LIMITS=off, benchmarks)
     catalog_refresh_seconds: float = 10  # how long a container answers browse requests before asking what changed
+    surveys_close_days: float = 7        # the end-of-circle surveys close this long after the last meeting ends
+    survey_reminder_days: float = 3      # the one survey reminder, this long after the surveys went out
     digest_schedule: tuple = tuple(DEFAULT_DIGEST_SCHEDULE.split())    # the weekly digest's cron (UTC)
     site_admin_emails: frozenset = frozenset()  # lowercased; they may create teams at /admin/teams/new
 
@@ -130,3 +132,5 @@ def get_settings() -> Settings:
         digest_schedule=digest_schedule(environ),
         site_admin_emails=frozenset(a.strip().lower() for a in env('CIRCLES_SITE_ADMINS', '').split(',') if a.strip()),
     )
+        surveys_close_days=float(env('CIRCLES_SURVEYS_CLOSE_DAYS', '7')),
+        survey_reminder_days=float(env('CIRCLES_SURVEY_REMINDER_DAYS', '3')),
