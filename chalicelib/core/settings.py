@@ -124,6 +124,8 @@ def get_settings() -> Settings:
         twilio_api_base=env('TWILIO_API_BASE', ''),
         moto_url=env('AWS_ENDPOINT_URL', ''),
         reminder_lead_hours=float(env('CIRCLES_REMINDER_LEAD_HOURS', '48')),
+        surveys_close_days=float(env('CIRCLES_SURVEYS_CLOSE_DAYS', '7')),
+        survey_reminder_days=float(env('CIRCLES_SURVEY_REMINDER_DAYS', '3')),
         max_sends_per_second=float(env('CIRCLES_MAX_SENDS_PER_SECOND', '14')),
         max_sms_per_second=float(env('CIRCLES_MAX_SMS_PER_SECOND', '1')),
         send_workers=int(env('CIRCLES_SEND_WORKERS', '8')),
@@ -132,5 +134,3 @@ def get_settings() -> Settings:
         digest_schedule=digest_schedule(environ),
         site_admin_emails=frozenset(a.strip().lower() for a in env('CIRCLES_SITE_ADMINS', '').split(',') if a.strip()),
     )
-        surveys_close_days=float(env('CIRCLES_SURVEYS_CLOSE_DAYS', '7')),
-        survey_reminder_days=float(env('CIRCLES_SURVEY_REMINDER_DAYS', '3')),
