@@ -104,8 +104,11 @@ def meeting_feedback_form(session, ws, meeting_id):
         feedback.check_started(ws.circle, meeting, circles.utcnow())
     except feedback.TooEarly as early:
         return _feedback_form(session, ws, meeting_id, refusal=early.message)
-    saved = (bp.current_request.query_params or {}).get('saved')
-    return _feedback_form(session, ws, meeting_id, saved=saved)
+    query = bp.current_request.query_params or {}
+    # `?rating=N` (the wrap-up email's links) chooses that rating on a form with no feedback yet.
+    prefill = ({'rating': query['rating']} if query.get('rating') in ('1', '2', '3', '4', '5')
+               and feedback.existing_feedback(ws, meeting_id) is None else None)
+    return _feedback_form(session, ws, meeting_id, values=prefill, saved=query.get('saved'))
 
 
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/feedback', methods=['POST'], content_types=FORM)

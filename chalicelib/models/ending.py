@@ -3,10 +3,15 @@
 - `CIRCLE#<id>` / `WRAPUP#<meeting id>`: the wrap-up prompt of one meeting. While it must still
   go out it is on the `by_due` queue `WRAPUP` (`due_sk='<meeting end ISO>#<circle>#<meeting>'`),
   written when the circle is published or its meetings change and moved with the meeting; the
-  job takes it off the queue when it sends (or skips) it.
+  job takes it off the queue when it sends (or skips) it, in the one transaction that writes the
+  facilitators' outbox items.
 - `CIRCLE#<id>` / `ENDING`: the circle's closing, one item that moves through the queues
   `SURVEY` (due at the last meeting's end), `SURVEY_REMINDER` (3 days later) and `INSIGHTS`
-  (when the surveys close), one at a time: `stage` names the step it waits for.
+  (when the surveys close), one at a time: `stage` names the step it waits for
+  (`due_sk='<instant ISO>#<circle>'`). Each step is taken by one transaction that moves the item
+  on (conditional on the stage and `due_sk` it was read with) and writes its outbox fan-out, so
+  two runs never both send it. Until the surveys go out it follows the last meeting; after, it
+  stays where it is.
 - `CIRCLE#<id>` / `SURVEY#<signup id>`: a learner's survey answer (personal data: exported and
   erased with the learner). Answering again overwrites it.
 - `CIRCLE#<id>` / `FSURVEY#<user id>`: a facilitator's survey answer.
@@ -36,6 +41,10 @@ class MeetingWrapUp(TableItem, discriminator='MeetingWrapUp'):
     def key(circle_id, meeting_id):
         return f'CIRCLE#{circle_id}', f'WRAPUP#{meeting_id}'
 
+    @staticmethod
+    def due_key(due_at, circle_id, meeting_id):
+        return f'{due_at.isoformat()}#{circle_id}#{meeting_id}'
+
 
 class CircleEnding(TableItem, discriminator='CircleEnding'):
     circle_id = UnicodeAttribute()
@@ -52,6 +61,10 @@ class CircleEnding(TableItem, discriminator='CircleEnding'):
     @staticmethod
     def key(circle_id):
         return f'CIRCLE#{circle_id}', 'ENDING'
+
+    @staticmethod
+    def due_key(due_at, circle_id):
+        return f'{due_at.isoformat()}#{circle_id}'
 
 
 class LearnerSurvey(TableItem, discriminator='LearnerSurvey'):
