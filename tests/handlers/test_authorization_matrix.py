@@ -231,6 +231,11 @@ ROUTES = {
         '/organize/{team_id}/members/remove', '/organize/{team_id}/join-link']},
     ('/organize/{team_id}/members', 'GET'): Entry(TEAM_ORGANIZERS, 'current organizers of the team only',
                                                   csrf='session'),
+    ('/organize/{team_id}/digest/{week}', 'GET'): Entry(TEAM_ORGANIZERS, 'current members of the team (this '
+                                                        "world's only members are its organizers)"),
+    ('/digest/unsubscribe/{token}', 'GET'): Entry(LINK_HOLDERS, 'only asks', link='digest-unsubscribe'),
+    ('/digest/unsubscribe/{token}', 'POST'): Entry(LINK_HOLDERS, 'RFC 8058 one-click: the signed token is the '
+                                                                 'credential', link='digest-unsubscribe'),
     **{(path, 'GET'): Entry(TEAM_ORGANIZERS, "the organizer's pages: current organizers of the team only")
        for path in ['/organize/{team_id}', '/organize/{team_id}/feedback', '/organize/{team_id}/circles']},
     ('/teams/{slug}', 'GET'): Entry(PUBLIC, "a team's page: its published, unfinished circles"),
@@ -333,7 +338,9 @@ class World:
         invitation = invitations.invite(TEAM, self.stranger.email, self.organizer.user_id)
         team = invitations.set_join_link(TEAM, self.organizer.user_id, on=True)
         path = invitations.invitation_path(invitation)
-        return {'team-invitation': path, 'team-decline': f'{path}/decline', 'join': invitations.join_path(team)}
+        from chalicelib.teams import digest_job
+        return {'team-invitation': path, 'team-decline': f'{path}/decline', 'join': invitations.join_path(team),
+                'digest-unsubscribe': digest_job.unsubscribe_path(TEAM, self.stranger.user_id)}
 
     def _learner_links(self, signup):
         sent = rsvp.learner_links(signup, self.upcoming)      # saves the short link's item
@@ -384,6 +391,7 @@ class World:
             'meeting_id': self.upcoming.meeting_id if path.endswith(('/move', '/cancel')) else self.past.meeting_id,
             'user_id': self.co_facilitator.user_id, 'step': '1', 'message_key': self.message_key,
             'name': 'style.css', 'proxy': 'nope', 'team_id': TEAM, 'slug': TEAM_SLUG,
+            'week': (date.today() - timedelta(days=date.today().weekday() + 7)).isoformat(),
         }
 
         def value(match):
@@ -416,6 +424,7 @@ class World:
             'texts_change': {'texts': 'off'},
             'rsvp_answer': {'answer': 'yes', 'sequence': '0'},
             'unsubscribe': {'List-Unsubscribe': 'One-Click'},
+            'digest_unsubscribe': {'List-Unsubscribe': 'One-Click'},
         }.get(view_name, {})
 
     def request(self, client, path, method, view_name, entry, role, csrf=True):
@@ -578,7 +587,7 @@ def test_posts_without_the_csrf_token_are_refused(http, world, path, method, vie
 OTHER_PURPOSE = {'withdraw': 'details', 'details': 'withdraw', 'texts': 'unsubscribe', 'rsvp': 'withdraw',
                  'unsubscribe': 'texts', 'short': 'rsvp', 'feed': 'withdraw', 'confirm': 'reset',
                  'reset': 'confirm', 'undo': 'reset', 'invitation': 'details', 'team-invitation': 'details',
-                 'team-decline': 'details', 'join': 'details'}
+                 'team-decline': 'details', 'join': 'details', 'digest-unsubscribe': 'details'}
 LINK_ROUTES = [(p, m, v) for p, m, v in APP_ROUTES if ROUTES.get((p, m)) and ROUTES[(p, m)].link]
 
 
