@@ -141,3 +141,45 @@ def invitee_id(team_id):
     from chalicelib.accounts import accounts
     return accounts.user_for_email(INVITEE_EMAIL).user_id
 
+
+
+def test_a_week_with_feedback_reads_well_on_a_phone_and_a_desktop(open_page, live_server):
+    """Last week of a team: shared feedback, feedback kept private, a meeting without feedback and
+    a cancelled one; then the feedback page. Photographed for a person to look at."""
+    from chalicelib.circles import circles
+    from chalicelib.facilitators import circle_admin
+    from chalicelib.reminders.sync import sync_reminders
+    from tests.browser.test_browser_facilitator import let_days_pass
+    from tests.teams.test_week import give_feedback, team_circle
+    olu = account('Olu Organizer', email=ORGANIZER_EMAIL)
+    team = teams.create_team(TEAM_NAME, olu.email).team
+    fay, gus = account('Fay Facilitator'), account('Gus Garcia')
+    last_week = local_today('America/Chicago') - timedelta(days=7)
+    monday = last_week - timedelta(days=last_week.weekday())
+    shared = team_circle(fay, 'Python at the library', monday, team_id=team.team_id)
+    private = team_circle(gus, 'Conversational Spanish, intermediate level', monday + timedelta(days=2),
+                          team_id=team.team_id, meeting_time='10:30')
+    team_circle(fay, 'Data basics', monday + timedelta(days=2), team_id=team.team_id)
+    # Cancelled while ahead (a started meeting cannot be), then moved into last week.
+    cancelled = team_circle(gus, 'Knitting basics', monday + timedelta(days=18), team_id=team.team_id)
+    give_feedback(shared, shared.meetings[0], fay, shared=True, rating=5, attendance=9,
+                  reflection='Everyone got Python installed; two learners paired up and finished chapter one.')
+    give_feedback(private, private.meetings[0], gus, shared=False)
+    circle = circles.get_circle(cancelled.id)
+    circle_admin.cancel_meeting(circle, circle.meetings[0].meeting_id)
+    circle_admin.save(circle)
+    let_days_pass(cancelled.id, 14)
+    sync_reminders(circles.get_circle(cancelled.id))
+
+    page = open_page('desktop')
+    log_in(page, ORGANIZER_EMAIL, f'/organize/{team.team_id}?week={monday.isoformat()}')
+    page.wait_for_url(f'**/organize/{team.team_id}?week={monday.isoformat()}')
+    main = page.locator('main')
+    expect(main).to_contain_text('9 came')
+    expect(main).to_contain_text("Feedback given, kept for the circle's facilitators.")
+    expect(page.locator('.badge', has_text='No feedback yet')).to_have_count(1)
+    expect(page.locator('.badge', has_text='cancelled')).to_have_count(1)
+    check_page(page, 'week-with-feedback')
+    page.get_by_role('navigation', name=f'Organize {TEAM_NAME}').get_by_role('link', name='Feedback').click()
+    expect(page.locator('blockquote.reflection')).to_have_count(1)
+    check_page(page, 'feedback-with-rows')
