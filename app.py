@@ -25,6 +25,7 @@ from chalicelib.handlers import messages as messages_pages
 from chalicelib.handlers import organize as organize_pages
 from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
+from chalicelib.handlers import sms as sms_pages
 from chalicelib.handlers import surveys as survey_pages
 from chalicelib.handlers import teams as team_pages
 from chalicelib.handlers.web import install_error_pages
@@ -44,6 +45,7 @@ app.register_blueprint(organize_pages.bp)
 app.register_blueprint(digest_pages.bp)
 app.register_blueprint(survey_pages.bp)
 app.register_blueprint(insights_pages.bp)
+app.register_blueprint(sms_pages.bp)
 app.register_blueprint(jobs.bp)
 app.register_blueprint(sender.bp)
 # The local outbox shows every email and text "sent": it exists on the local stage only.

@@ -10,6 +10,10 @@ import os
 from dataclasses import dataclass
 
 LOCAL_SECRET = 'local-development-secret-not-for-production'
+# The local stage signs and checks Twilio's webhooks with this token (the local outbox's "reply as
+# this learner" form signs with it): public, like LOCAL_SECRET. A deployed stage without
+# TWILIO_AUTH_TOKEN refuses every webhook (403).
+LOCAL_TWILIO_AUTH_TOKEN = 'local-twilio-auth-token-not-for-production'
 LOCAL_STAGE = 'local'
 MIN_SECRET_LENGTH = 32
 # What a deployed stage must be given: there is no safe default for any of these.
@@ -20,6 +24,7 @@ LOCAL_DEFAULTS = {
     'CIRCLES_BASE_URL': 'http://127.0.0.1:8000',
     'CIRCLES_SENDER': 'Learning Circles <circles@example.org>',
     'CIRCLES_SUPPORT_EMAIL': 'support@example.org',
+    'TWILIO_AUTH_TOKEN': LOCAL_TWILIO_AUTH_TOKEN,
 }
 
 
@@ -58,15 +63,18 @@ class Settings:
     twilio_api_base: str
     moto_url: str
     reminder_lead_hours: float = 48
+    surveys_close_days: float = 7        # the end-of-circle surveys close this long after the last meeting ends
+    survey_reminder_days: float = 3      # the one survey reminder, this long after the surveys went out
     max_sends_per_second: float = 14     # the SES account's sending rate, across every sender
     max_sms_per_second: float = 1        # Twilio's rate for one long code (10DLC/toll-free allow more)
     send_workers: int = 8                # threads sending at once in one sender invocation
     rate_limits: bool = True             # off only on the local stage (CIRCLES_RATE_LIMITS=off, benchmarks)
     catalog_refresh_seconds: float = 10  # how long a container answers browse requests before asking what changed
-    surveys_close_days: float = 7        # the end-of-circle surveys close this long after the last meeting ends
-    survey_reminder_days: float = 3      # the one survey reminder, this long after the surveys went out
     digest_schedule: tuple = tuple(DEFAULT_DIGEST_SCHEDULE.split())    # the weekly digest's cron (UTC)
     site_admin_emails: frozenset = frozenset()  # lowercased; they may create teams at /admin/teams/new
+    # Texts go from this Messaging Service when set (its number pool, its opt-out handling),
+    # else from `twilio_from_number`.
+    twilio_messaging_service_sid: str = ''
 
     @property
     def is_local(self):
@@ -132,5 +140,6 @@ def get_settings() -> Settings:
         rate_limits=not (stage == LOCAL_STAGE and environ.get('CIRCLES_RATE_LIMITS') == 'off'),
         catalog_refresh_seconds=float(env('CIRCLES_CATALOG_REFRESH_SECONDS', '10')),
         digest_schedule=digest_schedule(environ),
+        twilio_messaging_service_sid=env('TWILIO_MESSAGING_SERVICE_SID', ''),
         site_admin_emails=frozenset(a.strip().lower() for a in env('CIRCLES_SITE_ADMINS', '').split(',') if a.strip()),
     )

@@ -18,9 +18,15 @@ For a batch of items it:
    from the channel's global rate (chalicelib.messaging.rate), and sends on a bounded pool,
    each a single provider request (no hidden retries the rate never counted);
 5. records every outcome in BatchWriteItems (it holds the leases): `sent` with the provider's
-   id; transient failures (SES throttling or 5xx, Twilio 429 or 5xx, timeouts) `retrying` on
+   id (an SMS with one UpdateItem of its own, so that what Twilio's status callback recorded
+   meanwhile stays: chalicelib.sms_inbound.status); transient failures (SES throttling or 5xx, Twilio 429 or 5xx, timeouts) `retrying` on
    the `by_due` queue with backoff (5, 10, 20, 40 minutes, then `failed`); permanent ones
-   (SES rejections, Twilio 21610 opted out, a bad number) `failed` with the reason.
+   (SES rejections, Twilio 21610 opted out, a bad number) `failed` with the reason. A 21610
+   marks the number opted out in every circle and, when the message has no email of its own,
+   writes one with the text (chalicelib.messaging.prepared).
+
+Texts name their status callback (`/sms/status?d=<the item's key>`), go from the Messaging
+Service when one is configured, and keep their words (`body`) for an email fallback.
 
 A crash between the provider accepting a message and step 5 sends it again after the lease:
 the one repeat we accept in exchange for never losing a message.
@@ -39,7 +45,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.core.clock import utcnow
 from chalicelib.core.settings import get_settings
-from chalicelib.messaging import outbox
+from chalicelib.messaging import outbox, prepared
 from chalicelib.messaging.outbox import EMAIL, FAILED, PENDING, RETRYING, SENT, SKIPPED, SMS
 from chalicelib.messaging.rate import MAX_SLOTS_AT_ONCE, SendRateLimit
 from chalicelib.models import Delivery, Signup, TableItem
@@ -137,6 +143,7 @@ def sweep(templates, now=None, deadline=None):
 
 def send_items(items, templates, now=None, deadline=None):
     """Claim, check, render, send and record a batch of outbox items (see the module docstring)."""
+    templates = {**prepared.templates(), **templates}
     batch = Batch(now=now or utcnow(), templates=templates, stop_at=stop_time(deadline))
     claimed = [item for item in items if claim(item, batch.now)]
     if not claimed:
@@ -292,31 +299,75 @@ def send_one(work, limit, batch):
         release(item)
         return
     try:
-        provider_id = provider_send(item.channel, work.to, work.payload)
+        provider_id = provider_send(item.channel, work.to, work.payload, item)
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the item
         failure = classify(error)
-        if failure.code == OPTED_OUT_CODE:
-            mark_sms_opted_out(work.to)
         set_failure(item, failure, batch.now)
+        if failure.code == OPTED_OUT_CODE:
+            sms_cannot_reach(item, work.to, work.payload, 'you had replied STOP to our texts', batch.now)
         return
     item.state, item.provider_id, item.sent_at = SENT, provider_id or None, batch.now
+    if item.channel == SMS:
+        item.body = work.payload
     _off_queue(item, batch.now)
 
 
-def provider_send(channel, to, payload):
-    """One request to SES or Twilio; raises on any refusal."""
+def provider_send(channel, to, payload, item=None):
+    """One request to SES or Twilio; raises on any refusal. A text names its item's status callback."""
     if channel == EMAIL:
         from chalicelib.messaging import email
         return email.send(payload, single_attempt=True)
     from chalicelib.messaging import sms
-    return sms.send(to, payload, single_attempt=True)
+    callback = sms.status_callback_url(item.pk, item.sk) if item is not None else None
+    return sms.send(to, payload, single_attempt=True, status_callback=callback)
+
+
+def sms_cannot_reach(item, number, text, reason, now):
+    """Twilio cannot deliver texts to `number` (21610 here; 30003/30005/30006 in a status
+    callback): no more texts to it in any circle, and this one's words go by email when the
+    message has no email of its own."""
+    mark_sms_opted_out(number)
+    fallback = prepared.email_fallback(item, text, reason, now)
+    if fallback is not None:
+        outbox.write([fallback])
+
+
+# Twilio's statuses that a sender's `sent` must not hide (chalicelib.sms_inbound.status).
+UNDELIVERED_STATUSES = ('undelivered', 'failed')
 
 
 def record(items):
-    """Write the outcomes (this sender holds every item's lease): BatchWriteItems of 25."""
+    """Write the outcomes (this sender holds every item's lease): BatchWriteItems of 25. A sent
+    SMS is an UpdateItem of the sender's fields: Twilio's status callback may have come first."""
+    sent_sms = [item for item in items if item.channel == SMS and item.state == SENT and item.provider_id]
+    separate = {id(item) for item in sent_sms}
     with Delivery.batch_write() as batch:
         for item in items:
-            batch.save(item)
+            if id(item) not in separate:
+                batch.save(item)
+    for item in sent_sms:
+        _record_sent_sms(item)
+
+
+def _record_sent_sms(item):
+    """`sent` unless the status callback already said undelivered (then only the send's facts)."""
+    facts = [Delivery.provider_id.set(item.provider_id), Delivery.sent_at.set(item.sent_at),
+             Delivery.body.set(item.body), Delivery.attempts.set(item.attempts),
+             Delivery.updated_at.set(item.updated_at), Delivery.claimed_until.remove(),
+             Delivery.retry_at.remove(), Delivery.due_pk.remove(), Delivery.due_sk.remove()]
+    try:
+        item.update(actions=[Delivery.state.set(SENT), *facts],
+                    condition=(Delivery.provider_status.does_not_exist()
+                               | ~Delivery.provider_status.is_in(*UNDELIVERED_STATUSES)))
+    except UpdateError as error:
+        if error.cause_response_code != 'ConditionalCheckFailedException':
+            raise
+        item.update(actions=facts)
+        from chalicelib.messaging.sms import CANNOT_RECEIVE
+        if item.error_code in CANNOT_RECEIVE:     # the callback could not repeat a text it did not know yet
+            fallback = prepared.email_fallback(item, item.body, CANNOT_RECEIVE[item.error_code], item.updated_at)
+            if fallback is not None:
+                outbox.write([fallback])
 
 
 def release(item):

@@ -8,6 +8,7 @@ All live in the circle's partition, so the facilitator's page reads them in its 
   item (`Delivery`), for `message#<key>`, `reminder#<meeting>`, `welcome`, ... Messages that
   belong to no circle (account emails) have their own partition, `ACCOUNT#<user id>`.
 - `CIRCLE#<id>` / `FEEDBACK#<meeting id>`: how a meeting went, from its facilitator.
+- `CIRCLE#<id>` / `TEXT#<signup id>#<message SID>`: a text a learner sent us (`InboundText`).
 
 `LOCAL_SMS` / `<instant>#<id>` holds text messages "sent" in the local stage without
 Twilio credentials, for the local outbox page.
@@ -61,6 +62,11 @@ class Delivery(TableItem, discriminator='Delivery'):
     error_code = NumberAttribute(null=True)     # Twilio's error code, e.g. 21610
     provider_id = UnicodeAttribute(null=True)   # SES message id or Twilio message SID
     sent_at = UTCDateTimeAttribute(null=True)
+    # What Twilio's status callback said last (queued, sent, delivered, undelivered, failed;
+    # chalicelib.sms_inbound.status), after the sender's `sent` ("accepted by Twilio").
+    provider_status = UnicodeAttribute(null=True)
+    provider_status_at = UTCDateTimeAttribute(null=True)
+    body = UnicodeAttribute(null=True)          # an SMS as sent: what an email fallback repeats
 
     due_pk = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
@@ -107,6 +113,21 @@ class MeetingFeedback(TableItem, discriminator='MeetingFeedback'):
     @staticmethod
     def key(circle_id, meeting_id):
         return f'CIRCLE#{circle_id}', f'FEEDBACK#{meeting_id}'
+
+
+class InboundText(TableItem, discriminator='InboundText'):
+    """A text a learner sent us that was no keyword (chalicelib.sms_inbound): forwarded to the
+    circle's facilitators, shown on their reply page. In the circle's partition, keyed by the
+    learner and Twilio's message SID, so a webhook Twilio retries is stored (and forwarded) once."""
+    circle_id = UnicodeAttribute()
+    signup_id = UnicodeAttribute()
+    message_sid = UnicodeAttribute()
+    body = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(circle_id, signup_id, message_sid):
+        return f'CIRCLE#{circle_id}', f'TEXT#{signup_id}#{message_sid}'
 
 
 class LocalSms(TableItem, discriminator='LocalSms'):

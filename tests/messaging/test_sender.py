@@ -132,7 +132,12 @@ def test_a_transient_sms_failure_is_retried_with_backoff_and_a_stop_is_final(mot
     assert retry.state == 'retrying' and retry.retry_at == now + sender.FIRST_RETRY
     assert retry.due_sk.startswith((now + sender.FIRST_RETRY).isoformat())
     assert stop.state == 'failed' and stop.error_code == 21610 and stop.due_pk is None
-    assert sender.sweep(test_templates, now + timedelta(minutes=4)) == {}
+    # The STOP's text goes by email instead (it has no email of its own), once; the retry waits.
+    [fallback] = items_of(circle.id, 'prepared_email')
+    assert (fallback.purpose, fallback.signup_id, fallback.state) == ('sms-fallback#hello', second.signup_id, 'pending')
+    assert sender.sweep(test_templates, now + timedelta(minutes=4)) == {'sent': 1}
+    [by_email] = welcomes_to(moto, 'b@example.org')[-1:]
+    assert by_email['Subject'] == 'A text message we could not deliver to you' and 'Hello!' in by_email.as_string()
     assert sender.sweep(test_templates, now + sender.FIRST_RETRY) == {'sent': 1}
     assert [f['To'] for f in twilio.sent()] == ['+13125550101']
     # The STOP marks the number in every circle; later messages to it are skipped before any request.

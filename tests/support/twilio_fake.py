@@ -1,10 +1,14 @@
 """A local fake of Twilio's Messages API for the tests: the real `twilio` client talks to it.
 
 It implements `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` as Twilio documents it:
-HTTP Basic auth with the account SID and auth token, form fields `To`, `From` and `Body`,
-201 with a Message resource, or an error body `{"code", "message", "more_info", "status"}`.
+HTTP Basic auth with the account SID and auth token, form fields `To`, `From` (or
+`MessagingServiceSid`) and `Body`, optionally `StatusCallback`; 201 with a Message resource, or an error body `{"code", "message", "more_info", "status"}`.
 Every request is recorded. Tests can make a number fail (e.g. 21610 "unsubscribed
 recipient"), or queue answers for the next requests (429, 500).
+
+Twilio's side of the webhooks: `signed_post` sends a request the way Twilio does (form fields,
+`X-Twilio-Signature` computed with the real `RequestValidator` for the public URL), and
+`report_status` calls a sent message's `StatusCallback` with a delivery status.
 """
 import base64
 import itertools
@@ -71,6 +75,21 @@ class TwilioFake:
         """Form fields of the requests that Twilio would have accepted (201)."""
         return [r['form'] for r in self.requests if r['status'] == 201]
 
+    def message(self, sid):
+        """The form fields of the accepted request that got this SID."""
+        with self._lock:
+            return next(r['form'] for r in self.received if r.get('sid') == sid)
+
+    def report_status(self, client, sid, status, error_code=None):
+        """Call message `sid`'s StatusCallback as Twilio does (through a chalice test client)."""
+        form = self.message(sid)
+        fields = {'MessageSid': sid, 'SmsSid': sid, 'MessageStatus': status, 'SmsStatus': status,
+                  'AccountSid': self.account_sid, 'To': form['To'], 'From': form.get('From') or '+13125550000',
+                  'ApiVersion': '2010-04-01'}
+        if error_code is not None:
+            fields['ErrorCode'] = str(error_code)
+        return signed_post(client, form['StatusCallback'], fields, self.auth_token)
+
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
@@ -83,9 +102,11 @@ class TwilioFake:
             return 404, _error(20404, 404, 'The requested resource was not found')
         if auth != (self.account_sid, self.auth_token):
             return 401, _error(20003, 401, 'Authenticate')
-        for name, code in (('To', 21604), ('From', 21603), ('Body', 21602)):
+        for name, code in (('To', 21604), ('Body', 21602)):
             if not form.get(name):
                 return 400, _error(code, 400, f'A {name} is required.')
+        if not form.get('From') and not form.get('MessagingServiceSid'):
+            return 400, _error(21603, 400, "A 'From' phone number or a Messaging Service is required.")
         with self._lock:
             if self._queued:
                 status, code = self._queued.pop(0)
@@ -101,7 +122,7 @@ class TwilioFake:
             'body': form['Body'], 'status': 'queued', 'direction': 'outbound-api', 'num_segments': '1',
             'num_media': '0', 'api_version': '2010-04-01', 'date_created': now, 'date_updated': now,
             'date_sent': None, 'price': None, 'price_unit': 'USD', 'error_code': None, 'error_message': None,
-            'messaging_service_sid': None,
+            'messaging_service_sid': form.get('MessagingServiceSid'),
             'uri': f'/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json', 'subresource_uris': {},
         }
 
@@ -120,6 +141,7 @@ class TwilioFake:
                 status, body = fake._answer(self.path, auth, form)
                 with fake._lock:
                     fake.received.append({'path': self.path, 'auth': auth, 'form': form, 'status': status,
+                                          'sid': body.get('sid'),
                                           'content_type': self.headers.get('Content-Type'), 'at': received_at})
                 if fake.delay_seconds:
                     time.sleep(fake.delay_seconds)
@@ -134,6 +156,22 @@ class TwilioFake:
                 pass
 
         return Handler
+
+
+def signed_post(client, url, fields, auth_token, signature=None):
+    """POST `fields` to `url` (its path, on a chalice test client) as Twilio would: form-encoded,
+    signed for the whole `url` with `auth_token`, unless `signature` is given ('' for none)."""
+    from urllib.parse import urlencode, urlsplit
+
+    from twilio.request_validator import RequestValidator
+    if signature is None:
+        signature = RequestValidator(auth_token).compute_signature(url, fields)
+    parts = urlsplit(url)
+    headers = {'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature}
+    if not signature:
+        del headers['X-Twilio-Signature']
+    path = parts.path + (f'?{parts.query}' if parts.query else '')
+    return client.http.post(path, headers=headers, body=urlencode(fields))
 
 
 def _error(code, status, message):
