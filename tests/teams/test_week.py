@@ -180,3 +180,11 @@ def test_organized_team_is_one_batch_get_and_refuses_a_facilitator(world):
     from chalicelib.core.errors import NotFound
     with pytest.raises(NotFound):
         organized_team(TEAM, world.fay.user_id)
+
+
+def test_the_dashboard_links_an_organizer_to_their_teams_pages_and_a_facilitator_to_none(client, world):
+    page = body(get(client, '/dashboard', Browser(world.olu)))
+    assert 'The team you organize' in page and '<h3>Chicago Public Library</h3>' in page
+    for path in ('', '/feedback', '/circles', '/members'):
+        assert f'href="/organize/{TEAM}{path}"' in page
+    assert '/organize/' not in body(get(client, '/dashboard', Browser(world.fay)))
