@@ -10,7 +10,7 @@ from chalicelib.facilitators import access as facilitation
 from chalicelib.facilitators import feedback
 from chalicelib.learners import rsvp
 from chalicelib.learners.signup import sign_up
-from chalicelib.models import CircleEnding, FacilitatorSurvey, LearnerSurvey
+from chalicelib.models import CircleEnding, FacilitatorSurvey, LearnerSurvey, Signup
 from chalicelib.models.ending import INSIGHTS_QUEUE
 from tests.facilitators.test_facilitator_pages import account, organizer_of, run_by
 from tests.support.factories import local_today
@@ -56,9 +56,12 @@ def build(learners=5, weeks=4, consent=lambda n: n % 2 == 0, answers=None, team=
         data = learner_data(n)
         people.append(data)
         fields = {'name': data['name'], 'consent': 'true', 'goals': f'Goal of {data["name"]}: build a website',
-                  **({'mobile': data['mobile']} if n in mobile_only else {'email': data['email'],
-                                                                             'mobile': data['mobile']})}
+                  'email': data['email'], 'mobile': data['mobile']}
         signup, _, _ = sign_up(circle.id, fields, now=before)
+        if n in mobile_only:
+            # Today's signup form asks for an email; a learner with only a mobile is kept as the
+            # stored item would be (the surveys' issue text them too).
+            signup.update(actions=[Signup.email.remove(), Signup.email_pk.remove(), Signup.email_sk.remove()])
         signups.append(signup)
     if rsvps:
         for n, signup in enumerate(signups):
