@@ -13,10 +13,11 @@ FIVE_MINUTES = timedelta(minutes=5)
 
 
 class World:
-    def __init__(self, weeks=3, learners=('Lea Learner', 'Ben Learner'), **fields):
+    def __init__(self, weeks=3, learners=('Lea Learner', 'Ben Learner'), starts_in_days=1, **fields):
         self.facilitator = account('Fay Facilitator', 'fay@example.org')
         self.co_facilitator = account('Cody Cofacilitator', 'cody@example.org')
-        self.circle = run_by(self.facilitator, self.co_facilitator, starts_in_days=1, weeks=weeks, **fields)
+        self.circle = run_by(self.facilitator, self.co_facilitator, starts_in_days=starts_in_days, weeks=weeks,
+                             **fields)
         self.signups = [learner(self.circle, name, f'{name.split()[0].lower()}@example.org',
                                 goals=f'{name.split()[0]} wants to write a small web app')
                         for name in learners]
