@@ -118,7 +118,7 @@ class TwilioFake:
             return status, _error(code, status, message)
         now = formatdate(usegmt=True)
         return 201, {
-            'sid': sid, 'account_sid': self.account_sid, 'to': form['To'], 'from': form['From'],
+            'sid': sid, 'account_sid': self.account_sid, 'to': form['To'], 'from': form.get('From'),
             'body': form['Body'], 'status': 'queued', 'direction': 'outbound-api', 'num_segments': '1',
             'num_media': '0', 'api_version': '2010-04-01', 'date_created': now, 'date_updated': now,
             'date_sent': None, 'price': None, 'price_unit': 'USD', 'error_code': None, 'error_message': None,
