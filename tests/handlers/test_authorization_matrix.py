@@ -76,6 +76,7 @@ MANAGERS = {'facilitator', 'co-facilitator', 'organizer'}
 PUBLIC, PUBLIC_FORM, SIGNED_IN, CIRCLE_MANAGERS = 'public', 'public form', 'signed in', 'circle managers'
 LEARNER_LINK, ACCOUNT_LINK, INVITATION = 'learner link', 'account link', 'invitation'
 LOCAL_ONLY, CATCH_ALL = 'local only', 'catch-all'
+TWILIO = 'signed by Twilio'     # X-Twilio-Signature for the public URL: no role here can make one
 TEAM_ORGANIZERS, LINK_HOLDERS = 'team organizers', 'link holders'
 TEAM_MEMBERS, SITE_ADMINS = 'team members', 'site administrators'
 TEAM_SLUG = 'matrix-team'
@@ -122,6 +123,8 @@ def expected(entry, role, method):
         return LOGIN if role in NO_SESSION else ALLOWED if role == 'organizer' else NOT_FOUND
     if audience == SITE_ADMINS:
         return NOT_FOUND
+    if audience == TWILIO:
+        return FORBIDDEN
     if audience == LINK_HOLDERS:
         if method == 'POST' and entry.csrf == 'session':
             return LOGIN if role in NO_SESSION else ALLOWED
@@ -151,6 +154,9 @@ ROUTES = {
     ('/circles/{circle_id}/calendar.ics', 'GET'): Entry(PUBLIC, "a published circle's feed"),
     ('/circles/{circle_id}/thanks', 'GET'): Entry(PUBLIC, 'the same page for every visitor'),
     ('/circles/{circle_id}/signup', 'POST'): Entry(PUBLIC, 'anyone may sign up; the sample body lacks consent: 400'),
+    ('/circles/{circle_id}/insights', 'GET'): Entry(PUBLIC, "a circle's published report; this running circle has "
+                                                           'none yet: the same 404 for everyone', also=(404,)),
+    ('/insights/report.css', 'GET'): Entry(PUBLIC, "the report's stylesheet"),
     ('/login', 'GET'): FORM_PAGE,
     ('/login', 'POST'): Entry(PUBLIC_FORM, 'wrong password in the sample: 400', csrf='form'),
     ('/register', 'GET'): FORM_PAGE,
@@ -180,6 +186,7 @@ ROUTES = {
         ('/facilitate/circles/{circle_id}/confirmation', 'POST'),
         ('/facilitate/circles/{circle_id}/edit', 'GET'),
         ('/facilitate/circles/{circle_id}/edit', 'POST'),
+        ('/facilitate/circles/{circle_id}/insights', 'POST'),    # publish the report now (400: not ended yet)
         ('/facilitate/circles/{circle_id}/facilitators', 'POST'),
         ('/facilitate/circles/{circle_id}/facilitators/{user_id}/remove', 'GET'),
         ('/facilitate/circles/{circle_id}/facilitators/{user_id}/remove', 'POST'),
@@ -250,6 +257,13 @@ ROUTES = {
     ('/admin/teams/new', 'POST'): Entry(SITE_ADMINS, '404 unless a site administrator (then the session CSRF)'),
     ('/local/outbox', 'GET'): Entry(LOCAL_ONLY, 'registered on the local stage only (app.py); shows every '
                                                 'message sent on this machine to anyone there'),
+    ('/local/outbox/reply', 'POST'): Entry(LOCAL_ONLY, 'a signed inbound text as a learner; the sample body is '
+                                                       'empty: 400', csrf='form'),
+    ('/sms/inbound', 'POST'): Entry(TWILIO, "Twilio's messaging webhook: 403 without Twilio's signature"),
+    ('/sms/status', 'POST'): Entry(TWILIO, "Twilio's status callback: 403 without Twilio's signature"),
+    ('/facilitate/circles/{circle_id}/texts/{signup_id}', 'GET'): MANAGE,
+    ('/facilitate/circles/{circle_id}/texts/{signup_id}', 'POST'): Entry(CIRCLE_MANAGERS, 'the sample body is '
+                                                                         'empty: 400', csrf='session'),
     **{('/{proxy+}', method): CATCH for method in ANY_METHOD},
     **{('/api/{proxy+}', method): CATCH for method in ANY_METHOD},
 }
@@ -390,7 +404,7 @@ class World:
             'circle_id': self.circle.id,
             'meeting_id': self.upcoming.meeting_id if path.endswith(('/move', '/cancel')) else self.past.meeting_id,
             'user_id': self.co_facilitator.user_id, 'step': '1', 'message_key': self.message_key,
-            'name': 'style.css', 'proxy': 'nope', 'team_id': TEAM, 'slug': TEAM_SLUG,
+            'name': 'style.css', 'proxy': 'nope', 'team_id': TEAM, 'signup_id': self.lea.signup_id, 'slug': TEAM_SLUG,
             'week': (date.today() - timedelta(days=date.today().weekday() + 7)).isoformat(),
         }
 
@@ -632,5 +646,5 @@ def test_every_audience_is_exercised():
     """Guard against the route discovery silently finding little."""
     assert {entry.audience for entry in ROUTES.values()} == {
         PUBLIC, PUBLIC_FORM, SIGNED_IN, CIRCLE_MANAGERS, LEARNER_LINK, ACCOUNT_LINK, INVITATION, LOCAL_ONLY, CATCH_ALL,
-        TEAM_ORGANIZERS, LINK_HOLDERS, TEAM_MEMBERS, SITE_ADMINS}
+        TEAM_ORGANIZERS, LINK_HOLDERS, TEAM_MEMBERS, SITE_ADMINS, TWILIO}
     assert len(APP_ROUTES) >= 80
