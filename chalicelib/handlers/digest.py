@@ -18,8 +18,7 @@ from chalicelib.handlers.auth import signed_in, signed_in_context
 from chalicelib.handlers.web import form_fields, page, refusal_page
 
 bp = Blueprint(__name__)
-# RFC 8058: mail providers POST `List-Unsubscribe=One-Click` as either of these.
-ONE_CLICK = ['application/x-www-form-urlencoded', 'multipart/form-data']
+ONE_CLICK = ['application/x-www-form-urlencoded', 'multipart/form-data']     # = digest_job.ONE_CLICK (RFC 8058)
 NO_STORE = {'Cache-Control': 'no-store'}
 
 

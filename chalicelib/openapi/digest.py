@@ -6,7 +6,7 @@ from chalicelib.openapi.helpers import html_response, obj, operation, path_param
 def digest_paths():
     """The web version answers 404 to anyone who is not a current member of the team; the
     unsubscribe link works for whoever holds it (RFC 8058: no session, no CSRF token)."""
-    from chalicelib.handlers.digest import ONE_CLICK
+    from chalicelib.teams.digest_job import ONE_CLICK
     token = path_parameter('token', 'The signed token of the digest\'s `List-Unsubscribe` link (one member, '
                                     'one team).')
     bad_link = html_response('The link was altered or made for something else.')

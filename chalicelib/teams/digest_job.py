@@ -53,6 +53,8 @@ STOP_MARGIN_SECONDS = 20
 TRANSACTION_ITEMS = 100             # DynamoDB's limit per TransactWriteItems
 # Its own purpose (salt): no other signed link of the app unsubscribes anyone from a digest.
 UNSUBSCRIBE_PURPOSE, UNSUBSCRIBE_MAX_AGE = 'digest-unsubscribe', 400 * 24 * 3600
+# RFC 8058: mail providers POST `List-Unsubscribe=One-Click` as either of these.
+ONE_CLICK = ('application/x-www-form-urlencoded', 'multipart/form-data')
 
 
 # --- which teams, which week ----------------------------------------------------------------

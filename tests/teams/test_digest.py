@@ -329,3 +329,8 @@ def test_the_digest_job_runs_every_monday_at_ten_utc_by_default():
                                          ('2026-12-07T00:00:00+00:00', '2026-11-30')])
 def test_the_week_is_the_monday_to_sunday_before_the_runs_week(now, monday):
     assert digest.week_of(datetime.fromisoformat(now)).isoformat() == monday
+
+
+def test_the_unsubscribe_route_takes_the_content_types_the_document_names():
+    from chalicelib.handlers import digest as digest_pages
+    assert digest_pages.ONE_CLICK == list(digest_job.ONE_CLICK)
