@@ -127,3 +127,9 @@ def test_a_bot_that_fills_the_hidden_field_is_thanked_and_nothing_is_written(cli
     _, circle = _world()
     answer = _post(client, circle, {'website': 'http://spam.example'}, _form_token(client, circle))
     assert answer.status_code == 303 and _signups(circle) == []
+
+
+def test_the_documented_widget_form_names_the_honeypot_field_the_handler_checks():
+    from chalicelib.handlers.pages import HONEYPOT
+    from chalicelib.openapi.teams import _widget_signup_form
+    assert HONEYPOT in _widget_signup_form()['properties']
