@@ -23,6 +23,7 @@ LOCAL_HOSTS = ('127.0.0.1', 'localhost')
 def _outbox(csrf_token, status=200, **context):
     from chalicelib.core.rendering import render
     from chalicelib.messaging.local_outbox import outbox_messages
+    context = {'reply_error': None, 'replied': None, **context}
     return html_response(render('outbox.html', messages=outbox_messages(), csrf_token=csrf_token, **context), status)
 
 
