@@ -20,6 +20,8 @@ route added later without an entry here fails, naming itself.
 - invitation: the co-facilitator invitation link shows its page (circle, address) to whoever holds
   it; accepting needs a session of the invited address (the facilitator of another circle here):
   any other account gets 403 and nothing changes;
+- circle facilitators: the circle's facilitator and co-facilitator only (the end-of-circle
+  survey is theirs, not the organizers'); any other account gets 404;
 - team members: current members of the team (here only its organizer, its last one: leaving
   is refused with 400); any other account gets 404;
 - site administrators: addresses listed in CIRCLES_SITE_ADMINS, none of the roles here, so
@@ -79,6 +81,8 @@ LOCAL_ONLY, CATCH_ALL = 'local only', 'catch-all'
 TWILIO = 'signed by Twilio'     # X-Twilio-Signature for the public URL: no role here can make one
 TEAM_ORGANIZERS, LINK_HOLDERS = 'team organizers', 'link holders'
 TEAM_MEMBERS, SITE_ADMINS = 'team members', 'site administrators'
+CIRCLE_FACILITATORS = 'circle facilitators'
+FACILITATORS = {'facilitator', 'co-facilitator'}
 TEAM_SLUG = 'matrix-team'
 HOLDER = {LEARNER_LINK: 'learner', ACCOUNT_LINK: 'facilitator', INVITATION: 'facilitator of another circle',
           LINK_HOLDERS: 'facilitator of another circle'}
@@ -117,6 +121,8 @@ def expected(entry, role, method):
         if method == 'GET':
             return ALLOWED
         return LOGIN if role in NO_SESSION else ALLOWED if role == HOLDER[INVITATION] else FORBIDDEN
+    if audience == CIRCLE_FACILITATORS:
+        return LOGIN if role in NO_SESSION else ALLOWED if role in FACILITATORS else NOT_FOUND
     if audience == TEAM_ORGANIZERS:
         return LOGIN if role in NO_SESSION else ALLOWED if role == 'organizer' else NOT_FOUND
     if audience == TEAM_MEMBERS:        # the organizer is the team's only current member
@@ -221,6 +227,15 @@ ROUTES = {
     ('/r/{code}', 'GET'): Entry(LEARNER_LINK, 'an unsigned 60-bit code looked up in the table', link='short'),
     ('/unsubscribe/{token}', 'GET'): Entry(LEARNER_LINK, 'only asks', link='unsubscribe'),
     ('/unsubscribe/{token}', 'POST'): Entry(LEARNER_LINK, 'RFC 8058 one-click', link='unsubscribe'),
+    ('/survey/{token}', 'GET'): Entry(LEARNER_LINK, "the end-of-circle survey (open in this world's circle)",
+                                      csrf='form', link='survey'),
+    ('/survey/{token}', 'POST'): Entry(LEARNER_LINK, 'the anonymous-form token as well as the link', csrf='form',
+                                       link='survey'),
+    ('/survey/{token}/thanks', 'GET'): Entry(LEARNER_LINK, link='survey-thanks'),
+    **{(path, method): Entry(CIRCLE_FACILITATORS, "the facilitators' end-of-circle survey: not the organizers'",
+                             csrf='session') for path, method in [
+        ('/facilitate/circles/{circle_id}/survey', 'GET'), ('/facilitate/circles/{circle_id}/survey', 'POST'),
+        ('/facilitate/circles/{circle_id}/survey/thanks', 'GET')]},
     ('/calendar/{token}/circles.ics', 'GET'): Entry(LEARNER_LINK, 'a bad feed token is "No such calendar" (404)',
                                                     link='feed', invalid=404),
     ('/teams/invitations/{token}', 'GET'): Entry(INVITATION, 'a team invitation: shows team and address to whoever '
@@ -334,6 +349,12 @@ class World:
         from chalicelib.models.team import TeamSlugClaim
         Team.get(*Team.key(TEAM)).update(actions=[Team.slug.set(TEAM_SLUG)])
         TeamSlugClaim(*TeamSlugClaim.key(TEAM_SLUG), team_id=TEAM).save()
+        # The circle's end-of-circle surveys are open (as the survey job leaves them, closing in a week).
+        from chalicelib.models import CircleEnding
+        now = circles.utcnow()
+        CircleEnding(*CircleEnding.key(self.circle.id), circle_id=self.circle.id, stage='SURVEY_REMINDER',
+                     last_meeting_ends_at=now, surveys_sent_at=now, surveys_close_at=now + timedelta(days=7),
+                     created_at=now, updated_at=now).save()
         # Revoked after signing in, as tests/facilitators/test_roles.py does it.
         TeamMember.get(f'TEAM#{TEAM}', f'MEMBER#{self.revoked.user_id}').delete()
         self.form_cookies = {}
@@ -358,7 +379,10 @@ class World:
 
     def _learner_links(self, signup):
         sent = rsvp.learner_links(signup, self.upcoming)      # saves the short link's item
+        from chalicelib.ending.surveys import survey_link
+        survey = _path(survey_link(signup))
         return {'withdraw': _path(withdraw_link(signup)), 'details': _path(details_link(signup)),
+                'survey': survey, 'survey-thanks': f'{survey}/thanks',
                 'texts': _path(texts_link(signup)), 'rsvp': _path(sent['yes']), 'short': _path(sent['short']),
                 'unsubscribe': _path(sent['unsubscribe']), 'feed': _path(rsvp.learner_feed_url(signup))}
 
@@ -437,6 +461,7 @@ class World:
             'details_change': {'name': 'A New Name'},
             'texts_change': {'texts': 'off'},
             'rsvp_answer': {'answer': 'yes', 'sequence': '0'},
+            'answer_learner_survey': {'goal_reached': '4', 'recommend': '8'},
             'unsubscribe': {'List-Unsubscribe': 'One-Click'},
             'digest_unsubscribe': {'List-Unsubscribe': 'One-Click'},
         }.get(view_name, {})
@@ -591,7 +616,8 @@ CSRF_POSTS = [(p, m, v) for p, m, v in APP_ROUTES if m == 'POST' and ROUTES.get(
 def test_posts_without_the_csrf_token_are_refused(http, world, path, method, view_name):
     """Someone the route allows, whose browser was made to post without the form's token."""
     entry = ROUTES[(path, method)]
-    role = next(r for r in ROLES if r not in NO_SESSION and expected(entry, r, method) == ALLOWED)
+    # A form token is every visitor's (learners' too); a session token needs an account.
+    role = next(r for r in ROLES if (r not in NO_SESSION or entry.csrf == 'form') and expected(entry, r, method) == ALLOWED)
     before, outbox_before = world.partition(), world.outbox_keys()
     _, response = world.request(http, path, method, view_name, entry, role, csrf=False)
     assert response.status_code == 403, (role, response.status_code)
@@ -601,7 +627,8 @@ def test_posts_without_the_csrf_token_are_refused(http, world, path, method, vie
 OTHER_PURPOSE = {'withdraw': 'details', 'details': 'withdraw', 'texts': 'unsubscribe', 'rsvp': 'withdraw',
                  'unsubscribe': 'texts', 'short': 'rsvp', 'feed': 'withdraw', 'confirm': 'reset',
                  'reset': 'confirm', 'undo': 'reset', 'invitation': 'details', 'team-invitation': 'details',
-                 'team-decline': 'details', 'join': 'details', 'digest-unsubscribe': 'details'}
+                 'team-decline': 'details', 'join': 'details', 'digest-unsubscribe': 'details',
+                 'survey': 'withdraw', 'survey-thanks': 'withdraw'}
 LINK_ROUTES = [(p, m, v) for p, m, v in APP_ROUTES if ROUTES.get((p, m)) and ROUTES[(p, m)].link]
 
 
@@ -646,5 +673,5 @@ def test_every_audience_is_exercised():
     """Guard against the route discovery silently finding little."""
     assert {entry.audience for entry in ROUTES.values()} == {
         PUBLIC, PUBLIC_FORM, SIGNED_IN, CIRCLE_MANAGERS, LEARNER_LINK, ACCOUNT_LINK, INVITATION, LOCAL_ONLY, CATCH_ALL,
-        TEAM_ORGANIZERS, LINK_HOLDERS, TEAM_MEMBERS, SITE_ADMINS, TWILIO}
+        TEAM_ORGANIZERS, LINK_HOLDERS, TEAM_MEMBERS, SITE_ADMINS, TWILIO, CIRCLE_FACILITATORS}
     assert len(APP_ROUTES) >= 80
