@@ -84,8 +84,10 @@ def refresh_derived(circle):
 
     listed = bool(circle.published and meetings)
     order_key = f'{circle.end_date}#{circle.id}' if listed else None
-    circle.team_pk = f'TEAM#{circle.team_id}' if listed and circle.team_id else None
-    circle.team_sk = order_key if circle.team_pk else None
+    # Every circle of a team is on `by_team`, its drafts (never published, or unpublished) under
+    # `DRAFT#`, after every published one (dates sort before letters).
+    circle.team_pk = f'TEAM#{circle.team_id}' if circle.team_id else None
+    circle.team_sk = (order_key or f'DRAFT#{circle.id}') if circle.team_pk else None
     if listed or circle.catalog_pk:
         # Once published, a circle stays in the catalog: an empty card tells every container
         # to drop it. The change time only moves forward, whatever the writers' clocks say.

@@ -1,8 +1,8 @@
 """The facilitator's dashboard: their circles grouped as drafts, upcoming, running, finished.
 
 Reads stay within the dashboard's budget: my circles are one Query of `by_user` and one
-BatchGet; an organizer adds one Query of `by_team` per team they organize (that index
-holds published circles only, which is all an organizer needs to follow) and one BatchGet of
+BatchGet; an organizer adds one Query of `by_team` per team they organize (its published
+circles, which is all an organizer needs to follow here) and one BatchGet of
 those teams' names, for the links to their organizer pages (`/organize/{team_id}`). All read only
 the attributes a card shows (CARD_ATTRIBUTES) and build a `CircleCard` from the raw answer
 (`facilitators.reads`), not a whole PynamoDB Circle: a card costs a few microseconds where a
@@ -174,7 +174,8 @@ def team_circles(team_ids):
         for item in reads.query(Circle.team_pk.attr_name, f'TEAM#{team_id}', index_name=Circle.by_team.Meta.index_name,
                                 attributes=CARD_ATTRIBUTES):
             card = card_from_raw(item)
-            found[card.id] = card
+            if card.published:
+                found[card.id] = card
     return list(found.values())
 
 

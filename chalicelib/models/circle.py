@@ -1,8 +1,8 @@
 """A learning circle: one item `CIRCLE#<id>` / `CIRCLE` holding the circle and its meetings.
 
 The `catalog` index holds every circle published at least once, with a compact card that is
-empty while the circle is not listed; `by_team` is sparse: its keys are set only while the
-circle is published (see `chalicelib.circles.circles`).
+empty while the circle is not listed; `by_team` holds the circles of a team, published ones by
+their end date and drafts after them (see `chalicelib.circles.circles.refresh_derived`).
 """
 from pynamodb.attributes import (BinaryAttribute, BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  UnicodeAttribute, UTCDateTimeAttribute)

@@ -5,10 +5,8 @@ own membership among them is the role check, as stored now), one Query of `by_te
 circles, only the attributes a card shows and their facilitators) and one BatchGetItem of the
 members' accounts (names). Invitations and roles are changed on the members page.
 
-`by_team` holds a team's circles while they are published and have meetings
-(`chalicelib.circles.circles.refresh_derived`), so drafts (never published, or unpublished) are
-not on it and this page lists none yet: each draft is on its facilitators' dashboards. Should the
-index also hold team drafts (under another sort key), they group as drafts here unchanged.
+`by_team` holds every circle of the team, drafts (never published, or unpublished) included
+(`chalicelib.circles.circles.refresh_derived`).
 """
 from dataclasses import dataclass
 

@@ -187,7 +187,7 @@ class Choices:
 
 
 def filter_choices(team_id):
-    """The filters' choices: the team's published circles and their facilitators, one `by_team` Query."""
+    """The filters' choices: the team's circles and their facilitators, one `by_team` Query."""
     names = [Circle.id.attr_name, Circle.name.attr_name, Circle.facilitator_ids.attr_name,
              Circle.facilitator_names.attr_name]
     circles, people = {}, {}

@@ -149,12 +149,14 @@ def test_sms_goes_only_to_learners_with_a_mobile_who_have_not_opted_out(client, 
     response = send(client, cookie, world.circle.id, sms_text='Bring a laptop on Tuesday! €5 for pizza [optional]')
     assert response.status_code == 303, response.body
 
-    assert [(r['path'], r['auth'], r['form']) for r in twilio.requests] == [(
+    forms = [dict(r['form']) for r in twilio.requests]
+    assert all(form.pop('StatusCallback').startswith(f'{settings.public_base_url}/sms/status?d=') for form in forms)
+    assert [(r['path'], r['auth']) for r in twilio.requests] == [(
         f'/2010-04-01/Accounts/{settings.twilio_account_sid}/Messages.json',
-        (settings.twilio_account_sid, settings.twilio_auth_token),
-        {'To': GRACE_MOBILE, 'From': '+13125550000', 'Body': 'Python for Everybody (Dee): Bring a laptop on Tuesday! €5 for pizza [optional] '
-                                                        'Reply STOP to stop texts'},
-    )]
+        (settings.twilio_account_sid, settings.twilio_auth_token))]
+    assert forms == [{'To': GRACE_MOBILE, 'From': '+13125550000',
+                      'Body': 'Python for Everybody (Dee): Bring a laptop on Tuesday! €5 for pizza [optional] '
+                              'Reply STOP to stop texts'}]
     states = {d.signup_id: (d.state, d.error) for d in deliveries(world.circle.id) if d.channel == 'sms'}
     # The learner whose number opted out is refused by the sender before any request.
     opted_out = [s for s, (state, _) in states.items() if state == 'skipped']
