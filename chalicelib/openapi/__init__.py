@@ -4,14 +4,15 @@ Partner websites build search and signup forms against the public endpoints,
 so this document is their reference. It is a plain dict: limits and choices
 come from the modules that enforce them (browse, signup, pages), and
 `tests/handlers/test_openapi.py` checks every route and real responses against it.
-Built in parts: `public` (learners and partners), `facilitators`, `teams`, `organize`, `digest`
-and `surveys`.
+Built in parts: `public` (learners and partners), `facilitators`, `teams`, `organize`, `digest`,
+`surveys` and `sms`.
 """
 from chalicelib.openapi.facilitators import (account_paths, dialog_paths, facilitator_paths,
                                              messages_paths, session_cookie)
 from chalicelib.openapi.public import api_paths, page_paths, rsvp_paths, schemas
 from chalicelib.openapi.digest import digest_paths
 from chalicelib.openapi.organize import organize_paths
+from chalicelib.openapi.sms import sms_paths
 from chalicelib.openapi.surveys import survey_paths
 from chalicelib.openapi.teams import team_paths
 from chalicelib.core.settings import get_settings
@@ -35,10 +36,11 @@ def document():
             {'name': 'Pages', 'description': 'Server-rendered HTML pages for learners.'},
             {'name': 'Accounts', 'description': 'Pages for facilitators and organizers.'},
             {'name': 'Facilitators', 'description': 'Running a circle: its facilitators and team organizers only.'},
+            {'name': 'Twilio webhooks', 'description': 'Inbound texts and delivery status, signed by Twilio.'},
             {'name': 'Documentation'},
         ],
         'paths': {**api_paths(), **page_paths(), **account_paths(), **dialog_paths(),
                   **facilitator_paths(), **messages_paths(), **rsvp_paths(), **team_paths(),
-                  **organize_paths(), **digest_paths(), **survey_paths()},
+                  **organize_paths(), **digest_paths(), **survey_paths(), **sms_paths()},
         'components': {'schemas': schemas(), 'securitySchemes': {'session': session_cookie()}},
     }

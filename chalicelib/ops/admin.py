@@ -6,6 +6,7 @@ import base64
 import json
 from email.utils import parseaddr
 
+from chalicelib.core.clock import utcnow
 from chalicelib.models import TableItem
 from chalicelib.core.settings import get_settings
 
@@ -76,7 +77,22 @@ def load(path):
         client.batch_write_item(RequestItems={TableItem.Meta.table_name: batch})
     backfill_catalog()
     backfill_team_days()
+    backfill_team_registry()
     return len(items)
+
+
+def backfill_team_registry():
+    """Put the teams saved before the `TEAMS` registry existed on it (the digest job lists teams
+    there). A Scan, like `backfill_catalog`. Returns how many were saved again."""
+    from chalicelib.models import Team
+    from chalicelib.models.account import TEAMS_REGISTRY
+    count = 0
+    for team in Team.scan(Team.due_pk.does_not_exist()):
+        team.due_pk = TEAMS_REGISTRY
+        team.due_sk = (team.created_at or utcnow()).isoformat()
+        team.save()
+        count += 1
+    return count
 
 
 def backfill_team_days():

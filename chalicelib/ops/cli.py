@@ -22,6 +22,9 @@ JOBS = {
     'send-due-change-notices': 'chalicelib.reminders.change_notices:send_due_change_notices',
     'send-outbox-sweep': 'chalicelib.ops.outbox_templates:sweep',
     'send-weekly-digests': 'chalicelib.teams.digest_job:send_weekly_digests',
+    'send-meeting-wrapups': 'chalicelib.ending.wrapups:send_meeting_wrapups',
+    'send-end-of-circle-surveys': 'chalicelib.ending.survey_job:send_end_of_circle_surveys',
+    'publish-insights': 'chalicelib.insights.publish:publish_due_insights',
 }
 
 

@@ -43,3 +43,16 @@ def test_loaded_team_circles_from_before_the_team_days_get_their_entries_feedbac
     admin.load(path)
     assert [len(list(kind.by_team_day.query('TEAM#t-1'))) for kind in (MeetingEntry, MeetingFeedback, Signup)] \
         == [6, 1, 1]
+
+
+def test_loaded_teams_from_before_the_registry_are_put_on_it(aws, tmp_path):
+    from chalicelib.models import Team
+    from chalicelib.models.account import TEAMS_REGISTRY
+    Team(*Team.key('t-old'), team_id='t-old', name='Old team').save()
+    Team(*Team.key('t-old')).update(actions=[Team.due_pk.remove(), Team.due_sk.remove()])
+    path = tmp_path / 'data.json'
+    admin.dump(path)
+    aws.reset()
+    admin.create_table()
+    admin.load(path)
+    assert [t.team_id for t in Team.by_due.query(TEAMS_REGISTRY)] == ['t-old']
