@@ -28,7 +28,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from chalicelib.circles import circles
 from chalicelib.core.ids import new_id
 from chalicelib.core.settings import get_settings
-from chalicelib.models import Session, TableItem, TeamMember
+from chalicelib.models import Session, TableItem, Team, TeamMember
 
 COOKIE_NAME = 'circles_session'
 FORM_COOKIE_NAME = 'circles_form'
@@ -115,9 +115,10 @@ def _cookie_value(header, name):
 def from_cookie_header(header, now=None):
     """The live session named by the request's Cookie header, or None.
 
-    One GetItem, or for a team member one BatchGetItem of the session and its teams' membership
-    items. `team_ids` then holds the cookie's teams the user still belongs to, and
-    `organizer_team_ids` those they organize now (a promotion since login counts)."""
+    One GetItem, or for a team member one BatchGetItem of the session, its teams' membership
+    items and the teams themselves. `team_ids` then holds the cookie's teams the user still
+    belongs to, `organizer_team_ids` those they organize now (a promotion since login counts),
+    and `teams` their [{'team_id', 'name', 'slug', 'role'}] by name, for the pages' links."""
     value = _cookie_value(header, COOKIE_NAME)
     if value is None:
         return None
@@ -127,19 +128,23 @@ def from_cookie_header(header, now=None):
         return None
     if team_ids:
         keys = [Session.key(session_id)] + [(f'TEAM#{team_id}', f'MEMBER#{user_id}') for team_id in team_ids]
-        found = list(TableItem.batch_get(keys))
+        found = list(TableItem.batch_get(keys + [Team.key(team_id) for team_id in team_ids]))
         session = next((item for item in found if isinstance(item, Session)), None)
         members = [item for item in found if isinstance(item, TeamMember) and item.user_id == user_id]
+        named = {item.team_id: item for item in found if isinstance(item, Team)}
     else:
         try:
             session = Session.get(*Session.key(session_id))
         except Session.DoesNotExist:
             return None
-        members = []
+        members, named = [], {}
     if session is None or session.user_id != user_id or session.expires_at <= (now or circles.utcnow()):
         return None
     session.team_ids = sorted(m.team_id for m in members)
     session.organizer_team_ids = sorted(m.team_id for m in members if m.role == ORGANIZER)
+    session.teams = sorted(({'team_id': m.team_id, 'name': getattr(named.get(m.team_id), 'name', None) or 'Your team',
+                             'slug': getattr(named.get(m.team_id), 'slug', None), 'role': m.role} for m in members),
+                           key=lambda t: (t['name'].lower(), t['team_id']))
     return session
 
 

@@ -2,8 +2,8 @@
 
 Reads stay within the dashboard's budget: my circles are one Query of `by_user` and one
 BatchGet; an organizer adds one Query of `by_team` per team they organize (its published
-circles, which is all an organizer needs to follow here) and one BatchGet of
-those teams' names, for the links to their organizer pages (`/organize/{team_id}`). All read only
+circles, which is all an organizer needs to follow here). The links to the user's teams (their
+organizer pages, the team page, leaving) come with the session, which reads the teams' names. All read only
 the attributes a card shows (CARD_ATTRIBUTES) and build a `CircleCard` from the raw answer
 (`facilitators.reads`), not a whole PynamoDB Circle: a card costs a few microseconds where a
 model with its meetings costs a millisecond.
@@ -179,18 +179,10 @@ def team_circles(team_ids):
     return list(found.values())
 
 
-def organized_teams(team_ids):
-    """[{'team_id', 'name', 'url'}] of the teams the user organizes, by name: one BatchGet (none
-    for someone who organizes no team)."""
-    if not team_ids:
-        return []
-    names = [Team.team_id.attr_name, Team.name.attr_name]
-    found = reads.batch_get([Team.key(team_id) for team_id in team_ids], names)
-    teams = [{'team_id': item[names[0]]['S'], 'name': (item.get(names[1]) or {}).get('S') or 'Your team'}
-             for item in found]
-    for team in teams:
-        team['url'] = f"/organize/{team['team_id']}"
-    return sorted(teams, key=lambda t: (t['name'].lower(), t['team_id']))
+def team_links(session):
+    """[{'team_id', 'name', 'slug', 'role', 'url'}] of the user's teams, by name: read with the
+    session (`accounts.sessions.from_cookie_header`), no call of its own."""
+    return [{**team, 'url': f"/organize/{team['team_id']}"} for team in getattr(session, 'teams', None) or []]
 
 
 def dashboard_context(session, now=None):
@@ -202,4 +194,4 @@ def dashboard_context(session, now=None):
     team = [c for c in team_circles(session.organizer_team_ids or []) if c.id not in my_ids]
     return {'groups': GROUPS, 'mine': grouped(mine, now), 'team': grouped(team, now),
             'has_circles': bool(mine), 'is_organizer': bool(session.organizer_team_ids),
-            'organized_teams': organized_teams(session.organizer_team_ids or [])}
+            'teams': team_links(session)}

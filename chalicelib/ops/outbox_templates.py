@@ -10,6 +10,7 @@ import functools
 @functools.cache
 def templates():
     from chalicelib.accounts import accounts
+    from chalicelib.ending import survey_job, wrapups
     from chalicelib.facilitators import circle_admin, dialog, feedback, messages
     from chalicelib.learners import welcome
     from chalicelib.reminders import change_notices, job
@@ -37,6 +38,11 @@ def templates():
         'change_sms': change_notices.CHANGE_SMS,
         'team_invitation': team_invitations.TEAM_INVITATION_EMAIL,
         'digest': digest_job.DIGEST,
+        'wrapup': wrapups.WRAPUP,
+        'survey_fan_out': survey_job.SURVEY_FAN_OUT,
+        'survey': survey_job.SURVEY,
+        'survey_sms': survey_job.SURVEY_SMS,
+        'facilitator_survey': survey_job.FACILITATOR_SURVEY,
     }
 
 

@@ -94,7 +94,7 @@ def test_an_organizer_invites_a_facilitator_whose_new_circle_is_on_the_week_page
     organizer = open_page('desktop')
     log_in(organizer, ORGANIZER_EMAIL)
     organizer.wait_for_url('**/dashboard')
-    expect(organizer.locator('#organize-heading')).to_have_text('The team you organize')
+    expect(organizer.locator('#teams-heading')).to_have_text('Your team')
     invite_from_the_members_page(organizer, team.team_id)
 
     invitee = open_page('desktop')

@@ -13,7 +13,6 @@ from playwright.sync_api import expect
 
 from chalicelib.ending import surveys
 from chalicelib.ending.survey_job import send_end_of_circle_surveys
-from tests.ending.conftest import ensure_templates
 from tests.ending.world import FIVE_MINUTES, World
 from tests.support.browser import (  # noqa: F401 - fixtures are found by name
     CHROMIUM_ARGS, assert_no_serious_accessibility_violations, assert_no_sideways_scrolling, browser,
@@ -40,7 +39,6 @@ def survey_links_sent_to(moto, address):
 
 
 def test_a_learner_answers_the_survey_from_the_outbox_link_on_a_phone(browser, live_server, moto):
-    ensure_templates()
     world = World(weeks=2)
     assert send_end_of_circle_surveys(world.last_end() + FIVE_MINUTES) == {'surveys_sent': 1}
     context = browser.new_context(viewport=PHONE, base_url=live_server.url)

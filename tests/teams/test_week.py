@@ -182,9 +182,16 @@ def test_organized_team_is_one_batch_get_and_refuses_a_facilitator(world):
         organized_team(TEAM, world.fay.user_id)
 
 
-def test_the_dashboard_links_an_organizer_to_their_teams_pages_and_a_facilitator_to_none(client, world):
+def test_the_dashboard_links_an_organizer_to_their_teams_pages_and_a_facilitator_to_the_team_page(client, world):
+    from chalicelib.models import Team
+    Team(*Team.key(TEAM)).update(actions=[Team.slug.set('chicago-public-library')])
+    TeamMember(f'TEAM#{TEAM}', f'MEMBER#{world.fay.user_id}', team_id=TEAM, user_id=world.fay.user_id,
+               role='facilitator', user_pk=f'USER#{world.fay.user_id}', user_sk=f'TEAM#{TEAM}').save()
     page = body(get(client, '/dashboard', Browser(world.olu)))
-    assert 'The team you organize' in page and '<h3>Chicago Public Library</h3>' in page
+    assert 'You organize this team.' in page and '<h3>Chicago Public Library</h3>' in page
     for path in ('', '/feedback', '/circles', '/members'):
         assert f'href="/organize/{TEAM}{path}"' in page
-    assert '/organize/' not in body(get(client, '/dashboard', Browser(world.fay)))
+    facilitator = body(get(client, '/dashboard', Browser(world.fay)))
+    assert '/organize/' not in facilitator and 'You facilitate in this team.' in facilitator
+    assert 'href="/teams/chicago-public-library"' in facilitator
+    assert 'href="/teams/chicago-public-library/leave"' in facilitator
