@@ -32,11 +32,14 @@ def account_paths():
 
     return {
         '/register': {
-            'get': operation('register_page', 'Registration form', tags, {'200': page}),
+            'get': operation('register_page', 'Registration form', tags, parameters=[
+                query('next', {'type': 'string'}, 'Same-site path to return to after confirming and logging in.')],
+                responses={'200': page}),
             'post': operation(
                 'register', 'Create an account (confirmed by an emailed link)', tags,
                 request_body=form_body({'csrf_token': form_csrf, 'name': text_field(rules.PERSON_NAME),
-                                        'email': email, 'password': password},
+                                        'email': email, 'password': password,
+                                        'next': string('Same-site path kept for after the first login.')},
                                        ['csrf_token', 'name', 'email', 'password']),
                 responses={'200': html_response('"Check your email".'),
                            '400': html_response('The form again, with the errors (a common password too).'),

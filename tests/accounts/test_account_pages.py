@@ -261,3 +261,10 @@ def test_undoing_an_email_change_from_the_old_inbox(client, moto):
     assert browser.submit(reset, {'password': 'the owner is back again'}).status_code == 200
     assert log_in(client, 'dee@example.org', 'the owner is back again')
     assert browser.open(path).status_code == 200 and browser.submit(path, {}).status_code == 400   # once only
+
+
+def test_the_login_pages_register_link_keeps_next_so_an_invitee_comes_back(client):
+    page = client.http.get('/login?next=/teams/invitations/abc').body.decode()
+    assert 'href="/register?next=/teams/invitations/abc"' in page or \
+        'href="/register?next=%2Fteams%2Finvitations%2Fabc"' in page
+    assert 'href="/register">' in client.http.get('/login').body.decode()
