@@ -25,8 +25,10 @@ from chalicelib.handlers import messages as messages_pages
 from chalicelib.handlers import organize as organize_pages
 from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
+from chalicelib.handlers import site_admin
 from chalicelib.handlers import sms as sms_pages
 from chalicelib.handlers import surveys as survey_pages
+from chalicelib.handlers import team_widget
 from chalicelib.handlers import teams as team_pages
 from chalicelib.handlers.web import install_error_pages
 
@@ -41,6 +43,8 @@ app.register_blueprint(messages_pages.bp)
 app.register_blueprint(reminder_pages.bp)
 app.register_blueprint(rsvp_pages.bp)
 app.register_blueprint(team_pages.bp)
+app.register_blueprint(team_widget.bp)
+app.register_blueprint(site_admin.bp)
 app.register_blueprint(organize_pages.bp)
 app.register_blueprint(digest_pages.bp)
 app.register_blueprint(survey_pages.bp)

@@ -1,12 +1,11 @@
-"""Team pages: a team's public page and its widget, answering a team invitation, the join
-link, leaving a team, the organizer's members page, and creating a team (site administrators).
+"""Team pages: a team's public page, answering a team invitation, the join link, leaving a team,
+and the organizer's members page. The widget is `team_widget`, creating a team `site_admin`.
 
-`/teams/{slug}` and `/teams/{slug}/embed...` are public (the widget's pages alone may be framed
-by other sites, see `web.embeddable`). `/teams/invitations/{token}` and `/teams/join/{token}`
+`/teams/{slug}` is public. `/teams/invitations/{token}` and `/teams/join/{token}`
 show their team to whoever holds the link; accepting or joining needs a session (the login
 page's `next` brings the person back), declining only the link. `/organize/{team_id}/members`
 and its forms answer 404 to anyone who does not organize the team now (the membership is read
-on every request, not the session's copy); `/admin/teams/new` to anyone not a site administrator.
+on every request, not the session's copy).
 """
 from urllib.parse import quote
 
@@ -14,7 +13,7 @@ from chalice import Blueprint
 
 from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
 from chalicelib.handlers.auth import anonymous_form, current_session, signed_in, signed_in_context
-from chalicelib.handlers.web import embeddable, form_fields, page, redirect, refusal_page, with_retry_after
+from chalicelib.handlers.web import form_fields, page, redirect, refusal_page
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
@@ -280,135 +279,3 @@ def team_leave(session, slug):
         return _leave_page(session, slug, refusal.status, error=refusal.message)[0]
     return page('teams/leave.html', **signed_in_context(session), team=team, member=left.membership,
                 error=None, left=left.message, kept=teams.KEPT_CIRCLES)
-
-
-# --- the widget: the team's circles inside another site's iframe --------------------------
-# Every answer here, refusals included, may be framed by any site (`embeddable`), and reads no
-# cookie: inside a cross-site iframe the browser sends none (see chalicelib.teams.team_page).
-
-def _embed_refusal(refusal):
-    status = refusal.status
-    response = page('teams/embed_message.html', status, title='Not found' if status == 404 else
-                    'We could not do that', message=refusal.message)
-    return embeddable(with_retry_after(response, refusal))
-
-
-@bp.route('/teams/{slug}/embed', methods=['GET'])
-def team_embed(slug):
-    from chalicelib.teams import team_page
-    try:
-        shown = team_page.team_page(slug)
-    except Refusal as refusal:
-        return _embed_refusal(refusal)
-    return embeddable(page('teams/embed.html', team=shown.team, circles=shown.circles,
-                           status_words=team_page.STATUS_WORDS, team_url=team_page.team_url(shown.team)))
-
-
-def _embed_form(slug, circle_id, status=200, values=None, errors=None, problem=None):
-    from chalicelib.learners.signup import CONSENT_TEXT
-    from chalicelib.teams import team_page
-    try:
-        shown = team_page.embed_circle(slug, circle_id)
-    except Refusal as refusal:
-        return _embed_refusal(refusal)
-    item = shown.item
-    return embeddable(page(
-        'teams/embed_signup.html', status, team=shown.team, item=item, values=values or {}, errors=errors or {},
-        problem=problem, closed=team_page.signup_closed_reason(item), consent_text=CONSENT_TEXT,
-        mobile_example=team_page.mobile_example(item), embed_token=team_page.embed_signup_token(item['id'])))
-
-
-@bp.route('/teams/{slug}/embed/{circle_id}', methods=['GET'])
-def team_embed_signup_form(slug, circle_id):
-    return _embed_form(slug, circle_id)
-
-
-@bp.route('/teams/{slug}/embed/{circle_id}', methods=['POST'], content_types=FORM)
-def team_embed_signup(slug, circle_id):
-    """A signup from the widget: the same `sign_up` (and rate limits) as the circle page's form;
-    its token stands in for the cookie-bound CSRF token the iframe cannot have."""
-    from chalicelib.core.errors import SignupRefused
-    from chalicelib.handlers.auth import client_ip
-    from chalicelib.handlers.pages import HONEYPOT
-    from chalicelib.learners.signup import sign_up
-    from chalicelib.teams import team_page
-    request = bp.current_request
-    fields = form_fields(request)
-    thanks = redirect(f'/teams/{quote(slug)}/embed/{quote(circle_id)}/thanks')
-    try:
-        team_page.embed_circle(slug, circle_id)
-        team_page.check_embed_signup_token(fields.get('embed_token'), circle_id)
-    except team_page.EmbedFormExpired as refusal:
-        return _embed_form(slug, circle_id, refusal.status, values=fields, problem=refusal.message)
-    except Refusal as refusal:
-        return _embed_refusal(refusal)
-    if fields.get(HONEYPOT):
-        return thanks               # a bot filled the field people cannot see: nothing written
-    try:
-        sign_up(circle_id, fields, client=client_ip(request))
-    except ValidationFailed as error:
-        return _embed_form(slug, circle_id, 400, values=fields, errors=error.errors)
-    except SignupRefused as refusal:
-        return _embed_form(slug, circle_id, 400, values=fields, problem=refusal.message)
-    except Refusal as refusal:      # NotFound (unpublished meanwhile), RateLimited (429)
-        return _embed_refusal(refusal)
-    return thanks
-
-
-@bp.route('/teams/{slug}/embed/{circle_id}/thanks', methods=['GET'])
-def team_embed_thanks(slug, circle_id):
-    from chalicelib.teams import team_page
-    try:
-        shown = team_page.embed_circle(slug, circle_id)
-    except Refusal as refusal:
-        return _embed_refusal(refusal)
-    return embeddable(page('teams/embed_thanks.html', team=shown.team, item=shown.item))
-
-
-# --- site administrators create teams -----------------------------------------------------
-# No `signed_in`: anyone who is not a site administrator (anonymous visitors included) gets the
-# same 404, so the page's existence is not told.
-
-def _admin_session():
-    from chalicelib.core.settings import get_settings
-    session = current_session(bp.current_request)
-    if session is None or not session.email_confirmed:
-        return None
-    return session if (session.email or '').lower() in get_settings().site_admin_emails else None
-
-
-def _admin_page(session, status=200, values=None, errors=None, created=None):
-    return page('teams/admin_new.html', status, **signed_in_context(session), values=values or {},
-                errors=errors or {}, created=created)
-
-
-@bp.route('/admin/teams/new', methods=['GET'])
-def admin_new_team_page():
-    session = _admin_session()
-    if session is None:
-        return refusal_page(NotFound(), **_context(current_session(bp.current_request)))
-    return _admin_page(session)
-
-
-@bp.route('/admin/teams/new', methods=['POST'], content_types=FORM)
-def admin_new_team():
-    """The same `teams.create_team` as `python -m chalicelib.cli create-team`."""
-    from chalicelib.accounts import sessions
-    from chalicelib.handlers.auth import forbidden_page
-    from chalicelib.teams import team_page, teams
-    session = _admin_session()
-    if session is None:
-        return refusal_page(NotFound(), **_context(current_session(bp.current_request)))
-    fields = form_fields(bp.current_request)
-    if not sessions.csrf_ok(session, fields.get('csrf_token')):
-        return forbidden_page()
-    try:
-        created = teams.create_team(fields.get('name'), fields.get('organizer_email'),
-                                    slug=(fields.get('slug') or '').strip() or None)
-    except ValidationFailed as error:
-        errors = dict(error.errors)
-        if 'email' in errors:
-            errors['organizer_email'] = errors.pop('email')
-        return _admin_page(session, error.status, values=fields, errors=errors)
-    return _admin_page(session, 201, created={'team': created.team, 'summary': created.summary(),
-                                               'url': team_page.team_url(created.team)})
