@@ -9,7 +9,7 @@ key is Twilio's word like the rest. One conditional UpdateItem records the statu
   `delivered`), and only for the item's own message SID;
 - `undelivered` and `failed` also make the item `failed` with the reason, so the facilitator's
   page counts it among the failures (the sender, recording its `sent` later, keeps that:
-  chalicelib.messaging.sender.record);
+  chalicelib.messaging.outcomes.record);
 - 30003, 30005, 30006 (unreachable, unknown, a landline) mark the number as unable to receive
   our texts in every circle, and the text goes by email when its message has no email of its
   own (chalicelib.messaging.prepared.email_fallback).
@@ -17,13 +17,13 @@ key is Twilio's word like the rest. One conditional UpdateItem records the statu
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.circles import circles
-from chalicelib.messaging import sender, sms
+from chalicelib.messaging import outcomes, sms
 from chalicelib.messaging.outbox import FAILED
 from chalicelib.models import Delivery
 
 RANK = {'accepted': 0, 'scheduled': 0, 'queued': 1, 'sending': 2, 'sent': 3,
         'delivered': 4, 'undelivered': 4, 'failed': 4, 'read': 5}
-UNDELIVERED = set(sender.UNDELIVERED_STATUSES)
+UNDELIVERED = set(outcomes.UNDELIVERED_STATUSES)
 
 
 def record_status(ref, fields, now=None):
@@ -54,7 +54,7 @@ def record_status(ref, fields, now=None):
             raise
         return None
     if status in UNDELIVERED and code in sms.CANNOT_RECEIVE:
-        sender.sms_cannot_reach(item, fields.get('To'), item.body, sms.CANNOT_RECEIVE[code], now)
+        outcomes.sms_cannot_reach(item, fields.get('To'), item.body, sms.CANNOT_RECEIVE[code], now)
     return status
 
 

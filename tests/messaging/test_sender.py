@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.circles import circles
 from chalicelib.learners.signup import sign_up, withdraw
-from chalicelib.messaging import outbox, sender
+from chalicelib.messaging import outbox, outcomes, sender
 from chalicelib.models import Delivery
 from chalicelib.ops.outbox_templates import templates
 from tests.support import outbox as stream
@@ -129,8 +129,8 @@ def test_a_transient_sms_failure_is_retried_with_backoff_and_a_stop_is_final(mot
     assert sender.send_items(items[1:], test_templates, now) == {'failed': 1}
     states = {d.recipient_id: d for d in items_of(circle.id, 'test_sms')}
     retry, stop = states[first.signup_id], states[second.signup_id]
-    assert retry.state == 'retrying' and retry.retry_at == now + sender.FIRST_RETRY
-    assert retry.due_sk.startswith((now + sender.FIRST_RETRY).isoformat())
+    assert retry.state == 'retrying' and retry.retry_at == now + outcomes.FIRST_RETRY
+    assert retry.due_sk.startswith((now + outcomes.FIRST_RETRY).isoformat())
     assert stop.state == 'failed' and stop.error_code == 21610 and stop.due_pk is None
     # The STOP's text goes by email instead (it has no email of its own), once; the retry waits.
     [fallback] = items_of(circle.id, 'prepared_email')
@@ -138,7 +138,7 @@ def test_a_transient_sms_failure_is_retried_with_backoff_and_a_stop_is_final(mot
     assert sender.sweep(test_templates, now + timedelta(minutes=4)) == {'sent': 1}
     [by_email] = welcomes_to(moto, 'b@example.org')[-1:]
     assert by_email['Subject'] == 'A text message we could not deliver to you' and 'Hello!' in by_email.as_string()
-    assert sender.sweep(test_templates, now + sender.FIRST_RETRY) == {'sent': 1}
+    assert sender.sweep(test_templates, now + outcomes.FIRST_RETRY) == {'sent': 1}
     assert [f['To'] for f in twilio.sent()] == ['+13125550101']
     # The STOP marks the number in every circle; later messages to it are skipped before any request.
     from chalicelib.models import Signup

@@ -23,7 +23,7 @@ from chalicelib.core.settings import get_settings
 from chalicelib.facilitators import circle_admin
 from chalicelib.learners import rsvp
 from chalicelib.learners.signup import sign_up, withdraw
-from chalicelib.messaging import email, outbox, sender
+from chalicelib.messaging import email, outbox, outcomes, sender
 from chalicelib.models import Delivery, MeetingReminder, Signup, TableItem
 from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED
 from chalicelib.models.rsvp import ShortLink
@@ -253,7 +253,7 @@ def test_unsubscribed_learners_get_no_reminder_email_and_opted_out_numbers_no_sm
     circle, [ada, bob, cy] = circle_with_learners(count=3)     # ada and cy have a mobile
     before = emails_before(moto)
     rsvp.stop_reminders(rsvp.unsubscribe_url(ada).rsplit('/', 1)[1])   # the one-click unsubscribe
-    sender.mark_sms_opted_out(cy.mobile)                              # Twilio said 21610 before
+    outcomes.mark_sms_opted_out(cy.mobile)                              # Twilio said 21610 before
     summary = reminder_job.send_due_reminders(first_due(circle) + timedelta(minutes=1))
     assert summary['messages_queued'] == 3 + 2 + 1           # the sender is the one place for consent
     assert sent_to(moto, before) == Counter([bob.email, cy.email, 'fac0@example.org'])
@@ -271,7 +271,7 @@ def test_a_learner_who_withdraws_or_opts_out_after_the_job_queued_gets_nothing(m
     # Between the job's write and the sender's send:
     withdraw(Signup.get(*Signup.key(circle.id, ada.signup_id)))
     rsvp.stop_reminders(rsvp.unsubscribe_url(bob).rsplit('/', 1)[1])
-    sender.mark_sms_opted_out(cy.mobile)
+    outcomes.mark_sms_opted_out(cy.mobile)
 
     assert sent_to(moto, before) == Counter([cy.email, 'fac0@example.org'])
     assert twilio.requests == []
