@@ -27,6 +27,7 @@ class DeliveryState:
     state: str
     signup_id: str | None = None
     error: str | None = None
+    provider_status: str | None = None    # Twilio's last status callback (chalicelib.sms_inbound.status)
 
     @classmethod
     def from_raw(cls, item):
@@ -34,7 +35,7 @@ class DeliveryState:
             value = item.get(name)
             return value.get('S') if value else None
         return cls(sk=text('sk'), channel=text('channel'), state=text('state'), signup_id=text('signup_id'),
-                   error=text('error'))
+                   error=text('error'), provider_status=text('provider_status'))
 
 
 _SIGNUP_FIELDS = {'pk': Signup.pk, 'sk': Signup.sk, **Signup.get_attributes()}
@@ -61,9 +62,13 @@ class LearnerRow:
 
 @dataclass
 class Tally:
-    """Deliveries of one kind by state: counts, and the failed and retrying ones themselves."""
+    """Deliveries of one kind by state: counts, and the failed and retrying ones themselves.
+    A sent text is `delivered` once Twilio's status callback says the phone has it, until then
+    only `accepted` (by Twilio)."""
     items: list = field(default_factory=list)
     sent: int = 0
+    delivered: int = 0
+    accepted: int = 0
     failed: list = field(default_factory=list)
     retrying: list = field(default_factory=list)
     waiting: int = 0        # pending or retrying
@@ -72,6 +77,11 @@ class Tally:
         self.items.append(delivery)
         if delivery.state == 'sent':
             self.sent += 1
+            if delivery.channel == 'sms':
+                if delivery.provider_status == 'delivered':
+                    self.delivered += 1
+                else:
+                    self.accepted += 1
         elif delivery.state == 'failed':
             self.failed.append(delivery)
         if delivery.state == 'retrying':

@@ -19,8 +19,8 @@ For a batch of items it:
    each a single provider request (no hidden retries the rate never counted);
 5. records every outcome in BatchWriteItems (it holds the leases): `sent` with the provider's
    id (an SMS with one UpdateItem of its own, so that what Twilio's status callback recorded
-   meanwhile stays: chalicelib.sms_inbound.status; chalicelib.messaging.outcomes); transient failures (SES throttling or 5xx, Twilio 429 or 5xx, timeouts) `retrying` on
-   the `by_due` queue with backoff (5, 10, 20, 40 minutes, then `failed`); permanent ones
+   meanwhile stays: chalicelib.sms_inbound.status), in chalicelib.messaging.outcomes; transient
+   failures (SES throttling or 5xx, Twilio 429 or 5xx, timeouts) `retrying` on the `by_due` queue with backoff (5, 10, 20, 40 minutes, then `failed`); permanent ones
    (SES rejections, Twilio 21610 opted out, a bad number) `failed` with the reason. A 21610
    marks the number opted out in every circle and, when the message has no email of its own,
    writes one with the text (chalicelib.messaging.prepared).
