@@ -62,7 +62,7 @@ def test_the_page_shows_each_chart_with_its_text_alternative_and_data_table(clie
         labelled = re.search(r'aria-labelledby="([\w-]+) ([\w-]+)"', svg).groups()
         assert f'<title id="{labelled[0]}">' in svg and f'<desc id="{labelled[1]}">' in svg
         assert 'role="img"' in svg and 'style=' not in svg and '<script' not in svg
-    assert html.count('<table class="visually-hidden">') == 3
+    assert html.count('<div class="visually-hidden"><table>') == 3
     assert 'Said they would come' in html and '<th scope="row">4</th>' in html
 
 
