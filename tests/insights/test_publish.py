@@ -227,3 +227,14 @@ def test_the_sender_knows_the_report_templates():
     """Fails until chalicelib/ops/outbox_templates.py names the report's three templates."""
     table = outbox_templates.templates()
     assert {name: table.get(name) for name in INSIGHTS_TEMPLATES} == INSIGHTS_TEMPLATES
+
+
+def test_publish_insights_is_an_hourly_job_and_runs_through_its_lambda_entry_point(client):
+    from app import app
+    [config] = [s for s in app.event_sources if s.name == 'publish-insights']
+    assert config.schedule_expression.to_string() == 'rate(1 hour)'
+    world = build(learners=3)       # its surveys closed a few weeks ago
+    event = client.events.generate_cw_event(source='aws.events', detail_type='Scheduled Event',
+                                            detail={}, resources=[])
+    client.lambda_.invoke('publish-insights', event)
+    assert report_of(world) is not None and ending_of(world).stage == 'done'
