@@ -216,10 +216,10 @@ def _ending_off_queue(ending, now):
 FACILITATOR, ORGANIZER, LEARNER = 'facilitator', 'organizer', 'learner'
 
 
-def recipients(circle, signups, organizers):
+def recipients(circle, signups, organizers, now=None):
     """The report's outbox items, one per person and channel: the facilitators, the organizers
     (rows of `teams.member_rows`) who do not facilitate it, the learners still signed up."""
-    now = utcnow()
+    now = now or utcnow()
     items, addresses = [], set()
     for recipient, address in circles.facilitator_recipients(circle):
         if address and address.lower() not in addresses:
@@ -248,7 +248,7 @@ def _expand(item, reads, now):
     if circle is None or not circle.published:
         return []
     signups = Signup.query(outbox.circle_partition(circle.id), Signup.sk.startswith('SIGNUP#'), consistent_read=True)
-    return recipients(circle, list(signups), _organizers(circle))
+    return recipients(circle, list(signups), _organizers(circle), now)
 
 
 def _organizers(circle):
