@@ -1,0 +1,1 @@
+"""Privacy: people's data rights (export, erasure), consent records, retention, suppression."""
