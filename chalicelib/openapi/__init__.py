@@ -5,8 +5,10 @@ so this document is their reference. It is a plain dict: limits and choices
 come from the modules that enforce them (browse, signup, pages), and
 `tests/handlers/test_openapi.py` checks every route and real responses against it.
 Built in parts: `public` (learners and partners), `facilitators`, `teams`, `organize`, `digest`,
-`surveys` and `sms`.
+`surveys`, `sms`
+and `insights`.
 """
+from chalicelib.openapi.insights import insights_paths
 from chalicelib.openapi.facilitators import (account_paths, dialog_paths, facilitator_paths,
                                              messages_paths, session_cookie)
 from chalicelib.openapi.public import api_paths, page_paths, rsvp_paths, schemas
@@ -41,6 +43,7 @@ def document():
         ],
         'paths': {**api_paths(), **page_paths(), **account_paths(), **dialog_paths(),
                   **facilitator_paths(), **messages_paths(), **rsvp_paths(), **team_paths(),
-                  **organize_paths(), **digest_paths(), **survey_paths(), **sms_paths()},
+                  **organize_paths(), **digest_paths(), **survey_paths(), **sms_paths(),
+                  **insights_paths()},
         'components': {'schemas': schemas(), 'securitySchemes': {'session': session_cookie()}},
     }

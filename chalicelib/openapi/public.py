@@ -38,7 +38,9 @@ def _item_properties():
         'end_time': nullable(LOCAL_TIME),
         'weeks': {'type': 'integer', 'minimum': 0, 'description': 'Number of meetings.'},
         'url': string('The circle\'s public page, with its signup form.', format='uri'),
-        'report_url': {'type': 'null', 'description': 'Always null; kept for P2PU clients.'},
+        'report_url': {'type': ['string', 'null'], 'format': 'uri',
+                       'description': "The circle's insights report page once it is published "
+                                      "(`/circles/{id}/insights`), else null."},
         'draft': {'type': 'boolean', 'description': 'Always false in public answers.'},
         'signup_limit': nullable({'type': 'integer', 'minimum': 0}),
         'signup_count': {'type': 'integer', 'minimum': 0},

@@ -294,4 +294,6 @@ def load_demo_data(now=None):
         if circle.team_id:
             team_circles.append(circle)
     _team_history(team_circles, facilitators, now)
+    from chalicelib.insights.demo import seed_finished_circle
+    seed_finished_circle(now, facilitator, team.team_id)     # a finished circle with its published report
     return demo_logins()

@@ -12,6 +12,7 @@ def templates():
     from chalicelib.accounts import accounts
     from chalicelib.ending import survey_job, wrapups
     from chalicelib.facilitators import circle_admin, dialog, feedback, messages
+    from chalicelib.insights import publish as insights
     from chalicelib.learners import welcome
     from chalicelib.reminders import change_notices, job
     from chalicelib.teams import digest_job
@@ -43,6 +44,9 @@ def templates():
         'survey': survey_job.SURVEY,
         'survey_sms': survey_job.SURVEY_SMS,
         'facilitator_survey': survey_job.FACILITATOR_SURVEY,
+        'insights_fan_out': insights.INSIGHTS_FAN_OUT,
+        'insights': insights.INSIGHTS_EMAIL,
+        'insights_sms': insights.INSIGHTS_SMS,
     }
 
 

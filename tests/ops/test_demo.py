@@ -63,8 +63,10 @@ def test_demo_signup_questions_small_capacity_and_hidden_draft(client):
     assert small[0]['signup_count'] == 2 and small[0]['signup_open']
     drafts = [spec['name'] for spec in demo.CIRCLES if spec.get('published') is False]
     assert len(drafts) == 1
-    assert len(items) == len(demo.CIRCLES) - 1
+    # Every circle but the draft, and the finished one whose insights report is published.
+    assert len(items) == len(demo.CIRCLES) - 1 + 1
     assert drafts[0] not in {item['name'] for item in items}
+    assert len([item for item in items if item['report_url']]) == 1
 
 
 def test_demo_accounts_log_in_with_the_printed_passwords_and_lead_the_circles(client):
