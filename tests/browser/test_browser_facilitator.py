@@ -251,7 +251,7 @@ def test_facilitator_registers_creates_publishes_messages_and_gives_feedback(ope
     messages = page.locator('#messages')
     expect(messages.locator('h3')).to_have_text('Room change on Tuesday')
     expect(messages.locator('.delivery').first).to_have_text('Email: 1 sent')
-    expect(messages.locator('.delivery').nth(1)).to_have_text('Text message: 1 sent')
+    expect(messages.locator('.delivery').nth(1)).to_have_text('Text message: 1 accepted by Twilio, not confirmed delivered yet')
     feedback = page.locator('#feedback')
     expect(feedback).to_contain_text('7 came · rated 5 of 5 · by Dee')
     expect(feedback).to_contain_text('Everyone got Python installed; two learners paired up.')

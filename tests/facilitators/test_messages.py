@@ -300,7 +300,7 @@ def test_the_circle_page_partial_lists_messages_with_counts_and_failure_reasons(
     html = render('facilitator/_messages.html', ws=ws, session=session, csrf_token='t')
     assert aws_calls.dynamodb_calls() == {'Query': 1}
     assert 'Bring a laptop' in html and 'Email: 3 sent' in html
-    assert 'Text message: 0 delivered' in html and '1 still to send' in html and 'Grace: ' in html
+    assert 'Text message: 0 sent' in html and '1 still to send' in html and 'Grace: ' in html
     assert 'Internal Server Error' in html and 'will be tried again' in html
 
 
@@ -422,7 +422,7 @@ def test_a_text_is_counted_delivered_only_once_twilio_says_so(client, world, twi
     def partial():
         return render('facilitator/_messages.html', ws=facilitation.workspace(session, world.circle.id),
                       session=session, csrf_token='t')
-    assert 'Text message: 0 delivered · 1 accepted by Twilio, not confirmed yet' in partial()
+    assert 'Text message: 1 accepted by Twilio, not confirmed delivered yet' in partial()
     [sent] = [r for r in twilio.requests if r['status'] == 201]
     assert twilio.report_status(client, sent['sid'], 'delivered').status_code == 204
     assert 'Text message: 1 delivered' in partial() and 'accepted by Twilio' not in partial()
