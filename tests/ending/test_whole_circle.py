@@ -1,16 +1,15 @@
 """A whole circle in simulated time, from the first meeting to the last and past the reminder:
 every job runs every 5 minutes of each interesting stretch, twice, and twice more at once; each
 facilitator gets one wrap-up per meeting, each learner and facilitator one survey and (not having
-answered) one reminder; the closing ends on the INSIGHTS queue for the report's job.
-
-The report itself is chalicelib.insights' (its own whole-circle test): `publish_due` below is
-the hook where its job would run when the surveys close."""
+answered) one reminder; when the surveys close, the report's job (`publish-insights`, run the
+same way) publishes the report and everyone gets it once."""
 import threading
 from datetime import timedelta
 
 from chalicelib.ending import schedule
 from chalicelib.ending.survey_job import send_end_of_circle_surveys
 from chalicelib.ending.wrapups import send_meeting_wrapups
+from chalicelib.insights.publish import publish_due_insights
 from chalicelib.models.ending import INSIGHTS_QUEUE, CircleEnding
 from tests.ending.world import World, emails_to
 
@@ -18,7 +17,7 @@ STEP = timedelta(minutes=5)
 
 
 def every_job_twice_and_concurrently(now):
-    for job in (send_meeting_wrapups, send_end_of_circle_surveys):
+    for job in (send_meeting_wrapups, send_end_of_circle_surveys, publish_due_insights):
         job(now)
         job(now)
         threads = [threading.Thread(target=job, args=(now,)) for _ in range(2)]
@@ -36,7 +35,7 @@ def run_through(start, end):
 
 
 def publish_due(now):
-    """Where the insights report's job (`publish-insights`) runs: what it finds due."""
+    """What the insights report's job (`publish-insights`) finds due at `now`."""
     return [e.circle_id for e in CircleEnding.by_due.query(INSIGHTS_QUEUE, CircleEnding.due_sk <= schedule.until(now))]
 
 
@@ -58,10 +57,15 @@ def test_a_whole_circle_from_the_first_meeting_to_the_close_of_its_surveys(moto)
         assert len(emails_to(moto, address, 'Reminder')) == 1, address
     close = schedule.ending_of(world.circle.id).surveys_close_at
     assert close == world.last_end() + timedelta(days=7)
+    run_through(close - 2 * STEP, close - STEP)
     assert publish_due(close - timedelta(seconds=1)) == []
-    run_through(close - STEP, close + STEP)
-    assert publish_due(close) == [world.circle.id]
-    # Nothing else was sent along the way: 3 wrap-ups x 2 facilitators, 4 surveys, 4 reminders
-    # (beside the signups' welcomes and the facilitators' new-signup notices).
-    ours = [m for m in moto.sent_emails() if any(w in m['Subject'] for w in ('How did meeting', 'has ended', 'Reminder'))]
-    assert len(ours) == 6 + 4 + 4
+    assert emails_to(moto, 'lea@example.org', 'insights report') == []
+    run_through(close, close + 2 * STEP)
+    assert publish_due(close + 2 * STEP) == []            # published, off the queue
+    for address in ('lea@example.org', 'ben@example.org', 'fay@example.org', 'cody@example.org'):
+        assert len(emails_to(moto, address, 'The insights report of')) == 1, address
+    # Nothing else was sent along the way: 3 wrap-ups x 2 facilitators, 4 surveys, 4 reminders,
+    # 4 reports (beside the signups' welcomes and the facilitators' new-signup notices).
+    ours = [m for m in moto.sent_emails()
+            if any(w in m['Subject'] for w in ('How did meeting', 'has ended', 'Reminder', 'insights report'))]
+    assert len(ours) == 6 + 4 + 4 + 4
