@@ -42,6 +42,20 @@ def digest_schedule(environ=os.environ):
     return tuple(fields)
 
 
+# The SNS topic SES publishes bounces and complaints to (the configuration set's event destination,
+# infra/resources.yaml). Read by chalicelib/handlers/sns.py when the app is packaged, like the digest's
+# schedule: the merge template then points the subscription at the stack's own topic.
+DEFAULT_SES_FEEDBACK_TOPIC = 'circles-ses-feedback'
+# Where an SNS message's signing certificate may come from: https on AWS's SNS hosts only. Only the
+# local stage (the tests' certificate server) may name other hosts and trust another CA bundle.
+SNS_CERTIFICATE_HOSTS = r'sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?'
+
+
+def ses_feedback_topic(environ=os.environ):
+    """The SNS topic's name (CIRCLES_SES_FEEDBACK_TOPIC); needs no other setting."""
+    return environ.get('CIRCLES_SES_FEEDBACK_TOPIC') or DEFAULT_SES_FEEDBACK_TOPIC
+
+
 class SettingsMissing(RuntimeError):
     """A deployed stage was started without what it needs (names only, never values)."""
 
@@ -75,6 +89,10 @@ class Settings:
     # Texts go from this Messaging Service when set (its number pool, its opt-out handling),
     # else from `twilio_from_number`.
     twilio_messaging_service_sid: str = ''
+    retention_days: float = 90           # learners' personal data is anonymised this long after their circle's last meeting
+    ses_feedback_topic: str = DEFAULT_SES_FEEDBACK_TOPIC    # SNS messages from another topic are refused
+    sns_certificate_hosts: str = SNS_CERTIFICATE_HOSTS      # a regular expression for the whole host name
+    sns_ca_bundle: str = ''              # a CA bundle for the certificate's https request ('' = the system's)
 
     @property
     def is_local(self):
@@ -141,5 +159,10 @@ def get_settings() -> Settings:
         catalog_refresh_seconds=float(env('CIRCLES_CATALOG_REFRESH_SECONDS', '10')),
         digest_schedule=digest_schedule(environ),
         twilio_messaging_service_sid=env('TWILIO_MESSAGING_SERVICE_SID', ''),
+        retention_days=float(env('CIRCLES_RETENTION_DAYS', '90')),
+        ses_feedback_topic=ses_feedback_topic(environ),
+        sns_certificate_hosts=(environ.get('CIRCLES_SNS_CERTIFICATE_HOSTS') if stage == LOCAL_STAGE else None)
+        or SNS_CERTIFICATE_HOSTS,
+        sns_ca_bundle=environ.get('CIRCLES_SNS_CA_BUNDLE', '') if stage == LOCAL_STAGE else '',
         site_admin_emails=frozenset(a.strip().lower() for a in env('CIRCLES_SITE_ADMINS', '').split(',') if a.strip()),
     )

@@ -5,8 +5,11 @@ backoff of 5, 10, 20, 40 minutes, then failed); `classify` tells a transient fai
 permanent one, in words for the facilitator; `record` writes a batch of outcomes (the sender
 holds their leases). A number Twilio cannot reach (21610 here, 30003/30005/30006 in a status
 callback, chalicelib.sms_inbound.status) gets no more texts in any circle, and the text goes by
-email when the message has no email of its own (chalicelib.messaging.prepared).
+email when the message has no email of its own (chalicelib.messaging.prepared). `suppressed`
+reads which of a batch's recipients are on the suppression list.
 """
+import hashlib
+import hmac
 import logging
 from datetime import timedelta
 from typing import NamedTuple
@@ -15,7 +18,8 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.messaging import outbox, prepared
 from chalicelib.messaging.outbox import FAILED, RETRYING, SENT, SKIPPED, SMS
-from chalicelib.models import Delivery, Signup
+from chalicelib.core.settings import get_settings
+from chalicelib.models import Delivery, Signup, Suppression, TableItem
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,23 @@ def mark_sms_opted_out(number):
         return
     for signup in Signup.by_phone.query(f'PHONE#{number}'):
         signup.update(actions=[Signup.sms_opted_out.set(True)], condition=Signup.pk.exists())
+
+
+def suppressed(contacts):
+    """The `contacts` on the suppression list (chalicelib.privacy.suppression): one BatchGetItem,
+    consistent, for a whole batch of up to 100 (none for no contacts)."""
+    wanted = {_contact_hash(c): c for c in contacts if c}
+    if not wanted:
+        return set()
+    found = TableItem.batch_get([Suppression.key(h) for h in sorted(wanted)], consistent_read=True)
+    return {wanted[item.pk.removeprefix('SUPPRESS#')] for item in found}
+
+
+def _contact_hash(contact):
+    """`chalicelib.privacy.suppression.contact_hash`, which messaging may not import (privacy
+    imports messaging); tests/privacy/test_bounces.py keeps the two equal."""
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f'suppress:{contact.strip().lower()}'.encode(), hashlib.sha256).hexdigest()
 
 
 def short_reason(error):

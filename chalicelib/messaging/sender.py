@@ -13,7 +13,11 @@ For a batch of items it:
    the keys it reads: the circle, the signup, the meeting's reminder ...), consistently;
 3. checks, in `refusal`, the one place for it, whether the message may still go: the learner
    has not withdrawn, has an address for the channel, has not opted out of SMS (STOP, 21610)
-   or unsubscribed from reminder emails; otherwise the item ends `skipped` with the reason;
+   or unsubscribed from reminder emails, and the address or number is not on the suppression
+   list (hard bounce, complaint, erased: one BatchGetItem of the batch's recipients, after the
+   read of step 2, which finds the learners' current addresses); otherwise the item ends
+   `skipped` with the reason. A template with `ignores_suppression` (an erasure's confirmation,
+   sent to the contact it has just suppressed) skips only the list check;
 4. renders it from templates now (the current meeting, the current words), takes send slots
    from the channel's global rate (chalicelib.messaging.rate), and sends on a bounded pool,
    each a single provider request (no hidden retries the rate never counted);
@@ -48,7 +52,7 @@ from chalicelib.core.settings import get_settings
 from chalicelib.messaging import outbox, prepared
 from chalicelib.messaging.outbox import EMAIL, PENDING, RETRYING, SENT, SMS
 from chalicelib.messaging.outcomes import (OPTED_OUT_CODE, Failure, classify, off_queue, record, set_failure,
-                                           set_skipped, short_reason, sms_cannot_reach)
+                                           set_skipped, short_reason, sms_cannot_reach, suppressed)
 from chalicelib.messaging.rate import MAX_SLOTS_AT_ONCE, SendRateLimit
 from chalicelib.models import Delivery, Signup, TableItem
 
@@ -67,11 +71,15 @@ class Template(NamedTuple):
     maps (pk, sk) to what was found. Raises `Skip` when the message no longer applies.
     `unsubscribable`: a learner who unsubscribed from reminder emails does not get it.
     `expand(item, reads, now)`: for a fan-out item (outbox.fan_out) instead of `render`: the
-    outbox items, one per recipient and channel, that it stands for."""
+    outbox items, one per recipient and channel, that it stands for.
+    `ignores_suppression`: the message goes even to a contact on the suppression list. Only for
+    the one message that confirms an erasure to the contact it has just suppressed; every other
+    check of `refusal` still applies."""
     keys: Callable
     render: Callable = None
     unsubscribable: bool = False
     expand: Callable = None
+    ignores_suppression: bool = False
 
 
 class Skip(Exception):
@@ -92,6 +100,7 @@ class Batch:
     templates: dict
     stop_at: float | None
     states: Counter = field(default_factory=Counter)
+    suppressed: set = field(default_factory=set)     # the batch's recipients on the suppression list
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def out_of_time(self):
@@ -136,6 +145,7 @@ def send_items(items, templates, now=None, deadline=None):
     if not claimed:
         return {}
     reads = read_for(claimed, templates)
+    batch.suppressed = suppressed(_recipients_to_check(claimed, reads, templates))
     work, done = [], []
     for item in claimed:
         outcome = prepare(item, reads, batch)
@@ -193,12 +203,12 @@ def prepare(item, reads, batch):
         return None
     if template.expand:
         return fan_out(item, template, reads, batch.now)
-    signup = reads.get(Signup.key(item.circle_id, item.signup_id)) if item.signup_id else None
-    reason = refusal(item, signup, template)
+    signup = _signup_of(item, reads)
+    reason = refusal(item, signup, template, batch.suppressed)
     if reason:
         set_skipped(item, reason, batch.now)
         return None
-    to = item.to or (signup.mobile if item.channel == SMS else signup.email)
+    to = recipient(item, signup)
     try:
         payload = template.render(item, reads, to, batch.now)
     except Skip as skip:
@@ -226,8 +236,17 @@ def fan_out(item, template, reads, now):
     return None
 
 
-def refusal(item, signup, template):
-    """Why this message must not go out now, or None: the one place for these checks."""
+def refusal(item, signup, template, suppressed=frozenset()):
+    """Why this message must not go out now, or None: the one place for these checks.
+    `suppressed`: the batch's recipients on the suppression list (`outcomes.suppressed`)."""
+    reason = _refusal(item, signup, template)
+    if reason is None and not template.ignores_suppression and recipient(item, signup) in suppressed:
+        return ('The number is on the suppression list (erased, or it cannot take our texts).' if item.channel == SMS
+                else 'The address is on the suppression list (it bounced, complained or was erased).')
+    return reason
+
+
+def _refusal(item, signup, template):
     if item.signup_id:
         if signup is None or not signup.active:
             return 'The learner has left the circle.'
@@ -243,6 +262,33 @@ def refusal(item, signup, template):
     elif not item.to:
         return 'The message has no recipient.'
     return None
+
+
+def recipient(item, signup):
+    """The address or number the item goes to: its own, else the learner's current one."""
+    if item.to:
+        return item.to
+    if signup is None:
+        return None
+    return (signup.mobile if item.channel == SMS else signup.email) or None
+
+
+def _recipients_to_check(items, reads, templates):
+    """Every recipient of the batch the suppression list applies to (not fan-outs, not
+    `ignores_suppression`)."""
+    contacts = set()
+    for item in items:
+        template = templates.get(item.template)
+        if template is None or template.expand or template.ignores_suppression:
+            continue
+        to = recipient(item, _signup_of(item, reads))
+        if to:
+            contacts.add(to)
+    return contacts
+
+
+def _signup_of(item, reads):
+    return reads.get(Signup.key(item.circle_id, item.signup_id)) if item.signup_id else None
 
 
 def send_all(work, batch):
