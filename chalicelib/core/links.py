@@ -23,11 +23,12 @@ DETAILS = 'signup-details'     # a learner's link to change their own details
 INVITATION = 'cofacilitator-invitation'     # to co-facilitate a circle
 TEXTS = 'texts'             # a learner turns text messages off or on
 SURVEY = 'end-of-circle-survey'     # a learner's survey; also ends when the survey closes (chalicelib.ending.surveys)
+MY_DATA = 'my-data'         # a learner's data (export, withdraw, erase), sent to the address they typed
 DAY = 24 * 3600
 MAX_AGE_SECONDS = {WITHDRAW: 400 * DAY, RSVP: 400 * DAY, UNSUBSCRIBE: 400 * DAY, CALENDAR: 400 * DAY,
                    CONFIRM_EMAIL: 7 * DAY, RESET_PASSWORD: 3600, UNDO_EMAIL_CHANGE: 30 * DAY,
                    DETAILS: 7 * DAY, INVITATION: 7 * DAY, TEXTS: 400 * DAY,
-                   SURVEY: 400 * DAY}
+                   SURVEY: 400 * DAY, MY_DATA: DAY}
 
 
 class BadLink(Refusal):

@@ -32,10 +32,13 @@ from chalicelib.messaging import outbox
 from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
 from chalicelib.models.transactions import transact_write
 from chalicelib.models import Circle, Signup
+from chalicelib.models.ending import LearnerSurvey
+from chalicelib.models.message import InboundText
 from chalicelib.models import rate_limits
 from chalicelib.models.meeting_entry import SIGNUP as SIGNUP_DAY, team_day_pk
 from chalicelib.models.rate_limits import Limit
 from chalicelib.core.settings import get_settings
+from chalicelib.privacy import consent
 
 log = logging.getLogger(__name__)
 
@@ -231,9 +234,10 @@ def _tell_known_address(existing, spent, now):
             raise
 
 
-def sign_up_for(circle, data, now=None, client=None):
+def sign_up_for(circle, data, now=None, client=None, channel=consent.SIGNUP_FORM):
     """`sign_up` for a circle already read. The circle may be stale: the transaction's
-    conditions, not this copy, decide whether there is room.
+    conditions, not this copy, decide whether there is room. The consent records of the signup
+    (`privacy.consent.at_signup`, naming `channel`) are written in its transaction.
 
     For a repeated signup (same address, still signed up) the returned signup holds only its
     keys, and `created` is False: callers must answer it as they answer a new one."""
@@ -246,6 +250,7 @@ def sign_up_for(circle, data, now=None, client=None):
     spent = rate_limits.uses(now, *_signup_limits(circle, client)) if client is not None else []
     from chalicelib.learners.welcome import welcome_items
     signup = _new_signup(circle, form, now)
+    records = consent.at_signup(signup, channel, CONSENT_VERSION, now)
     puts = []
 
     def write(transaction):
@@ -255,13 +260,15 @@ def sign_up_for(circle, data, now=None, client=None):
         welcome = list(welcome_items(signup, circle, now))
         for item in welcome:
             transaction.save(*outbox.put(item))
+        consent.save_in(transaction, records)
         rate_limits.spend_in(transaction, spent)
-        puts[:] = [signup, *welcome]
+        puts[:] = [signup, *welcome, *records]
     try:
         transact_write(write)
     except TransactWriteError as error:
         # PynamoDB sends the puts before the updates, each in the order added: the signup
-        # first, then its outbox items, then the circle's count, then the rate-limit counters.
+        # first, then its outbox items and consent records, then the circle's count, then the
+        # rate-limit counters.
         reasons = _cancelled_reasons(error)
         at_circle = len(puts)
         limited = rate_limits.refusal(spent, reasons[at_circle + 1:], now)
@@ -308,7 +315,8 @@ def active_signup_of_link(purpose, token):
 def update_details(signup, circle, data, now=None):
     """Store the learner's new name, mobile, answers and opt-in, checked by the signup form's
     own rules (the address and the consent stay as they are). One conditional UpdateItem: it
-    changes nothing if the learner withdrew meanwhile (then SignupRefused).
+    changes nothing if the learner withdrew meanwhile (then SignupRefused). A mobile number given
+    or removed and a changed opt-in are consent records, written with it in one transaction.
 
     Raises ValidationFailed with nothing written."""
     now = now or circles.utcnow()
@@ -322,13 +330,29 @@ def update_details(signup, circle, data, now=None):
         actions += [Signup.phone_pk.set(f'PHONE#{form.mobile}'), Signup.phone_sk.set(f'SIGNUP#{circle.id}')]
     else:
         actions += [Signup.phone_pk.remove(), Signup.phone_sk.remove()]
+    records = consent.changed_details(signup, form.mobile, form.communications_opt_in, consent.DETAILS_PAGE,
+                                      CONSENT_VERSION, now)
+    condition = Signup.pk.exists() & Signup.withdrawn_at.does_not_exist()
     try:
-        signup.update(actions=actions, condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
-    except UpdateError as error:
-        if error.cause_response_code != 'ConditionalCheckFailedException':
+        if records:
+            def write(transaction):
+                transaction.update(signup, actions=actions, condition=condition)
+                consent.save_in(transaction, records)
+            transact_write(write)
+            signup.refresh(consistent_read=True)     # a transaction returns no new values
+        else:
+            signup.update(actions=actions, condition=condition)
+    except (UpdateError, TransactWriteError) as error:
+        if not _condition_failed(error):
             raise
         raise SignupRefused('You are no longer signed up for this learning circle.') from None
     return signup
+
+
+def _condition_failed(error):
+    if isinstance(error, TransactWriteError):
+        return 'ConditionalCheckFailed' in _cancelled_reasons(error)
+    return error.cause_response_code == 'ConditionalCheckFailedException'
 
 
 def withdraw_link(signup):
@@ -345,22 +369,47 @@ def signup_from_withdraw_token(token):
     return signup
 
 
-def withdraw(signup, now=None):
+TRANSACTION_ITEMS = 100     # DynamoDB's limit
+LEFT = 'LEFT#'      # the by_email / by_phone key of a withdrawn signup: a keyed hash of the contact
+
+
+def left_key(contact):
+    """`LEFT#<keyed hash>` of an email address or mobile number: where a withdrawn signup stays
+    findable by its owner (privacy.my_data lists and erases it) without holding the contact. The
+    hash is keyed like the signup id itself, so it links nothing the id did not already."""
+    digest = hmac.new(get_settings().secret_key.encode(), f'left\n{contact.strip().lower()}'.encode(), hashlib.sha256)
+    return f'{LEFT}{digest.hexdigest()}'
+
+
+def withdraw(signup, now=None, channel=consent.WITHDRAW_LINK):
     """Erase the learner's personal data and stop every message to them, in one transaction.
 
-    The item stays (without personal data) so that counts and history remain true. A team
-    circle's learner also leaves the RSVP tally of the meetings to come (one Query of the
-    circle's meeting entries).
+    The item stays (without personal data) so that counts and history remain true; it keeps
+    only keyed hashes of its email and mobile on the indexes (`left_key`), so its owner can still
+    find and erase it. Gone with it: the learner's survey answer and the texts they sent
+    (one Query of `TEXT#<signup id>#`), and the tally of the meetings to come that they answered
+    (one Query of the circle's meeting entries, team circles only). The withdrawal is a consent
+    record of the same transaction. Texts past DynamoDB's 100 items of a transaction are deleted
+    after it, by BatchWriteItem.
     """
     now = now or circles.utcnow()
     if not signup.active:
         return
     circle = Circle(*Circle.key(signup.circle_id))
-    erase = [getattr(Signup, name).remove() for name in (
-        'name', 'email', 'mobile', 'goals', 'support', 'custom_answer',
-        'email_pk', 'email_sk', 'phone_pk', 'phone_sk')]
+    erased = ['name', 'email', 'mobile', 'goals', 'support', 'custom_answer']
+    keys = [Signup.email_pk.set(left_key(signup.email)), Signup.email_sk.set(f'SIGNUP#{signup.circle_id}')]
+    if signup.mobile:
+        keys += [Signup.phone_pk.set(left_key(signup.mobile)), Signup.phone_sk.set(f'SIGNUP#{signup.circle_id}')]
+    else:
+        erased += ['phone_pk', 'phone_sk']
+    erase = [*(getattr(Signup, name).remove() for name in erased), *keys]
 
     answered = meeting_entries.answered_by(signup, now) if signup.td_pk else []
+    texts = sent_texts(signup)
+    room = TRANSACTION_ITEMS - 4 - len(answered)     # signup, circle, survey, consent record
+    in_transaction, after = texts[:room], texts[room:]
+    record = consent.withdrawn(consent.signup_subject(signup.circle_id, signup.signup_id), consent.SIGNUP,
+                               channel, now)
 
     def write(transaction):
         transaction.update(signup, actions=[*erase, Signup.withdrawn_at.set(now), Signup.updated_at.set(now)],
@@ -368,5 +417,19 @@ def withdraw(signup, now=None):
         transaction.update(circle, actions=circles.count_change(-1, now), condition=Circle.pk.exists())
         for entry in answered:
             meeting_entries.untally(transaction, entry, signup.signup_id)
+        transaction.delete(LearnerSurvey(*LearnerSurvey.key(signup.circle_id, signup.signup_id)))
+        for text in in_transaction:
+            transaction.delete(text)
+        consent.save_in(transaction, [record])
     transact_write(write)
+    if after:
+        with InboundText.batch_write() as batch:
+            for text in after:
+                batch.delete(text)
     signup.withdrawn_at = now
+
+
+def sent_texts(signup):
+    """The texts the learner sent us for this signup (`TEXT#<signup id>#`): one Query."""
+    return list(InboundText.query(f'CIRCLE#{signup.circle_id}',
+                                  InboundText.sk.startswith(f'TEXT#{signup.signup_id}#')))

@@ -29,6 +29,7 @@ class ConsentRecord(TableItem, discriminator='ConsentRecord'):
     given = UnicodeAttribute()          # 'given' or 'withdrawn'
     wording_version = UnicodeAttribute(null=True)
     channel = UnicodeAttribute()        # the form or channel: signup-form, sms-stop, one-click, my-data ...
+    scope = UnicodeAttribute(null=True)  # what it concerns beyond the subject: a team (digest)
     at = UTCDateTimeAttribute()
 
     @staticmethod
