@@ -258,3 +258,50 @@ def change_email(session):
         return _account_page(session, 400, errors=error.errors, new_email=fields.get('new_email', ''))
     return _message('Check your new inbox', 'We sent a confirmation link to your new address. '
                     'Your account moves to it when you follow the link.')
+
+
+# --- the person's data: download it, delete the account ---------------------------------------
+
+@bp.route('/account/data', methods=['GET'])
+@signed_in(bp)
+def account_data(session):
+    """Everything we hold about the signed-in person, as a JSON download (privacy.account_export)."""
+    import json
+    from chalicelib.privacy.account_export import account_data as data_of
+    body = json.dumps(data_of(session.user_id), indent=2, ensure_ascii=False)
+    return Response(body=body, status_code=200, headers={
+        'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store',
+        'Content-Disposition': 'attachment; filename="circles-account-data.json"'})
+
+
+def _delete_page(session, status=200, errors=None, fields=None, refusal=None):
+    from chalicelib.accounts import sessions
+    from chalicelib.privacy import accounts as deletion
+    return page('account_delete.html', status, session=session, csrf_token=sessions.csrf_token(session),
+                plans=deletion.deletion_plan(session.user_id), errors=errors or {}, values=fields or {},
+                refusal=refusal, ways=deletion)
+
+
+@bp.route('/account/delete', methods=['GET'])
+@signed_in(bp)
+def account_delete_page(session):
+    return _delete_page(session)
+
+
+@bp.route('/account/delete', methods=['POST'], content_types=FORM)
+@signed_in(bp)
+def account_delete(session):
+    from chalicelib.accounts import accounts, sessions
+    from chalicelib.core.errors import Refusal, ValidationFailed
+    from chalicelib.privacy import accounts as deletion
+    fields = form_fields(bp.current_request)
+    choices = {name: value for name, value in fields.items() if name.startswith('circle-')}
+    try:
+        deletion.delete_account(accounts.get_user(session.user_id), fields.get('password'), fields)
+    except ValidationFailed as error:
+        return _delete_page(session, 400, errors=error.errors, fields=choices)
+    except Refusal as refusal:
+        return _delete_page(session, refusal.status, fields=choices, refusal=refusal)
+    response = page('account_deleted.html', 200)
+    response.headers['Set-Cookie'] = sessions.clearing_cookie()
+    return response
