@@ -44,7 +44,8 @@ class World:
 
 # --- seeding -----------------------------------------------------------------------
 
-def _account(name, password_hash):
+def seed_account(name, password_hash):
+    """A confirmed account with its email claim (also bench/organizer_calls.py's people)."""
     from chalicelib.circles import circles
     from chalicelib.core.ids import new_id
     from chalicelib.models import EmailClaim, User
@@ -60,7 +61,7 @@ def _account(name, password_hash):
 
 def _organizer(name, team_ids, password_hash):
     from chalicelib.models import TeamMember
-    user = _account(name, password_hash)
+    user = seed_account(name, password_hash)
     for team_id in team_ids:
         TeamMember(f'TEAM#{team_id}', f'MEMBER#{user.user_id}', team_id=team_id, user_id=user.user_id,
                    role='organizer', user_pk=f'USER#{user.user_id}', user_sk=f'TEAM#{team_id}').save()
@@ -130,7 +131,7 @@ def seed_world(circle_count, signup_count, seed=2026):
     rng = random.Random(seed)
     now = circles.utcnow()
     password_hash = accounts.hash_password(PASSWORD)
-    facilitator = _account('Dee Facilitator', password_hash)
+    facilitator = seed_account('Dee Facilitator', password_hash)
     opened = _facilitated_circles(facilitator, circle_count, rng, now)
     _activity(opened, facilitator, signup_count)
     return World(circle_count, signup_count, opened.id, _cookie(facilitator),

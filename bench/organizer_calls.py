@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 
 from bench import dynamodb_calls
+from bench.facilitator_calls import seed_account
 from tests.support import aws_calls
 
 SIZES = (5, 50)
@@ -42,20 +43,6 @@ class World:
 
 
 # --- seeding -----------------------------------------------------------------------
-
-def _account(name, password_hash):
-    from chalicelib.circles import circles
-    from chalicelib.core.ids import new_id
-    from chalicelib.models import EmailClaim, User
-    user_id = new_id()
-    email = f'{user_id}@example.org'
-    now = circles.utcnow()
-    user = User(*User.key(user_id), user_id=user_id, name=name, first_name=name.split()[0], email=email,
-                password_hash=password_hash, email_confirmed=True, created_at=now, updated_at=now)
-    user.save()
-    EmailClaim(*EmailClaim.key(email), user_id=user_id, created_at=now).save()
-    return user
-
 
 def _team_circle(team_id, facilitator, n, first, rng, now):
     from chalicelib.circles import circles
@@ -102,11 +89,11 @@ def seed_world(size, seed=2026):
     rng = random.Random(seed)
     now = circles.utcnow()
     password_hash = accounts.hash_password(PASSWORD)
-    organizer = _account('Olu Organizer', password_hash)
+    organizer = seed_account('Olu Organizer', password_hash)
     team = teams.create_team('Bench Libraries', organizer.email).team
     team = invitations.set_join_link(team.team_id, organizer.user_id, on=True)
     token = invitations.join_path(team).rsplit('/', 1)[1]
-    people = [_account(f'Facilitator {k}', password_hash) for k in range(FACILITATORS)]
+    people = [seed_account(f'Facilitator {k}', password_hash) for k in range(FACILITATORS)]
     for person in people:
         invitations.join_with_link(token, person)
     today = now.date()
