@@ -118,6 +118,27 @@ def account_paths():
                                    ['csrf_token', 'password', 'new_email']),
             responses={'200': html_response('"Check your new inbox".'), '303': to_login,
                        '400': html_response('The account page with the errors.'), '403': expired_form})},
+        '/account/data': {'get': signed_in_operation(
+            'account_data', 'Download everything we hold about the signed-in person (JSON attachment: the '
+            'account without its password hash, sessions without their ids, teams, invitations, circles and '
+            'what they wrote in them, emails to them, consent records)', tags,
+            {'200': {'description': 'The JSON file (`Content-Disposition: attachment`).',
+                     'content': {'application/json': {'schema': {'type': 'object'}}}}, '303': to_login})},
+        '/account/delete': {
+            'get': signed_in_operation(
+                'account_delete_page', 'What deleting the account does to each circle, and the choices', tags,
+                {'200': page, '303': to_login}),
+            'post': signed_in_operation(
+                'account_delete', 'Delete the account: each circle handed over (automatic with a co-facilitator), '
+                'to the team, anonymised or deleted as chosen; every session ends; a confirmation email', tags,
+                request_body=form_body({'csrf_token': csrf, 'password': {'type': 'string'},
+                                        'circle-{circle id}': string('`team`, `anonymise` or `delete`, one field '
+                                                                     'per circle that offers a choice.')},
+                                       ['csrf_token', 'password']),
+                responses={'200': html_response('Deleted: the session cookie is cleared.', ),
+                           '303': to_login, '403': expired_form,
+                           '400': html_response('The page again with the errors (wrong password, a circle without '
+                                                'a choice, or the last organizer of a team); nothing changed.')})},
         '/dashboard': {'get': signed_in_operation(
             'dashboard', 'The signed-in home page', tags, {'200': page, '303': to_login})},
     }

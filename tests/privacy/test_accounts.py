@@ -229,3 +229,11 @@ def test_no_item_names_her_but_the_deletion_record_and_its_confirmation(deleted,
     assert len([line for line in traces if 'fay@example.org' in line]) == 1
     # Her reflections stayed with the circles that stayed, without her name.
     assert sum('We read chapter one of' in line for line in table_text(tmp_path)) == 3
+
+
+def test_the_privacy_page_links_both_self_services_and_states_each_retention_period(client):
+    page = get(client, '/privacy').body.decode()
+    assert 'href="/my-data"' in page and 'href="/account"' in page
+    assert "90 days after the circle's last meeting" in page          # the retention_days default
+    assert 'until you delete your account' in page and 'keyed hash' in page
+    assert 'deleted after 90 days' in page                              # the log groups' retention
