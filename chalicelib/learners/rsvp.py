@@ -17,8 +17,8 @@ the withdrawal's own write, and signing up again later gives a new link, never t
 
 Costs: opening an RSVP link is one BatchGet (circle, signup and current answer); answering adds
 one put when the answer changes; a short link adds one GetItem; a one-click unsubscribe is one
-update, done before anything else is read; a feed is one GetItem (the signup) before the feed's
-own reads.
+transaction (the update and its consent record), done before anything else is read; a feed is
+one GetItem (the signup) before the feed's own reads.
 """
 import base64
 import hashlib
@@ -26,7 +26,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles, meeting_entries
 from chalicelib.core import links
@@ -35,6 +35,7 @@ from chalicelib.models import Circle, Signup, TableItem
 from chalicelib.models.rsvp import ANSWERS, Rsvp, ShortLink
 from chalicelib.models.transactions import transact_write
 from chalicelib.core.settings import get_settings
+from chalicelib.privacy import consent
 
 SHORT_CODE_LENGTH = 12                  # base32: 60 bits, not guessable
 SHORT_LINK_KEPT = timedelta(days=7)     # after the meeting's start, then DynamoDB's TTL removes it
@@ -289,15 +290,22 @@ def stop_reminders(token, now=None):
     """Stop reminder emails for the token's signup, at once: one conditional update.
 
     Returns the circle id. A signup that is gone gets nothing any more anyway, so that
-    is not an error either (the one-click POST must answer 200). Raises BadLink.
+    is not an error either (the one-click POST must answer 200). Raises BadLink. The consent
+    record of the withdrawal is written in the same transaction (none for a signup that is gone).
     """
     circle_id, signup_id = _unsubscribe_key(token)
+    now = now or circles.utcnow()
     signup = Signup(*Signup.key(circle_id, signup_id))
+    record = consent.withdrawn(consent.signup_subject(circle_id, signup_id), consent.REMINDERS, consent.ONE_CLICK, now)
+
+    def write(transaction):
+        transaction.update(signup, actions=[Signup.reminders_stopped.set(True), Signup.updated_at.set(now)],
+                           condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
+        consent.save_in(transaction, [record])
     try:
-        signup.update(actions=[Signup.reminders_stopped.set(True), Signup.updated_at.set(now or circles.utcnow())],
-                      condition=Signup.pk.exists())
-    except UpdateError as error:
-        if error.cause_response_code != 'ConditionalCheckFailedException':
+        transact_write(write)
+    except TransactWriteError as error:
+        if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
             raise
     return circle_id
 

@@ -16,12 +16,12 @@ else that must reach someone goes through the outbox.
 - Anything else: forwarded (chalicelib.sms_inbound.forwarding).
 
 Costs: one Query of `by_phone` (the number's signups), one BatchGetItem of their circles, then
-one UpdateItem per signup for an opt-out or opt-in, or the RSVP's own reads and write
-(learners.rsvp), or the forward's one transaction.
+one transaction per signup for an opt-out or opt-in (with its consent record), or the RSVP's own
+reads and write (learners.rsvp), or the forward's one transaction.
 """
 from datetime import timedelta
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles
 from chalicelib.learners import rsvp
@@ -69,16 +69,25 @@ def receive(fields, now=None):
 
 
 def set_opted_out(signups, opted_out, now):
-    """Mirror Twilio's block on every signup with this number: one UpdateItem each (a signup
-    withdrawn meanwhile is left alone)."""
+    """Mirror Twilio's block on every signup with this number: one transaction each, the update
+    and its consent record (a signup withdrawn meanwhile is left alone)."""
+    from chalicelib.models.transactions import transact_write
+    from chalicelib.privacy import consent
     for signup in signups:
         if not signup.active or bool(signup.sms_opted_out) == opted_out:
             continue
+        record = consent.record(consent.signup_subject(signup.circle_id, signup.signup_id), consent.SMS,
+                                consent.WITHDRAWN if opted_out else consent.GIVEN,
+                                consent.SMS_STOP if opted_out else consent.SMS_START, now)
+
+        def write(transaction, signup=signup, record=record):
+            transaction.update(signup, actions=[Signup.sms_opted_out.set(opted_out), Signup.updated_at.set(now)],
+                               condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
+            consent.save_in(transaction, [record])
         try:
-            signup.update(actions=[Signup.sms_opted_out.set(opted_out), Signup.updated_at.set(now)],
-                          condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
-        except UpdateError as error:
-            if error.cause_response_code != 'ConditionalCheckFailedException':
+            transact_write(write)
+        except TransactWriteError as error:
+            if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
                 raise
 
 

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import NotFound
@@ -216,15 +216,24 @@ def _unsubscribe_key(token):
 
 def set_digest(token, wanted, now=None):
     """Stop (or, `wanted`, restart) the token's member's digest of the token's team: one
-    conditional update, before anything is read. Someone no longer in the team gets no digest
-    anyway: not an error (the one-click POST must answer 200). Returns the team id; BadLink."""
+    conditional update with its consent record (one transaction), before anything is read.
+    Someone no longer in the team gets no digest anyway: not an error (the one-click POST must
+    answer 200). Returns the team id; BadLink."""
+    from chalicelib.privacy import consent
     team_id, user_id = _unsubscribe_key(token)
+    now = now or utcnow()
     member = TeamMember(f'TEAM#{team_id}', f'MEMBER#{user_id}')
-    action = TeamMember.digest_opted_out_at.remove() if wanted else TeamMember.digest_opted_out_at.set(now or utcnow())
+    action = TeamMember.digest_opted_out_at.remove() if wanted else TeamMember.digest_opted_out_at.set(now)
+    record = consent.record(consent.user_subject(user_id), consent.DIGEST, consent.GIVEN if wanted else consent.WITHDRAWN,
+                            consent.DIGEST_ONE_CLICK, now, scope=f'TEAM#{team_id}')
+
+    def write(transaction):
+        transaction.update(member, actions=[action], condition=TeamMember.pk.exists())
+        consent.save_in(transaction, [record])
     try:
-        member.update(actions=[action], condition=TeamMember.pk.exists())
-    except UpdateError as error:
-        if error.cause_response_code != 'ConditionalCheckFailedException':
+        transact_write(write)
+    except TransactWriteError as error:
+        if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
             raise
     return team_id
 
