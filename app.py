@@ -27,6 +27,7 @@ from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
 from chalicelib.handlers import site_admin
 from chalicelib.handlers import sms as sms_pages
+from chalicelib.handlers import sns as ses_feedback
 from chalicelib.handlers import surveys as survey_pages
 from chalicelib.handlers import team_widget
 from chalicelib.handlers import teams as team_pages
@@ -52,6 +53,7 @@ app.register_blueprint(insights_pages.bp)
 app.register_blueprint(sms_pages.bp)
 app.register_blueprint(jobs.bp)
 app.register_blueprint(sender.bp)
+app.register_blueprint(ses_feedback.bp)
 # The local outbox shows every email and text "sent": it exists on the local stage only.
 if os.environ.get('CIRCLES_STAGE', LOCAL_STAGE) == LOCAL_STAGE:
     app.register_blueprint(local.bp)
