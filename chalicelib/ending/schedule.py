@@ -4,6 +4,9 @@
   and goes out at most WRAPUP_WINDOW after; none for a cancelled meeting or an unpublished circle.
 - The circle's closing (`CircleEnding`) waits on the `SURVEY` queue for the end of the last
   meeting that takes place; the surveys close `surveys_close_days` after that end.
+- Its learners' personal data is anonymised `retention_days` after its last meeting's end
+  (`RetentionDue` on the `RETENTION` queue, chalicelib.privacy.retention), also for a circle
+  unpublished since: `sync_retention` keeps it at that instant (one conditional UpdateItem).
 
 `sync_ending` runs after every change to a circle's meetings or publication (from
 `chalicelib.reminders.sync.sync_reminders`: reminders import this package, never the other way).
@@ -18,6 +21,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib.circles import circles
 from chalicelib.core.settings import get_settings
 from chalicelib.models.ending import INSIGHTS_QUEUE, SURVEY_QUEUE, WRAPUP_QUEUE, CircleEnding, MeetingWrapUp
+from chalicelib.models.retention import RETENTION_QUEUE, RetentionDue
 
 SCHEDULED, SENT, SKIPPED = 'scheduled', 'sent', 'skipped'
 SURVEY, SURVEY_REMINDER, INSIGHTS, DONE = SURVEY_QUEUE, 'SURVEY_REMINDER', INSIGHTS_QUEUE, 'done'
@@ -102,7 +106,35 @@ def sync_ending(circle, existing=None, ending=None, now=None):
             wrapups.append(wrapup)
     for removed in by_meeting.values():      # the meeting is gone from the circle
         _update_wrapup(removed, SKIPPED, None, now)
+    sync_retention(circle, now)
     return wrapups, sync_closing(circle, ending or None, now)
+
+
+def retention_due(circle):
+    """When the circle's learners' personal data is anonymised: the end of its last meeting that
+    takes place (else of its last meeting) plus `retention_days`; None without meetings."""
+    ends = [meeting_end(m) for m in circles.active_meetings(circle)] or [meeting_end(m) for m in circle.meetings]
+    return utc(max(ends) + timedelta(days=get_settings().retention_days)) if ends else None
+
+
+def sync_retention(circle, now):
+    """Put the circle's `RetentionDue` on the `RETENTION` queue at `retention_due`: one UpdateItem,
+    conditional on the due time changing (so a sync that moves nothing writes nothing, and an
+    anonymised circle comes back on the queue only when meetings move or are added)."""
+    due = retention_due(circle)
+    if due is None:
+        return
+    item = RetentionDue(*RetentionDue.key(circle.id))
+    try:
+        item.update(actions=[RetentionDue.kind.set(RetentionDue),     # an UpdateItem may create it
+                             RetentionDue.circle_id.set(circle.id), RetentionDue.due_at.set(due),
+                             RetentionDue.due_pk.set(RETENTION_QUEUE),
+                             RetentionDue.due_sk.set(RetentionDue.due_key(due, circle.id)),
+                             RetentionDue.updated_at.set(now)],
+                    condition=RetentionDue.due_at.does_not_exist() | (RetentionDue.due_at != due))
+    except UpdateError as error:
+        if error.cause_response_code != 'ConditionalCheckFailedException':
+            raise
 
 
 def _sync_wrapup(circle, meeting, wrapup, now, retried=False):

@@ -25,6 +25,7 @@ JOBS = {
     'send-meeting-wrapups': 'chalicelib.ending.wrapups:send_meeting_wrapups',
     'send-end-of-circle-surveys': 'chalicelib.ending.survey_job:send_end_of_circle_surveys',
     'publish-insights': 'chalicelib.insights.publish:publish_due_insights',
+    'anonymize-expired-signups': 'chalicelib.privacy.retention:anonymize_expired_signups',
 }
 
 
