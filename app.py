@@ -22,6 +22,7 @@ from chalicelib.handlers import digest as digest_pages
 from chalicelib.handlers import facilitator
 from chalicelib.handlers import insights as insights_pages
 from chalicelib.handlers import messages as messages_pages
+from chalicelib.handlers import my_data as my_data_pages
 from chalicelib.handlers import organize as organize_pages
 from chalicelib.handlers import reminder_pages
 from chalicelib.handlers import rsvp as rsvp_pages
@@ -51,6 +52,7 @@ app.register_blueprint(digest_pages.bp)
 app.register_blueprint(survey_pages.bp)
 app.register_blueprint(insights_pages.bp)
 app.register_blueprint(sms_pages.bp)
+app.register_blueprint(my_data_pages.bp)
 app.register_blueprint(jobs.bp)
 app.register_blueprint(sender.bp)
 app.register_blueprint(ses_feedback.bp)

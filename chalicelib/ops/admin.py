@@ -39,6 +39,24 @@ def is_empty():
     return next(iter(TableItem.scan(limit=1)), None) is None
 
 
+def items_mentioning(values):
+    """Every item (raw DynamoDB JSON) in which any of `values` occurs, case-insensitively, in a key,
+    an attribute or nested inside one: a Scan of the whole table, for the erasure tests' proof
+    that nothing about a person is left."""
+    from pynamodb.connection import Connection
+    wanted = [value.lower() for value in values if value]
+    connection, found, start = Connection(region=get_settings().region), [], None
+    while True:
+        page = connection.scan(TableItem.Meta.table_name, **({'exclusive_start_key': start} if start else {}))
+        for item in page.get('Items', []):
+            text = json.dumps(item, ensure_ascii=False).lower()
+            if any(value in text for value in wanted):
+                found.append(item)
+        start = page.get('LastEvaluatedKey')
+        if not start:
+            return found
+
+
 def dump(path):
     """Write every item (raw DynamoDB JSON) to `path`; used to keep local data across restarts."""
     from pynamodb.connection import Connection
