@@ -202,7 +202,9 @@ def run_a_circle_page():
 def _site_page(template):
     from chalicelib.core.settings import get_settings
     from chalicelib.handlers.auth import current_session
-    return page(template, session=current_session(bp.current_request), support_email=get_settings().support_email)
+    settings = get_settings()
+    return page(template, session=current_session(bp.current_request), support_email=settings.support_email,
+                retention_days=int(settings.retention_days))
 
 
 @bp.route('/static/{name}', methods=['GET'])

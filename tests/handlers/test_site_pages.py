@@ -53,3 +53,14 @@ def test_run_a_circle_shows_a_newcomer_what_facilitating_means_with_register_and
     response, page = get(client, '/run-a-circle')
     assert 'What a facilitator does' in page
     assert '<a class="button" href="/register">' in page and 'href="/login' in page
+
+
+def test_the_privacy_page_states_the_configured_retention_and_links_the_self_service_pages(client, monkeypatch):
+    import dataclasses
+
+    from chalicelib.core import settings
+    configured = dataclasses.replace(settings.get_settings(), retention_days=120)
+    monkeypatch.setattr(settings, 'get_settings', lambda: configured)
+    _, page = get(client, '/privacy')
+    assert "120 days after the circle's last meeting" in page and '90 days after' not in page
+    assert 'href="/my-data"' in page and 'href="/account"' in page
