@@ -6,7 +6,8 @@
   meeting that takes place; the surveys close `surveys_close_days` after that end.
 - Its learners' personal data is anonymised `retention_days` after its last meeting's end
   (`RetentionDue` on the `RETENTION` queue, chalicelib.privacy.retention), also for a circle
-  unpublished since: `sync_retention` keeps it at that instant (one conditional UpdateItem).
+  unpublished since: `sync_retention` keeps it at that instant (one conditional UpdateItem, run
+  by `chalicelib.reminders.sync.sync_reminders` beside `sync_ending`).
 
 `sync_ending` runs after every change to a circle's meetings or publication (from
 `chalicelib.reminders.sync.sync_reminders`: reminders import this package, never the other way).
@@ -106,7 +107,6 @@ def sync_ending(circle, existing=None, ending=None, now=None):
             wrapups.append(wrapup)
     for removed in by_meeting.values():      # the meeting is gone from the circle
         _update_wrapup(removed, SKIPPED, None, now)
-    sync_retention(circle, now)
     return wrapups, sync_closing(circle, ending or None, now)
 
 

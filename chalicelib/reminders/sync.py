@@ -10,7 +10,7 @@ It lives here, above both, so that `schedule` never imports `change_notices` (wh
 `schedule` and `render`): the dependency runs one way.
 """
 from chalicelib.circles import circles, meeting_entries
-from chalicelib.ending.schedule import sync_ending
+from chalicelib.ending.schedule import sync_ending, sync_retention
 from chalicelib.reminders import change_notices
 from chalicelib.reminders.schedule import changes_to_announce, schedule_reminders
 
@@ -26,6 +26,7 @@ def sync_reminders(circle, existing=None, now=None, entries=None):
     now = now or circles.utcnow()
     meeting_entries.sync_entries(circle, existing=entries)
     sync_ending(circle, now=now)     # the wrap-up prompts and the closing follow the meetings too
+    sync_retention(circle, now)      # and when its learners' data is anonymised (privacy.retention)
     reminders = schedule_reminders(circle, existing=existing, now=now)
     for reminder, meeting, kind in changes_to_announce(circle, reminders, now):
         change_notices.queue_change_notice(reminder, now)
