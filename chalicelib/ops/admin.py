@@ -49,7 +49,7 @@ def items_mentioning(values):
     while True:
         page = connection.scan(TableItem.Meta.table_name, **({'exclusive_start_key': start} if start else {}))
         for item in page.get('Items', []):
-            text = json.dumps(item, ensure_ascii=False).lower()
+            text = json.dumps(item, ensure_ascii=False, default=lambda data: data.decode('utf-8', 'replace')).lower()
             if any(value in text for value in wanted):
                 found.append(item)
         start = page.get('LastEvaluatedKey')

@@ -66,10 +66,12 @@ def erase(contact, now=None):
     now = now or circle_rules.utcnow()
     data = circles_of(contact)
     mobiles = {h.signup.mobile for h in data.held if h.signup.mobile}
-    for held in data.current:
-        withdraw(held.signup, now, channel=consent.MY_DATA)
     for held in data.held:
-        _erase_signup(held.signup, held.circle, now)
+        items = about(held.signup, held.circle)      # before withdrawing, which deletes the texts
+        if held.active:
+            withdraw(held.signup, now, channel=consent.MY_DATA)
+            items.consents = consent.records_of(consent.signup_subject(held.signup.circle_id, held.signup.signup_id))
+        _erase_signup(held.signup, held.circle, items, now)
     with Delivery.batch_write() as batch:
         for item in link_requests(contact):
             batch.delete(item)
@@ -78,18 +80,18 @@ def erase(contact, now=None):
     return Erasure(len(data.held), _suppress_and_confirm(contact, suppressed, now))
 
 
-def _erase_signup(signup, circle, now):
-    items = about(signup, circle)
+def _erase_signup(signup, circle, items, now):
     stand_in_id = f'{ERASED}{ids.new_id(16)}'
     stand_in = Signup(*Signup.key(signup.circle_id, stand_in_id), signup_id=stand_in_id, circle_id=signup.circle_id,
                       created_at=signup.created_at, updated_at=now, withdrawn_at=signup.withdrawn_at or now,
                       consent_at=signup.consent_at, consent_version=signup.consent_version)
     subject = consent.signup_subject(signup.circle_id, stand_in_id)
-    moved = consent.moved_to(items.consents, subject)
-    moved.append(consent.withdrawn(subject, consent.SIGNUP, consent.MY_DATA, now))
+    moved = {(r.pk, r.sk): r for r in consent.moved_to(items.consents, subject)}
+    erased = consent.withdrawn(subject, consent.SIGNUP, consent.MY_DATA, now)
+    moved.setdefault((erased.pk, erased.sk), erased)     # the withdrawal just now says it already
     # The stand-in and the records first, the signup last: a retry after a crash finds it again.
     with TableItem.batch_write() as batch:
-        for item in [stand_in, *moved]:
+        for item in [stand_in, *moved.values()]:
             batch.save(item)
     for entry in meeting_entries.entries_of(signup.circle_id):
         if signup.signup_id in (entry.yes or set()) | (entry.no or set()):

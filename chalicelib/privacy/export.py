@@ -28,7 +28,8 @@ class LearnerItems:
     rsvps: list = field(default_factory=list)
     survey: LearnerSurvey | None = None
     deliveries: list = field(default_factory=list)      # messages to the learner
-    notices: list = field(default_factory=list)         # messages about the learner (to facilitators)
+    notices: list = field(default_factory=list)         # messages about the learner: new-signup notices,
+                                                        # their texts forwarded to the facilitators
     texts: list = field(default_factory=list)
     consents: list = field(default_factory=list)
 
@@ -44,13 +45,15 @@ def about(signup, circle):
         found += TableItem.batch_get(keys[start:start + 100], consistent_read=True)
     items = LearnerItems(rsvps=[i for i in found if isinstance(i, Rsvp)],
                          survey=next((i for i in found if isinstance(i, LearnerSurvey)), None))
+    items.texts = list(InboundText.query(f'CIRCLE#{circle_id}', InboundText.sk.startswith(f'TEXT#{signup_id}#'),
+                                         consistent_read=True))
+    forwarded = {f'text#{text.message_sid}' for text in items.texts}     # a text forwarded to the facilitators
     for delivery in Delivery.query(f'CIRCLE#{circle_id}', Delivery.sk.startswith('DELIVERY#'), consistent_read=True):
         if delivery.signup_id == signup_id:
             items.deliveries.append(delivery)
-        elif f'#{signup_id}#' in delivery.sk or (delivery.params or {}).get('signup') == signup_id:
+        elif (f'#{signup_id}#' in delivery.sk or (delivery.params or {}).get('signup') == signup_id
+              or delivery.purpose in forwarded):
             items.notices.append(delivery)
-    items.texts = list(InboundText.query(f'CIRCLE#{circle_id}', InboundText.sk.startswith(f'TEXT#{signup_id}#'),
-                                         consistent_read=True))
     items.consents = consent.records_of(consent.signup_subject(circle_id, signup_id))
     return items
 

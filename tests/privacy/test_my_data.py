@@ -196,3 +196,83 @@ def test_a_withdrawn_signup_keeps_only_keyed_hashes_of_its_contacts(client):
     assert stored['email_pk'] == left_key('zed.quillfeather@example.org')
     assert stored['phone_pk'] == left_key('+13125550177')
     assert not {'name', 'email', 'mobile', 'goals', 'support'} & set(stored)
+
+
+# --- a learner with something of everything (the export and erasure tests) ---------------------
+
+ZED = {'name': 'Zed Quillfeather', 'email': 'zed.quillfeather@example.org', 'mobile': '+13125550177',
+       'goals': 'Learn to write poems about herons', 'support': 'A quiet corner',
+       'custom_answer': 'Marsh birds mostly', 'survey': 'The heron sonnets worked well',
+       'text': 'Running late, saving me a marsh seat'}
+
+
+class Everything:
+    """Zed, in a running team circle (one meeting past, the rest to come): signed up with a mobile
+    and answers, welcomed, reminded by text through a short link, answered yes to a past and a
+    future meeting (tallied on the team's entries), answered the survey, texted the facilitators,
+    texted on the local stage, opted out of reminder emails (one-click), asked for their data.
+    Another learner, Ann, in the same circle, keeps everything."""
+
+    def __init__(self, client, twilio):
+        from chalicelib.circles import meeting_entries
+        from chalicelib.learners import rsvp
+        from chalicelib.messaging import outbox, prepared
+        from chalicelib.models import CircleEnding, LocalSms, Rsvp
+        from chalicelib.models.transactions import transact_write
+        from chalicelib.sms_inbound import inbound
+        from chalicelib.ending import surveys
+        from tests.support.factories import local_today
+        from tests.facilitators.test_facilitator_pages import account, organizer_of, run_by
+        now = circles.utcnow()
+        self.facilitator = account('Fay Facilitator')
+        organizer_of('t-privacy')
+        self.circle = run_by(self.facilitator, name='Herons and Haiku', team_id='t-privacy',
+                             first_date=local_today('America/Chicago') - timedelta(days=7), weeks=4,
+                             signup_question='Which birds?')
+        meeting_entries.sync_entries(self.circle)
+        self.signup = sign_up(self.circle, custom_answer=ZED['custom_answer'])
+        self.other = sign_up(self.circle, name='Ann Otherlearner', email='ann@example.org', mobile='+1 312 555 0188',
+                             goals='Ann wants haiku', custom_answer='Gulls', support='Large print')
+        past, future = self.circle.meetings[0], self.circle.meetings[2]
+        self.past, self.future = past, future
+        # A yes to the past meeting, tallied (answered before it started), and one to a future meeting.
+        answer = Rsvp(*Rsvp.key(self.circle.id, past.meeting_id, self.signup.signup_id), circle_id=self.circle.id,
+                      meeting_id=past.meeting_id, signup_id=self.signup.signup_id, answer='yes',
+                      answered_at=now - timedelta(days=8), sequence=int(past.sequence or 0))
+
+        def write(transaction):
+            transaction.save(answer)
+            meeting_entries.tally_answer(transaction, self.circle.id, past.meeting_id, self.signup.signup_id, 'yes',
+                                         past.sequence)
+        transact_write(write)
+        for learner in (self.signup, self.other):
+            page = rsvp.open_rsvp(rsvp.rsvp_url(learner, future, 'yes').rsplit('/', 1)[1])
+            rsvp.record_answer(page, 'yes')
+        # A reminder by text with its short link, sent through Twilio.
+        self.links = rsvp.learner_links(self.signup, future)
+        outbox.write([prepared.sms_to_learner(self.signup, 'reminder-test', f'Herons soon: {self.links["short"]}', now),
+                      prepared.sms_to_learner(self.other, 'reminder-test', 'Herons soon', now)])
+        # The survey is open; Zed answers.
+        CircleEnding(*CircleEnding.key(self.circle.id), circle_id=self.circle.id, stage='SURVEY_REMINDER',
+                     last_meeting_ends_at=now, surveys_sent_at=now, surveys_close_at=now + timedelta(days=7),
+                     created_at=now, updated_at=now).save()
+        view = surveys.open_learner_survey(surveys.token_of(surveys.survey_link(self.signup)))
+        surveys.save_learner_answer(view, {'goal_reached': 4, 'recommend': 9, 'worked_well': ZED['survey'],
+                                           'improve': None, 'next_step': None, 'may_quote': False})
+        # A text to the facilitators, and one "sent" on the local stage.
+        inbound.receive({'From': ZED['mobile'], 'Body': ZED['text'], 'MessageSid': 'SM' + 'a' * 32})
+        LocalSms(*LocalSms.key(now, 'SMlocal1'), to=ZED['mobile'], sender='local', body='Herons soon',
+                 sid='SMlocal1', created_at=now).save()
+        rsvp.stop_reminders(self.links['unsubscribe'].rsplit('/', 1)[1])
+        from chalicelib.privacy import my_data
+        my_data.request_link(ZED['email'], client='192.0.2.10')
+        twilio.sent()       # drains the outbox: everything above is sent
+
+    @property
+    def contact(self):
+        from chalicelib.privacy.my_data import Contact
+        return Contact('email', ZED['email'])
+
+    def token(self):
+        from chalicelib.privacy.my_data import link
+        return link(self.contact).rsplit('/', 1)[1]
