@@ -3,8 +3,8 @@
 Chalice makes this module their handler, so neither cold start imports the HTTP routes.
 
 `record-email-feedback` is subscribed to the topic SES publishes bounces and complaints to
-(`on_sns_message`; infra/resources.yaml points the subscription at the stack's own topic and the
-configuration set's event destination at it). Every record is checked for AWS's signature
+(`on_sns_message`, packaged as the function's SNS event; infra/resources.yaml points it at the
+stack's own topic, and the configuration set's event destination at that topic). Every record is checked for AWS's signature
 (chalicelib.privacy.sns) before anything is recorded; a forged or unsigned one is logged and
 dropped (raising would only make Lambda retry a message that can never verify).
 
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint(__name__)
 
 RETENTION_SCHEDULE = ('15', '3', '*', '*', '?', '*')     # daily, 03:15 UTC
+# A placeholder, like the sender's stream ARN: infra/resources.yaml replaces it with the stack's own
+# topic (`Ref`; an ARN given as a string is replaced whole by the merge, a name would be merged with it).
+TOPIC_ARN_PLACEHOLDER = f'arn:aws:sns:us-east-1:000000000000:{ses_feedback_topic()}'
 
 _HANDLER = os.environ.get('_HANDLER', '')
 if _HANDLER == f'{__name__}.record_email_feedback':
@@ -45,7 +48,7 @@ if _HANDLER.startswith(f'{__name__}.'):
     tracing.ensure_patched()    # X-Ray, inside Lambda only
 
 
-@bp.on_sns_message(topic=ses_feedback_topic(), name='record-email-feedback')
+@bp.on_sns_message(topic=TOPIC_ARN_PLACEHOLDER, name='record-email-feedback')
 def record_email_feedback(event):
     from chalicelib.privacy import bounces, sns
     tracing.ensure_patched()
