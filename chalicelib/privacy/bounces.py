@@ -25,7 +25,8 @@ from chalicelib.core.clock import utcnow
 from chalicelib.models import EmailClaim, Signup, TeamMember
 from chalicelib.models.rate_limits import Limit, UsageCounter, window_start
 from chalicelib.models.transactions import transact_write
-from chalicelib.privacy import consent, suppression
+from chalicelib.models import consent
+from chalicelib.privacy import suppression
 from chalicelib.privacy.sns import BOUNCE, COMPLAINT
 
 log = logging.getLogger(__name__)
