@@ -26,13 +26,13 @@ def _page(template, status=200, **context):
 
 @bp.route('/my-data', methods=['GET'])
 @anonymous_form(bp)
-def request_page(csrf_token):
+def my_data_request_page(csrf_token):
     return _page('my_data/request.html', values={}, errors={}, csrf_token=csrf_token)
 
 
 @bp.route('/my-data', methods=['POST'], content_types=FORM)
 @anonymous_form(bp)
-def request_link(csrf_token):
+def my_data_request(csrf_token):
     """The same answer whether or not we hold anything for the contact; 429 over the limits."""
     from chalicelib.core.errors import ValidationFailed
     from chalicelib.models.rate_limits import RateLimited
@@ -64,7 +64,7 @@ def _invalid():
 
 
 @bp.route('/my-data/{token}', methods=['GET'])
-def data_page(token):
+def my_data_page(token):
     return _data_page(token)
 
 
@@ -78,7 +78,7 @@ def _data_page(token, status=200, message=None, errors=None):
 
 
 @bp.route('/my-data/{token}/export.json', methods=['GET'])
-def export_json(token):
+def my_data_export(token):
     from chalicelib.circles.circles import utcnow
     from chalicelib.privacy.export import export
     contact = _contact(token)
@@ -91,9 +91,9 @@ def export_json(token):
 
 
 @bp.route('/my-data/{token}/withdraw', methods=['POST'], content_types=FORM)
-def withdraw(token):
+def my_data_withdraw(token):
     """Leave one circle (`circle` = its id) or every circle (`circle` = all)."""
-    from chalicelib.privacy import consent
+    from chalicelib.models import consent
     from chalicelib.learners.signup import withdraw as leave
     from chalicelib.privacy.my_data import circles_of
     contact = _contact(token)
@@ -111,7 +111,7 @@ def withdraw(token):
 
 
 @bp.route('/my-data/{token}/erase', methods=['POST'], content_types=FORM)
-def erase(token):
+def my_data_erase(token):
     from chalicelib.privacy.erasure import erase as erase_all
     contact = _contact(token)
     if contact is None:

@@ -35,7 +35,7 @@ from chalicelib.models import Circle, Signup, TableItem
 from chalicelib.models.rsvp import ANSWERS, Rsvp, ShortLink
 from chalicelib.models.transactions import transact_write
 from chalicelib.core.settings import get_settings
-from chalicelib.privacy import consent
+from chalicelib.models import consent
 
 SHORT_CODE_LENGTH = 12                  # base32: 60 bits, not guessable
 SHORT_LINK_KEPT = timedelta(days=7)     # after the meeting's start, then DynamoDB's TTL removes it

@@ -38,7 +38,7 @@ from chalicelib.models import rate_limits
 from chalicelib.models.meeting_entry import SIGNUP as SIGNUP_DAY, team_day_pk
 from chalicelib.models.rate_limits import Limit
 from chalicelib.core.settings import get_settings
-from chalicelib.privacy import consent
+from chalicelib.models import consent
 
 log = logging.getLogger(__name__)
 

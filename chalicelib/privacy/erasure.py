@@ -42,7 +42,9 @@ from chalicelib.messaging.sender import Template
 from chalicelib.models import Delivery, LocalSms, MeetingEntry, Signup, TableItem
 from chalicelib.models.rsvp import ShortLink
 from chalicelib.models.transactions import transact_write
-from chalicelib.privacy import consent, suppression
+from chalicelib.models import consent
+from chalicelib.privacy import suppression
+from chalicelib.privacy.consent import moved_to, records_of
 from chalicelib.privacy.export import about, link_requests
 from chalicelib.privacy.my_data import EMAIL, circles_of
 
@@ -70,7 +72,7 @@ def erase(contact, now=None):
         items = about(held.signup, held.circle)      # before withdrawing, which deletes the texts
         if held.active:
             withdraw(held.signup, now, channel=consent.MY_DATA)
-            items.consents = consent.records_of(consent.signup_subject(held.signup.circle_id, held.signup.signup_id))
+            items.consents = records_of(consent.signup_subject(held.signup.circle_id, held.signup.signup_id))
         _erase_signup(held.signup, held.circle, items, now)
     with Delivery.batch_write() as batch:
         for item in link_requests(contact):
@@ -86,7 +88,7 @@ def _erase_signup(signup, circle, items, now):
                       created_at=signup.created_at, updated_at=now, withdrawn_at=signup.withdrawn_at or now,
                       consent_at=signup.consent_at, consent_version=signup.consent_version)
     subject = consent.signup_subject(signup.circle_id, stand_in_id)
-    moved = {(r.pk, r.sk): r for r in consent.moved_to(items.consents, subject)}
+    moved = {(r.pk, r.sk): r for r in moved_to(items.consents, subject)}
     erased = consent.withdrawn(subject, consent.SIGNUP, consent.MY_DATA, now)
     moved.setdefault((erased.pk, erased.sk), erased)     # the withdrawal just now says it already
     # The stand-in and the records first, the signup last: a retry after a crash finds it again.

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from chalicelib.models import Delivery, Rsvp, TableItem
 from chalicelib.models.ending import LearnerSurvey
 from chalicelib.models.message import InboundText
-from chalicelib.privacy import consent
+from chalicelib.models.consent import signup_subject
+from chalicelib.privacy.consent import as_json, records_of
 from chalicelib.privacy.my_data import circles_of
 
 FORMAT_VERSION = 1
@@ -54,7 +55,7 @@ def about(signup, circle):
         elif (f'#{signup_id}#' in delivery.sk or (delivery.params or {}).get('signup') == signup_id
               or delivery.purpose in forwarded):
             items.notices.append(delivery)
-    items.consents = consent.records_of(consent.signup_subject(circle_id, signup_id))
+    items.consents = records_of(signup_subject(circle_id, signup_id))
     return items
 
 
@@ -93,7 +94,7 @@ def _signup(signup, circle, items):
             'may_quote': bool(items.survey.may_quote), 'answered_at': _when(items.survey.answered_at)},
         'messages': [_delivery(d) for d in sorted(items.deliveries, key=lambda d: d.created_at or d.updated_at)],
         'texts_sent': [{'text': t.body, 'received_at': _when(t.received_at)} for t in items.texts],
-        'consents': [consent.as_json(r) for r in items.consents],
+        'consents': [as_json(r) for r in items.consents],
     }
 
 

@@ -72,7 +72,7 @@ def set_opted_out(signups, opted_out, now):
     """Mirror Twilio's block on every signup with this number: one transaction each, the update
     and its consent record (a signup withdrawn meanwhile is left alone)."""
     from chalicelib.models.transactions import transact_write
-    from chalicelib.privacy import consent
+    from chalicelib.models import consent
     for signup in signups:
         if not signup.active or bool(signup.sms_opted_out) == opted_out:
             continue

@@ -219,7 +219,7 @@ def set_digest(token, wanted, now=None):
     conditional update with its consent record (one transaction), before anything is read.
     Someone no longer in the team gets no digest anyway: not an error (the one-click POST must
     answer 200). Returns the team id; BadLink."""
-    from chalicelib.privacy import consent
+    from chalicelib.models import consent
     team_id, user_id = _unsubscribe_key(token)
     now = now or utcnow()
     member = TeamMember(f'TEAM#{team_id}', f'MEMBER#{user_id}')

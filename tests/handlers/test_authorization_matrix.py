@@ -240,6 +240,17 @@ ROUTES = {
                              csrf='session') for path, method in [
         ('/facilitate/circles/{circle_id}/survey', 'GET'), ('/facilitate/circles/{circle_id}/survey', 'POST'),
         ('/facilitate/circles/{circle_id}/survey/thanks', 'GET')]},
+    ('/my-data', 'GET'): FORM_PAGE,
+    ('/my-data', 'POST'): Entry(PUBLIC_FORM, 'the same answer for every contact; the sample body has none: 400',
+                                csrf='form'),
+    ('/my-data/{token}', 'GET'): Entry(LEARNER_LINK, "the link sent to the learner's own address (24 hours)",
+                                       link='my-data'),
+    ('/my-data/{token}/export.json', 'GET'): Entry(LEARNER_LINK, 'everything held about the link\'s contact only',
+                                                   link='my-data-export'),
+    ('/my-data/{token}/withdraw', 'POST'): Entry(LEARNER_LINK, 'the sample body names no circle: 400',
+                                                 link='my-data-withdraw'),
+    ('/my-data/{token}/erase', 'POST'): Entry(LEARNER_LINK, 'the sample body does not confirm: 400',
+                                              link='my-data-erase'),
     ('/calendar/{token}/circles.ics', 'GET'): Entry(LEARNER_LINK, 'a bad feed token is "No such calendar" (404)',
                                                     link='feed', invalid=404),
     ('/teams/invitations/{token}', 'GET'): Entry(INVITATION, 'a team invitation: shows team and address to whoever '
@@ -385,7 +396,11 @@ class World:
         sent = rsvp.learner_links(signup, self.upcoming)      # saves the short link's item
         from chalicelib.ending.surveys import survey_link
         survey = _path(survey_link(signup))
-        return {'withdraw': _path(withdraw_link(signup)), 'details': _path(details_link(signup)),
+        from chalicelib.privacy.my_data import Contact, link as my_data_link
+        my_data = _path(my_data_link(Contact('email', signup.email)))
+        return {'my-data': my_data, 'my-data-export': f'{my_data}/export.json',
+                'my-data-withdraw': f'{my_data}/withdraw', 'my-data-erase': f'{my_data}/erase',
+                'withdraw': _path(withdraw_link(signup)), 'details': _path(details_link(signup)),
                 'survey': survey, 'survey-thanks': f'{survey}/thanks',
                 'texts': _path(texts_link(signup)), 'rsvp': _path(sent['yes']), 'short': _path(sent['short']),
                 'unsubscribe': _path(sent['unsubscribe']), 'feed': _path(rsvp.learner_feed_url(signup))}
@@ -632,7 +647,8 @@ OTHER_PURPOSE = {'withdraw': 'details', 'details': 'withdraw', 'texts': 'unsubsc
                  'unsubscribe': 'texts', 'short': 'rsvp', 'feed': 'withdraw', 'confirm': 'reset',
                  'reset': 'confirm', 'undo': 'reset', 'invitation': 'details', 'team-invitation': 'details',
                  'team-decline': 'details', 'join': 'details', 'digest-unsubscribe': 'details',
-                 'survey': 'withdraw', 'survey-thanks': 'withdraw'}
+                 'survey': 'withdraw', 'survey-thanks': 'withdraw', 'my-data': 'details', 'my-data-export': 'details',
+                 'my-data-withdraw': 'withdraw', 'my-data-erase': 'withdraw'}
 LINK_ROUTES = [(p, m, v) for p, m, v in APP_ROUTES if ROUTES.get((p, m)) and ROUTES[(p, m)].link]
 
 

@@ -9,7 +9,8 @@ from chalicelib.circles import circles
 from chalicelib.learners import rsvp
 from chalicelib.learners.signup import CONSENT_VERSION, update_details, withdraw
 from chalicelib.models import Signup, TeamMember
-from chalicelib.privacy import consent
+from chalicelib.models import consent
+from chalicelib.privacy.consent import records_of
 from tests.privacy.test_my_data import sign_up
 from tests.support import aws_calls
 from tests.support.factories import make_circle
@@ -17,7 +18,7 @@ from tests.support.factories import make_circle
 
 def facts(signup):
     return sorted((r.topic, r.given, r.channel, r.wording_version)
-                  for r in consent.records_of(consent.signup_subject(signup.circle_id, signup.signup_id)))
+                  for r in records_of(consent.signup_subject(signup.circle_id, signup.signup_id)))
 
 
 def test_a_signup_records_the_forms_consent_sms_and_further_communication_in_its_transaction(client):
@@ -28,7 +29,7 @@ def test_a_signup_records_the_forms_consent_sms_and_further_communication_in_its
     assert facts(signup) == [('further-communication', 'given', 'signup-form', CONSENT_VERSION),
                              ('signup', 'given', 'signup-form', CONSENT_VERSION),
                              ('sms', 'given', 'signup-form', CONSENT_VERSION)]
-    [record] = [r for r in consent.records_of(consent.signup_subject(circle.id, signup.signup_id))
+    [record] = [r for r in records_of(consent.signup_subject(circle.id, signup.signup_id))
                 if r.topic == 'signup']
     assert record.at == signup.consent_at
     assert signup.email not in json.dumps(record.attribute_values, default=str)
@@ -56,7 +57,7 @@ def test_a_refused_signup_records_nothing(client):
     with pytest.raises(SignupRefused):
         sign_up(circle, email='second@example.org')
     from chalicelib.learners.signup import signup_id_for
-    assert consent.records_of(consent.signup_subject(circle.id, signup_id_for(circle.id, 'second@example.org'))) == []
+    assert records_of(consent.signup_subject(circle.id, signup_id_for(circle.id, 'second@example.org'))) == []
 
 
 def test_changing_details_records_the_mobile_and_the_opt_in_changes(client):
@@ -102,7 +103,7 @@ def test_the_digest_unsubscribe_and_resubscribe_are_recorded_for_the_member(clie
     token = digest_job.unsubscribe_path('t-consent', organizer.user_id).rsplit('/', 1)[1]
     digest_job.set_digest(token, False)
     digest_job.set_digest(token, True, now=circles.utcnow())
-    records = consent.records_of(consent.user_subject(organizer.user_id))
+    records = records_of(consent.user_subject(organizer.user_id))
     assert [(r.topic, r.given, r.channel, r.scope) for r in records] == [
         ('digest', 'withdrawn', 'digest-unsubscribe', 'TEAM#t-consent'),
         ('digest', 'given', 'digest-unsubscribe', 'TEAM#t-consent')]

@@ -80,10 +80,11 @@ def test_the_circle_keeps_an_anonymous_stand_in_and_its_counts(client, moto, twi
     assert entries[world.past.meeting_id].yes_count == 0
     assert entries[world.future.meeting_id].yes == {world.other.signup_id}
     # The consent records moved to the stand-in, with the erasure itself.
-    from chalicelib.privacy import consent
-    records = consent.records_of(consent.signup_subject(world.circle.id, stand_in.signup_id))
+    from chalicelib.models import consent
+    from chalicelib.privacy.consent import records_of
+    records = records_of(consent.signup_subject(world.circle.id, stand_in.signup_id))
     assert ('signup', 'withdrawn', 'my-data') in {(r.topic, r.given, r.channel) for r in records}
-    assert consent.records_of(consent.signup_subject(world.circle.id, world.signup.signup_id)) == []
+    assert records_of(consent.signup_subject(world.circle.id, world.signup.signup_id)) == []
 
 
 def test_the_other_learner_keeps_everything(client, moto, twilio):
