@@ -17,7 +17,7 @@ from typing import NamedTuple
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.messaging import outbox, prepared
-from chalicelib.messaging.outbox import FAILED, RETRYING, SENT, SKIPPED, SMS
+from chalicelib.messaging.outbox import FAILED, PENDING, RETRYING, SENT, SKIPPED, SMS
 from chalicelib.core.settings import get_settings
 from chalicelib.models import Delivery, Signup, Suppression, TableItem
 
@@ -123,6 +123,16 @@ def _contact_hash(contact):
     return hmac.new(key, f'suppress:{contact.strip().lower()}'.encode(), hashlib.sha256).hexdigest()
 
 
+def forget_recipient(item):
+    """A final item keeps no trace of its recipient (`Template.forgets_recipient`); a retrying one
+    still needs its address."""
+    if item.state in (PENDING, RETRYING):
+        return
+    if item.error and item.to and item.to.lower() in item.error.lower():
+        item.error = 'The provider refused it (its words named the recipient and are not kept).'
+    item.to = item.body = None
+
+
 def short_reason(error):
     text = ' '.join(str(error).split()) or type(error).__name__
     return text if len(text) <= 300 else text[:297] + '...'
@@ -158,7 +168,8 @@ def record(items):
 def _record_sent_sms(item):
     """`sent` unless the status callback already said undelivered (then only the send's facts)."""
     facts = [Delivery.provider_id.set(item.provider_id), Delivery.sent_at.set(item.sent_at),
-             Delivery.body.set(item.body), Delivery.attempts.set(item.attempts),
+             Delivery.body.set(item.body) if item.body is not None else Delivery.body.remove(),
+             Delivery.to.set(item.to) if item.to else Delivery.to.remove(), Delivery.attempts.set(item.attempts),
              Delivery.updated_at.set(item.updated_at), Delivery.claimed_until.remove(),
              Delivery.retry_at.remove(), Delivery.due_pk.remove(), Delivery.due_sk.remove()]
     try:

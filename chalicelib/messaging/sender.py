@@ -52,7 +52,8 @@ from chalicelib.core.settings import get_settings
 from chalicelib.messaging import outbox, prepared
 from chalicelib.messaging.outbox import EMAIL, PENDING, RETRYING, SENT, SMS
 from chalicelib.messaging.outcomes import (OPTED_OUT_CODE, Failure, classify, off_queue, record, set_failure,
-                                           set_skipped, short_reason, sms_cannot_reach, suppressed)
+                                           set_skipped, short_reason, sms_cannot_reach, suppressed,
+                                           forget_recipient)
 from chalicelib.messaging.rate import MAX_SLOTS_AT_ONCE, SendRateLimit
 from chalicelib.models import Delivery, Signup, TableItem
 
@@ -74,12 +75,16 @@ class Template(NamedTuple):
     outbox items, one per recipient and channel, that it stands for.
     `ignores_suppression`: the message goes even to a contact on the suppression list. Only for
     the one message that confirms an erasure to the contact it has just suppressed; every other
-    check of `refusal` still applies."""
+    check of `refusal` still applies.
+    `forgets_recipient`: once the item is final (sent, failed, skipped) its stored item keeps
+    neither the address or number (`to`), nor the text, nor a provider error naming them: an
+    erasure's confirmation leaves no trace of the erased contact."""
     keys: Callable
     render: Callable = None
     unsubscribable: bool = False
     expand: Callable = None
     ignores_suppression: bool = False
+    forgets_recipient: bool = False
 
 
 class Skip(Exception):
@@ -154,6 +159,10 @@ def send_items(items, templates, now=None, deadline=None):
         else:
             done.append(item)
     send_all(work, batch)
+    for item in claimed:
+        template = templates.get(item.template)
+        if template is not None and template.forgets_recipient:
+            forget_recipient(item)
     record([*done, *(w.item for w in work)])
     for item in claimed:
         batch.states[item.state] += 1

@@ -117,6 +117,30 @@ def test_a_template_that_ignores_suppression_reaches_a_suppressed_contact(moto):
     assert sender.send_items([confirmation, other], templates) == {outbox.SENT: 1, outbox.SKIPPED: 1}
     assert [m['Subject'] for m in moto.sent_emails(drain=False)] == ['Your data is erased']
     assert Delivery.get(other.pk, other.sk).state == outbox.SKIPPED
+    assert Delivery.get(confirmation.pk, confirmation.sk).to == 'gone@example.org'     # not asked to forget it
+
+
+def test_a_template_that_forgets_its_recipient_keeps_no_trace_once_final(moto, twilio):
+    from chalicelib.messaging.email import build_message
+    suppression.suppress('gone@example.org', suppression.EMAIL, 'erased')
+    suppression.suppress('+13125550199', suppression.SMS, 'erased')
+
+    def render(item, reads, to, now):
+        if item.channel == outbox.SMS:
+            return 'We erased your data.'
+        return build_message(to=to, subject='Your data is erased', text='Done.', html='<p>Done.</p>')
+    confirmation = sender.Template(keys=lambda item: [], render=render, ignores_suppression=True,
+                                   forgets_recipient=True)
+    now = circles.utcnow()
+    items = [outbox.message('ERASED#y', 'erased', 'person', outbox.EMAIL, 'erased', now, to='gone@example.org'),
+             outbox.message('ERASED#y', 'erased', 'person', outbox.SMS, 'erased', now, to='+13125550199')]
+    for item in items:
+        item.save()
+    assert sender.send_items(items, {'erased': confirmation}) == {outbox.SENT: 2}
+    assert [t['To'] for t in twilio.sent()] == ['+13125550199']
+    for item in items:
+        stored = Delivery.get(item.pk, item.sk)
+        assert stored.state == outbox.SENT and stored.to is None and stored.body is None
 
 
 @pytest.mark.parametrize('address', ['Name <Lea@Example.org>'])
