@@ -6,11 +6,6 @@ personal data (`moved_to`): the signup id in a record's subject is derived from 
 address, so the records may not keep it.
 """
 from chalicelib.models import ConsentRecord
-# The writing vocabulary, for privacy's own writers (bounces, erasure) in one import.
-from chalicelib.models.consent import (DETAILS_PAGE, DIGEST, DIGEST_ONE_CLICK, FURTHER, GIVEN, MY_DATA,  # noqa: F401
-                                       ONE_CLICK, REMINDERS, SIGNUP, SIGNUP_FORM, SMS, SMS_START, SMS_STOP, TOPICS,
-                                       WITHDRAW_LINK, WITHDRAWN, given, record, save_in, signup_subject,
-                                       user_subject, withdrawn)
 
 
 def records_of(subject):

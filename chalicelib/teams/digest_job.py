@@ -224,8 +224,9 @@ def set_digest(token, wanted, now=None):
     now = now or utcnow()
     member = TeamMember(f'TEAM#{team_id}', f'MEMBER#{user_id}')
     action = TeamMember.digest_opted_out_at.remove() if wanted else TeamMember.digest_opted_out_at.set(now)
-    record = consent.record(consent.user_subject(user_id), consent.DIGEST, consent.GIVEN if wanted else consent.WITHDRAWN,
-                            consent.DIGEST_ONE_CLICK, now, scope=f'TEAM#{team_id}')
+    record = consent.record(consent.user_subject(user_id), consent.DIGEST,
+                            consent.GIVEN if wanted else consent.WITHDRAWN, consent.DIGEST_ONE_CLICK, now,
+                            scope=f'TEAM#{team_id}')
 
     def write(transaction):
         transaction.update(member, actions=[action], condition=TeamMember.pk.exists())

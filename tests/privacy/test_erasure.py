@@ -22,7 +22,7 @@ def erase(client, world):
     return client.http.post(f'/my-data/{world.token()}/erase', headers=FORM, body=urlencode({'confirm': 'yes'}))
 
 
-def confirmations(moto, twilio=None):
+def confirmations(moto):
     return [m for m in moto.sent_emails() if m['To'] == ZED['email'] and m['Subject'] == 'We erased your data']
 
 
@@ -40,8 +40,9 @@ def test_after_erasure_no_item_but_the_confirmation_holds_a_trace(client, moto, 
     assert [item['sk']['S'] for item in left if not _is_confirmation(item)] == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason='the sender must forget the recipient of a Template(forgets_recipient=True) '
-                                       'once its item is final (chalicelib/messaging/sender.py, the SNS engineer)')
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason='the sender must forget the recipient of a Template(forgets_recipient=True) once its item '
+                          'is final (chalicelib/messaging/sender.py)')
 def test_after_erasure_and_its_confirmation_no_item_holds_a_trace(client, moto, twilio):
     world = Everything(client, twilio)
     erase(client, world)
@@ -99,7 +100,8 @@ def test_erasing_twice_sends_one_confirmation_and_the_link_then_shows_nothing(cl
     world = Everything(client, twilio)
     token = world.token()
     assert erase(client, world).status_code == 200
-    assert client.http.post(f'/my-data/{token}/erase', headers=FORM, body=urlencode({'confirm': 'yes'})).status_code == 200
+    again = client.http.post(f'/my-data/{token}/erase', headers=FORM, body=urlencode({'confirm': 'yes'}))
+    assert again.status_code == 200
     assert len(confirmations(moto)) == 1
     page = client.http.get(f'/my-data/{token}').body.decode()
     assert 'Herons and Haiku' not in page and 'You are signed up for no circle now' in page
