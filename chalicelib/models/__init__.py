@@ -13,13 +13,14 @@ from chalicelib.models.team import TeamInvitation, TeamSlugClaim
 from chalicelib.models.meeting_entry import MeetingEntry
 from chalicelib.models.digest import TeamDigest
 from chalicelib.models.privacy import ConsentRecord, Suppression
+from chalicelib.models.retention import RetentionDue
 from chalicelib.models.ending import CircleEnding, FacilitatorSurvey, InsightsReport, LearnerSurvey, MeetingWrapUp
 
 __all__ = ['TableItem', 'Circle', 'Course', 'Meeting', 'Signup', 'Team', 'TeamMember', 'User',
            'EmailClaim', 'LoginThrottle', 'Session', 'CircleFacilitator', 'CircleSetup',
            'CircleMessage', 'Delivery', 'LocalSms', 'MeetingFeedback', 'MeetingReminder', 'Rsvp', 'SendRate',
            'ShortLink', 'TeamInvitation', 'TeamSlugClaim', 'MeetingEntry', 'TeamDigest',
-           'ConsentRecord', 'Suppression',
+           'ConsentRecord', 'Suppression', 'RetentionDue',
            'CircleEnding', 'FacilitatorSurvey', 'InsightsReport', 'LearnerSurvey', 'MeetingWrapUp']
 from chalicelib.models.rate_limits import UsageCounter  # noqa: E402 - registers the entity
 
