@@ -158,12 +158,9 @@ def _render_sms(item, reads, to, now):
     return 'Learning circles: we erased your data. We will not text this number again.'
 
 
-def _confirmation(render_function):
-    """The confirmation goes to the contact it has just put on the suppression list."""
-    flags = {'ignores_suppression': True, 'forgets_recipient': True}
-    return Template(keys=lambda item: [], render=render_function,
-                    **{name: value for name, value in flags.items() if name in Template._fields})
-
-
-MY_DATA_ERASED = _confirmation(_render_email)
-MY_DATA_ERASED_SMS = _confirmation(_render_sms)
+# The confirmation goes to the contact it has just put on the suppression list, and its item
+# forgets that contact once it is final.
+MY_DATA_ERASED = Template(keys=lambda item: [], render=_render_email, ignores_suppression=True,
+                          forgets_recipient=True)
+MY_DATA_ERASED_SMS = Template(keys=lambda item: [], render=_render_sms, ignores_suppression=True,
+                              forgets_recipient=True)
