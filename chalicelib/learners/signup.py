@@ -183,10 +183,11 @@ def _count_on_circle_condition(circle):
     return condition
 
 
-def sign_up(circle_id, data, now=None, client=None):
+def sign_up(circle_id, data, now=None, client=None, channel=consent.SIGNUP_FORM):
     """Create a signup, or (the address signed up before) tell its owner by email; returns
     (signup, circle, created). `client`: the requester's address, given by every request
-    handler, which spends the signup rate limits.
+    handler, which spends the signup rate limits. `channel`: the form it came through, for the
+    consent records (the signup form, the partner API, a team's widget).
 
     Raises NotFound, SignupRefused, ValidationFailed or RateLimited; on any of them nothing is
     written and nothing is sent, except that a known address refused as a new one would be
@@ -195,7 +196,7 @@ def sign_up(circle_id, data, now=None, client=None):
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
         raise NotFound('No such learning circle.')
-    return sign_up_for(circle, data, now, client=client)
+    return sign_up_for(circle, data, now, client=client, channel=channel)
 
 
 def _signup_limits(circle, client):

@@ -26,6 +26,8 @@ GIVEN, WITHDRAWN = 'given', 'withdrawn'
 
 # Channels: the form or the message through which it was given or withdrawn.
 SIGNUP_FORM = 'signup-form'
+PARTNER_API = 'partner-api'          # POST /api/signup/ from a partner's website
+TEAM_WIDGET = 'team-widget'          # a team's embedded signup form
 DETAILS_PAGE = 'details-page'
 WITHDRAW_LINK = 'withdraw-link'
 ONE_CLICK = 'one-click-unsubscribe'
