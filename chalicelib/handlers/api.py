@@ -28,6 +28,7 @@ def learning_circle(circle_id):
 def signup():
     from chalicelib.handlers.auth import client_ip
     from chalicelib.learners.signup import sign_up
+    from chalicelib.models import consent
     request = bp.current_request
     body = json_body(request)
     questions = body.get('signup_questions') if isinstance(body.get('signup_questions'), dict) else {}
@@ -40,7 +41,7 @@ def signup():
     circle_id = body.get('learning_circle')
     if not isinstance(circle_id, (str, int)) or not str(circle_id).strip():
         return json_response({'status': 'error', 'errors': {'learning_circle': ['Required.']}}, 400)
-    sign_up(str(circle_id).strip(), fields, client=client_ip(request))
+    sign_up(str(circle_id).strip(), fields, client=client_ip(request), channel=consent.PARTNER_API)
     # Partner clients read only `status`; a repeated signup answers the same so that
     # the response does not reveal whether an address had signed up before. Over a rate
     # limit, `api_errors` answers 429 with `Retry-After`.

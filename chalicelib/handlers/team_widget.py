@@ -62,6 +62,7 @@ def team_embed_signup(slug, circle_id):
     from chalicelib.handlers.auth import client_ip
     from chalicelib.handlers.pages import HONEYPOT
     from chalicelib.learners.signup import sign_up
+    from chalicelib.models import consent
     from chalicelib.teams import team_page
     request = bp.current_request
     fields = form_fields(request)
@@ -76,7 +77,7 @@ def team_embed_signup(slug, circle_id):
     if fields.get(HONEYPOT):
         return thanks               # a bot filled the field people cannot see: nothing written
     try:
-        sign_up(circle_id, fields, client=client_ip(request))
+        sign_up(circle_id, fields, client=client_ip(request), channel=consent.TEAM_WIDGET)
     except ValidationFailed as error:
         return _embed_form(slug, circle_id, 400, values=fields, errors=error.errors)
     except SignupRefused as refusal:

@@ -5,12 +5,13 @@ so this document is their reference. It is a plain dict: limits and choices
 come from the modules that enforce them (browse, signup, pages), and
 `tests/handlers/test_openapi.py` checks every route and real responses against it.
 Built in parts: `public` (learners and partners), `facilitators`, `teams`, `organize`, `digest`,
-`surveys`, `sms`
-and `insights`.
+`surveys`, `sms`,
+`insights` and `privacy`.
 """
 from chalicelib.openapi.insights import insights_paths
 from chalicelib.openapi.facilitators import (account_paths, dialog_paths, facilitator_paths,
                                              messages_paths, session_cookie)
+from chalicelib.openapi.privacy import privacy_paths
 from chalicelib.openapi.public import api_paths, page_paths, rsvp_paths, schemas
 from chalicelib.openapi.digest import digest_paths
 from chalicelib.openapi.organize import organize_paths
@@ -44,6 +45,6 @@ def document():
         'paths': {**api_paths(), **page_paths(), **account_paths(), **dialog_paths(),
                   **facilitator_paths(), **messages_paths(), **rsvp_paths(), **team_paths(),
                   **organize_paths(), **digest_paths(), **survey_paths(), **sms_paths(),
-                  **insights_paths()},
+                  **insights_paths(), **privacy_paths()},
         'components': {'schemas': schemas(), 'securitySchemes': {'session': session_cookie()}},
     }

@@ -14,6 +14,7 @@ def templates():
     from chalicelib.facilitators import circle_admin, dialog, feedback, messages
     from chalicelib.insights import publish as insights
     from chalicelib.learners import welcome
+    from chalicelib.privacy import erasure, my_data
     from chalicelib.reminders import change_notices, job
     from chalicelib.teams import digest_job
     from chalicelib.teams import invitations as team_invitations
@@ -47,6 +48,10 @@ def templates():
         'insights_fan_out': insights.INSIGHTS_FAN_OUT,
         'insights': insights.INSIGHTS_EMAIL,
         'insights_sms': insights.INSIGHTS_SMS,
+        'my_data_link': my_data.MY_DATA_LINK,
+        'my_data_link_sms': my_data.MY_DATA_LINK_SMS,
+        'my_data_erased': erasure.MY_DATA_ERASED,
+        'my_data_erased_sms': erasure.MY_DATA_ERASED_SMS,
     }
 
 

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from chalicelib.facilitators import access as facilitation
 from tests.browser.test_browser_rsvp import facilitator_account, log_in
-from tests.privacy.test_my_data import my_data_templates, sign_up  # noqa: F401 - the fixture
+from tests.privacy.test_my_data import sign_up
 from tests.support.browser import (  # noqa: F401 - fixtures are found by name
     assert_no_serious_accessibility_violations, assert_no_sideways_scrolling, browser, live_server,
     open_local_outbox, open_page, screenshot)

@@ -437,7 +437,8 @@ def test_one_click_post_stops_reminder_emails_at_once_and_answers_200(client):
     response = client.http.post(unsubscribe, headers=FORM, body='List-Unsubscribe=One-Click')
     assert response.status_code == 200
     assert 'No more reminder emails' in text(response) and circle.name in text(response)
-    assert aws_calls.dynamodb_calls() == {'UpdateItem': 1, 'GetItem': 1}
+    # The unsubscribe and its consent record: one transaction.
+    assert aws_calls.dynamodb_calls() == {'TransactWriteItems': 1, 'GetItem': 1}
     assert stopped(signup) is True
     fresh = Signup.get(*Signup.key(circle.id, signup.signup_id))
     assert fresh.active and fresh.email == 'grace@example.org'    # still signed up

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.circles import circles
+from chalicelib.learners.signup import left_key
 from chalicelib.models import Circle, Signup
 from tests.support import aws_calls
 from tests.support.factories import make_circle
@@ -260,7 +261,8 @@ def test_withdraw_link_confirms_then_erases_personal_data(client, moto):
     [signup] = signup_items(circle.id)
     assert signup.withdrawn_at is not None
     assert (signup.name, signup.email, signup.mobile, signup.goals, signup.support) == (None,) * 5
-    assert signup.email_pk is None and signup.phone_pk is None
+    # Only keyed hashes stay on by_email/by_phone, so that its owner can still find and erase it.
+    assert signup.email_pk == left_key('alice@example.org') and signup.phone_pk == left_key('+13125550142')
     assert circles.get_circle(circle.id).signup_count == 0
     assert list(Signup.by_email.query('EMAIL#alice@example.org')) == []
     again = client.http.post(path, headers={'Content-Type': 'application/x-www-form-urlencoded'}, body='')

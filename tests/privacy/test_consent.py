@@ -127,3 +127,30 @@ def test_a_signup_transaction_stays_far_under_dynamodbs_limit(client):
     except TransactWriteError:      # pragma: no cover - the assertion below names the problem
         pytest.fail('the signup transaction was refused')
     assert len(facts(sign_up(circle, email='two@example.org'))) == 3
+
+
+def test_the_signup_records_the_form_it_came_through(client):
+    """The circle page's form, a partner's API call and the team widget are told apart."""
+    import json
+    import re
+
+    from chalicelib.models import consent
+    from chalicelib.privacy.consent import records_of
+    from chalicelib.teams import teams
+    from tests.facilitators.test_facilitator_pages import account, get
+    from tests.support.factories import make_circle
+    team = teams.create_team('Riverside', account('Olu Organizer').email, slug='riverside').team
+    circle = make_circle(team_id=team.team_id)
+    client.http.post('/api/signup/', headers={'Content-Type': 'application/json'},
+                     body=json.dumps({'learning_circle': circle.id, 'name': 'Api Person', 'email': 'api@example.org',
+                                      'consent': True}))
+    form = get(client, f'/teams/riverside/embed/{circle.id}').body.decode()
+    token = re.search(r'name="embed_token" value="([^"]+)"', form).group(1)
+    client.http.post(f'/teams/riverside/embed/{circle.id}', headers={'Content-Type': 'application/x-www-form-urlencoded'},
+                     body=f'name=Widget+Person&email=widget%40example.org&consent=true&embed_token={token}')
+    from chalicelib.models import Signup
+    channels = {}
+    for signup in Signup.query(f'CIRCLE#{circle.id}', Signup.sk.startswith('SIGNUP#')):
+        records = records_of(consent.signup_subject(circle.id, signup.signup_id))
+        channels[signup.email] = {r.channel for r in records if r.topic == consent.SIGNUP}
+    assert channels == {'api@example.org': {consent.PARTNER_API}, 'widget@example.org': {consent.TEAM_WIDGET}}

@@ -8,7 +8,7 @@ from chalicelib.circles import circles
 from chalicelib.models import MeetingEntry, Signup
 from chalicelib.ops import admin
 from chalicelib.privacy import suppression
-from tests.privacy.test_my_data import FORM, ZED, Everything, my_data_templates  # noqa: F401 - the fixture
+from tests.privacy.test_my_data import FORM, ZED, Everything
 
 
 def traces(world):

@@ -1,7 +1,7 @@
 """The learner's download: everything we hold about them, as JSON, from their /my-data link."""
 import json
 
-from tests.privacy.test_my_data import ZED, Everything, my_data_templates  # noqa: F401 - the fixture
+from tests.privacy.test_my_data import ZED, Everything
 
 
 def test_the_export_holds_everything_we_hold_about_the_learner(client, twilio):

@@ -17,29 +17,7 @@ from tests.support import aws_calls
 from tests.support.factories import make_circle
 
 FORM = {'Content-Type': 'application/x-www-form-urlencoded'}
-MY_DATA_TEMPLATES = {
-    'my_data_link': ('chalicelib.privacy.my_data', 'MY_DATA_LINK'),
-    'my_data_link_sms': ('chalicelib.privacy.my_data', 'MY_DATA_LINK_SMS'),
-    'my_data_erased': ('chalicelib.privacy.erasure', 'MY_DATA_ERASED'),
-    'my_data_erased_sms': ('chalicelib.privacy.erasure', 'MY_DATA_ERASED_SMS'),
-}
 SAME_ANSWER = 'If we hold anything for this email address or mobile number, we sent it a link'
-
-
-def ensure_templates():
-    """Until chalicelib/ops/outbox_templates.py names these templates (the lead wires them), add
-    them to the table the stream poller uses; once wired this changes nothing."""
-    import importlib
-
-    from chalicelib.ops.outbox_templates import templates
-    table = templates()
-    for name, (module, attribute) in MY_DATA_TEMPLATES.items():
-        table.setdefault(name, getattr(importlib.import_module(module), attribute))
-
-
-@pytest.fixture(autouse=True)
-def my_data_templates():
-    ensure_templates()
 
 
 class AnonymousForm:
