@@ -8,8 +8,6 @@ callback, chalicelib.sms_inbound.status) gets no more texts in any circle, and t
 email when the message has no email of its own (chalicelib.messaging.prepared). `suppressed`
 reads which of a batch's recipients are on the suppression list.
 """
-import hashlib
-import hmac
 import logging
 from datetime import timedelta
 from typing import NamedTuple
@@ -18,8 +16,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.messaging import outbox, prepared
 from chalicelib.messaging.outbox import FAILED, PENDING, RETRYING, SENT, SKIPPED, SMS
-from chalicelib.core.settings import get_settings
-from chalicelib.models import Delivery, Signup, Suppression, TableItem
+from chalicelib.models import Delivery, Signup
 
 log = logging.getLogger(__name__)
 
@@ -104,23 +101,6 @@ def mark_sms_opted_out(number):
         return
     for signup in Signup.by_phone.query(f'PHONE#{number}'):
         signup.update(actions=[Signup.sms_opted_out.set(True)], condition=Signup.pk.exists())
-
-
-def suppressed(contacts):
-    """The `contacts` on the suppression list (chalicelib.privacy.suppression): one BatchGetItem,
-    consistent, for a whole batch of up to 100 (none for no contacts)."""
-    wanted = {_contact_hash(c): c for c in contacts if c}
-    if not wanted:
-        return set()
-    found = TableItem.batch_get([Suppression.key(h) for h in sorted(wanted)], consistent_read=True)
-    return {wanted[item.pk.removeprefix('SUPPRESS#')] for item in found}
-
-
-def _contact_hash(contact):
-    """`chalicelib.privacy.suppression.contact_hash`, which messaging may not import (privacy
-    imports messaging); tests/privacy/test_bounces.py keeps the two equal."""
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, f'suppress:{contact.strip().lower()}'.encode(), hashlib.sha256).hexdigest()
 
 
 def forget_recipient(item):

@@ -51,9 +51,9 @@ from chalicelib.core.clock import utcnow
 from chalicelib.core.settings import get_settings
 from chalicelib.messaging import outbox, prepared
 from chalicelib.messaging.outbox import EMAIL, PENDING, RETRYING, SENT, SMS
-from chalicelib.messaging.outcomes import (OPTED_OUT_CODE, Failure, classify, off_queue, record, set_failure,
-                                           set_skipped, short_reason, sms_cannot_reach, suppressed,
-                                           forget_recipient)
+from chalicelib.messaging.outcomes import (OPTED_OUT_CODE, Failure, classify, forget_recipient, off_queue, record,
+                                           set_failure, set_skipped, short_reason, sms_cannot_reach)
+from chalicelib.messaging.suppression import suppressed
 from chalicelib.messaging.rate import MAX_SLOTS_AT_ONCE, SendRateLimit
 from chalicelib.models import Delivery, Signup, TableItem
 
@@ -247,7 +247,7 @@ def fan_out(item, template, reads, now):
 
 def refusal(item, signup, template, suppressed=frozenset()):
     """Why this message must not go out now, or None: the one place for these checks.
-    `suppressed`: the batch's recipients on the suppression list (`outcomes.suppressed`)."""
+    `suppressed`: the batch's recipients on the suppression list (`messaging.suppression.suppressed`)."""
     reason = _refusal(item, signup, template)
     if reason is None and not template.ignores_suppression and recipient(item, signup) in suppressed:
         return ('The number is on the suppression list (erased, or it cannot take our texts).' if item.channel == SMS

@@ -2,7 +2,7 @@
 
 - `SUPPRESS#<hash>` / `SUPPRESS`: an email address or mobile number we must never message again
   (erased, hard-bounced, complained). Only a keyed hash of the normalised contact is stored
-  (`chalicelib.privacy.suppression.contact_hash`), so the list holds no address.
+  (`chalicelib.messaging.suppression.contact_hash`), so the list holds no address.
 - `CONSENT#<subject>` / `<ISO instant>#<topic>`: one thing a person agreed to or withdrew, when,
   and through which form or channel, with the version of the wording they saw. `subject` names
   the person without their address (a signup: `SIGNUP#<circle>#<signup id>`; an account:

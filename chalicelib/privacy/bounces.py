@@ -1,7 +1,7 @@
 """What an SES bounce or complaint does to the addresses it names.
 
 - A hard bounce (`Permanent`) or a complaint puts the address on the suppression list
-  (chalicelib.privacy.suppression): the sender then skips every email to it, in every circle
+  (chalicelib.messaging.suppression): the sender then skips every email to it, in every circle
   and account, with the reason recorded (chalicelib.messaging.sender `refusal`).
 - A complaint also ends what the person could have unsubscribed from: reminder emails of every
   signup with the address (`reminders_stopped`, found through `by_email`) and the weekly digest of
@@ -26,7 +26,7 @@ from chalicelib.models import EmailClaim, Signup, TeamMember
 from chalicelib.models.rate_limits import Limit, UsageCounter, window_start
 from chalicelib.models.transactions import transact_write
 from chalicelib.models import consent
-from chalicelib.privacy import suppression
+from chalicelib.messaging import suppression
 from chalicelib.privacy.sns import BOUNCE, COMPLAINT
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ from chalicelib.models import Delivery, LocalSms, MeetingEntry, Signup, TableIte
 from chalicelib.models.rsvp import ShortLink
 from chalicelib.models.transactions import transact_write
 from chalicelib.models import consent
-from chalicelib.privacy import suppression
+from chalicelib.messaging import suppression
 from chalicelib.privacy.consent import moved_to, records_of
 from chalicelib.privacy.export import about, link_requests
 from chalicelib.privacy.my_data import EMAIL, circles_of

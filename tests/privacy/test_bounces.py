@@ -3,10 +3,9 @@ the Twilio fake)."""
 import pytest
 
 from chalicelib.circles import circles
-from chalicelib.messaging import outbox, sender
-from chalicelib.messaging.outcomes import _contact_hash
+from chalicelib.messaging import outbox, sender, suppression
 from chalicelib.models import ConsentRecord, Delivery, Signup, TeamMember
-from chalicelib.privacy import bounces, suppression
+from chalicelib.privacy import bounces
 from chalicelib.privacy.sns import BOUNCE, COMPLAINT, Feedback
 from chalicelib.reminders.job import send_due_reminders
 from chalicelib.teams.teams import new_membership
@@ -18,11 +17,6 @@ from tests.support import aws_calls
 
 def hard_bounce(address):
     return Feedback(BOUNCE, (address,), True, 'Permanent/General')
-
-
-def test_the_sender_hashes_contacts_as_the_suppression_list_does():
-    for contact in ('lea@example.org', ' Lea@Example.ORG ', '+13125550100'):
-        assert _contact_hash(contact) == suppression.contact_hash(contact)
 
 
 def test_after_a_hard_bounce_no_further_email_goes_to_that_address(moto, drain):

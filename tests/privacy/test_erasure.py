@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from chalicelib.circles import circles
 from chalicelib.models import MeetingEntry, Signup
 from chalicelib.ops import admin
-from chalicelib.privacy import suppression
+from chalicelib.messaging import suppression
 from tests.privacy.test_my_data import FORM, ZED, Everything
 
 

@@ -8,7 +8,8 @@ import yaml
 
 from chalicelib.core.settings import SNS_CERTIFICATE_HOSTS, get_settings
 from chalicelib.models.privacy import Suppression
-from chalicelib.privacy import sns, suppression
+from chalicelib.messaging import suppression
+from chalicelib.privacy import sns
 from tests.support.sns_signing import (CERT_PATH, SnsCertificateServer, lambda_event, ses_bounce, ses_complaint)
 
 

@@ -1,6 +1,6 @@
 """The suppression list holds keyed hashes of contacts, never the contacts."""
 from chalicelib.models.privacy import Suppression
-from chalicelib.privacy import suppression
+from chalicelib.messaging import suppression
 
 
 def test_a_suppressed_contact_is_found_in_any_case_and_stored_only_as_a_hash():

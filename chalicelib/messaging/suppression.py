@@ -2,7 +2,9 @@
 
 A contact is an email address (normalised, lowercased) or an E.164 mobile number. Its hash is
 an HMAC with the deployment's secret key, so the list reveals nothing without the key and the
-same contact always finds its entry (one GetItem, or one BatchGetItem for several).
+same contact always finds its entry (one BatchGetItem for several). It lives in messaging
+because the sender checks it before every email and text (`sender.refusal`); privacy's erasure
+and bounces write it.
 """
 import hashlib
 import hmac
@@ -31,11 +33,12 @@ def suppress(contact, channel, reason, now=None):
 
 
 def suppressed(contacts):
-    """The subset of `contacts` on the list: one BatchGetItem (none for no contacts)."""
+    """The subset of `contacts` on the list: one consistent BatchGetItem for up to 100 (none for
+    no contacts)."""
     wanted = {contact_hash(c): c for c in contacts if c}
     if not wanted:
         return set()
-    found = TableItem.batch_get([Suppression.key(h) for h in wanted])
+    found = TableItem.batch_get([Suppression.key(h) for h in sorted(wanted)], consistent_read=True)
     return {wanted[item.pk.removeprefix('SUPPRESS#')] for item in found}
 
 
