@@ -37,6 +37,10 @@ so that the local stack and the benchmarks at 10,000 circles measure our code, n
   items in its partition and key range; Scans are unchanged. (moto still pages an index by
   whole items, not by their projection: bench/dynamodb_calls.py re-pages by DynamoDB's rules.)
 
+One addition for the local outbox (`chalicelib/messaging/local_outbox.py`): `POST
+/circles-local/ses/forget` with `{"addresses": [...]}` removes every recorded email to or
+mentioning those addresses, as erasing a learner's data must (moto keeps every email it sent).
+
 Usage, with the flags of `moto_server`:
 
     python -m scripts.moto_launcher -H 127.0.0.1 -p 5055
@@ -177,6 +181,47 @@ def keep_dynamodb_cheap():
     Table.query = query
 
 
+FORGET_EMAILS_PATH = '/circles-local/ses/forget'
+
+
+def forget_emails(addresses):
+    """Remove the SES messages (dashboard records and the backends' sent lists) that name any
+    of `addresses`; returns how many records went."""
+    from moto.core.model_instances import model_data
+    from moto.ses.models import ses_backends
+    wanted = [a.strip().lower() for a in addresses if a and a.strip()]
+
+    def mentions(message):
+        text = f"{getattr(message, 'raw_data', '')} {getattr(message, 'destinations', '')} {getattr(message, 'body', '')}"
+        return any(address in text.lower() for address in wanted)
+    removed = 0
+    for model in model_data.get('ses', {}).values():
+        kept = [m for m in model.instances_tracked if not mentions(m)]
+        removed += len(model.instances_tracked) - len(kept)
+        model.instances_tracked = kept
+    for regions in ses_backends.values():
+        for backend in regions.values():
+            backend.sent_messages = [m for m in backend.sent_messages if not mentions(m)]
+    return removed
+
+
+class ForgetEmails:
+    """WSGI middleware: the local outbox's forget endpoint, everything else to moto."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get('PATH_INFO') != FORGET_EMAILS_PATH or environ.get('REQUEST_METHOD') != 'POST':
+            return self.app(environ, start_response)
+        import json
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+        addresses = json.loads(environ['wsgi.input'].read(length) or b'{}').get('addresses') or []
+        body = json.dumps({'removed': forget_emails(addresses)}).encode()
+        start_response('200 OK', [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))])
+        return [body]
+
+
 def forget_tracked_instances():
     """Drop moto's dashboard references to DynamoDB objects (nothing else reads them)."""
     from moto.core.model_instances import model_data
@@ -189,7 +234,7 @@ def build_app():
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True    # as moto_server sets it
     keep_dynamodb_cheap()
-    return SerialisedDynamoDB(app, after=forget_tracked_instances)
+    return ForgetEmails(SerialisedDynamoDB(app, after=forget_tracked_instances))
 
 
 def parse_arguments(argv):

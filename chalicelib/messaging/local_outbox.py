@@ -20,6 +20,19 @@ def sent_emails():
             for raw in data.get('ses', {}).get('RawMessage', [])]
 
 
+def forget_emails(addresses):
+    """Local stage: remove the emails moto recorded to or mentioning `addresses` (erasing a
+    learner's data, chalicelib.privacy.erasure). Returns how many went; 0 without moto."""
+    endpoint = get_settings().moto_url
+    if not endpoint or not addresses:
+        return 0
+    request = urllib.request.Request(f'{endpoint}/circles-local/ses/forget', method='POST',
+                                     data=json.dumps({'addresses': list(addresses)}).encode(),
+                                     headers={'Content-Type': 'application/json'})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)['removed']
+
+
 def _part(message, subtype):
     part = message.get_body(preferencelist=(subtype,))
     return part.get_content() if part else ''

@@ -68,6 +68,7 @@ def erase(contact, now=None):
     now = now or circle_rules.utcnow()
     data = circles_of(contact)
     mobiles = {h.signup.mobile for h in data.held if h.signup.mobile}
+    mentions = {value for h in data.held for value in (h.signup.email, h.signup.name) if value}
     for held in data.held:
         items = about(held.signup, held.circle)      # before withdrawing, which deletes the texts
         if held.active:
@@ -78,6 +79,7 @@ def erase(contact, now=None):
         for item in link_requests(contact):
             batch.delete(item)
     _forget_local_texts({contact.value} | mobiles if contact.channel != EMAIL else mobiles)
+    _forget_local_emails(mentions | ({contact.value} if contact.channel == EMAIL else set()))
     suppressed = [(contact.value, contact.channel)] + [(m, suppression.SMS) for m in sorted(mobiles - {contact.value})]
     return Erasure(len(data.held), _suppress_and_confirm(contact, suppressed, now))
 
@@ -118,6 +120,14 @@ def _forget_local_texts(numbers):
         for sms in local_outbox(limit=None):
             if sms.to in numbers:
                 batch.delete(sms)
+
+
+def _forget_local_emails(mentions):
+    """The local stage's email outbox (moto's record of every email sent) keeps the addresses,
+    names and words: the emails naming the learner go (the confirmation, sent after, stays)."""
+    if mentions and get_settings().is_local:
+        from chalicelib.messaging.local_outbox import forget_emails
+        forget_emails(mentions)
 
 
 def _suppress_and_confirm(contact, contacts, now):

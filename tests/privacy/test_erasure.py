@@ -114,3 +114,14 @@ def test_the_facilitators_page_says_personal_information_removed(client, moto, t
     assert 'Personal information removed' in page
     for trace in traces(world):
         assert trace not in page
+
+
+def test_the_local_email_outbox_forgets_every_email_naming_the_learner_but_the_confirmation(client, moto, twilio):
+    world = Everything(client, twilio)
+
+    def naming():
+        return [m['Subject'] for m in moto.sent_emails()
+                if any(trace in m.as_string() for trace in (ZED['email'], ZED['name']))]
+    assert len(naming()) >= 2                                   # the welcome, the facilitator's notice...
+    erase(client, world)
+    assert naming() == ['We erased your data']
