@@ -9,12 +9,14 @@ and the emails keep coming.
 A number that replied STOP to our Twilio number is blocked by Twilio itself until it texts
 START; turning texts back on here cannot undo that, and the page says so.
 """
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.core import links
+from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import SignupRefused
 from chalicelib.learners.signup import active_signup_of_link
-from chalicelib.models import Signup
+from chalicelib.models import Signup, consent
+from chalicelib.models.transactions import transact_write
 
 TEXTS = links.TEXTS
 
@@ -32,14 +34,22 @@ def signup_from_texts_token(token):
     return active_signup_of_link(TEXTS, token)
 
 
-def set_texts(signup, on):
-    """Turn this signup's text messages on or off: one conditional UpdateItem, which changes
-    nothing if the learner withdrew meanwhile (then SignupRefused)."""
+def set_texts(signup, on, now=None):
+    """Turn this signup's text messages on or off, with its consent record, in one transaction,
+    which changes nothing if the learner withdrew meanwhile (then SignupRefused)."""
+    now = now or utcnow()
+    subject = consent.signup_subject(signup.circle_id, signup.signup_id)
+    record = (consent.given if on else consent.withdrawn)(subject, consent.SMS, consent.TEXTS_PAGE, now)
+
+    def write(transaction):
+        transaction.update(signup, actions=[Signup.sms_opted_out.set(not on)],
+                           condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
+        consent.save_in(transaction, [record])
     try:
-        signup.update(actions=[Signup.sms_opted_out.set(not on)],
-                      condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
-    except UpdateError as error:
-        if error.cause_response_code != 'ConditionalCheckFailedException':
+        transact_write(write)
+    except TransactWriteError as error:
+        if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
             raise
         raise SignupRefused('You are no longer signed up for this learning circle.') from None
+    signup.sms_opted_out = not on
     return signup

@@ -29,6 +29,7 @@ SIGNUP_FORM = 'signup-form'
 PARTNER_API = 'partner-api'          # POST /api/signup/ from a partner's website
 TEAM_WIDGET = 'team-widget'          # a team's embedded signup form
 DETAILS_PAGE = 'details-page'
+TEXTS_PAGE = 'texts-page'          # a learner's page that turns text messages off or on
 WITHDRAW_LINK = 'withdraw-link'
 ONE_CLICK = 'one-click-unsubscribe'
 SMS_STOP = 'sms-stop'

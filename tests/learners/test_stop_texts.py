@@ -120,3 +120,14 @@ def test_reminder_links_and_the_rsvp_page_carry_the_texts_link(client, world):
     page = client.http.get(path_of(learner_links['yes'])).body.decode()
     url = re.search(r'<a href="([^"]+)">Text messages: stop or restart</a>', page).group(1)
     assert client.http.get(path_of(url)).body.decode().count('Stop text messages for Python for Everybody?') == 1
+
+
+def test_turning_texts_off_and_on_is_recorded_as_consent_withdrawn_then_given(client, world):
+    from chalicelib.models import consent
+    from chalicelib.privacy.consent import records_of
+    grace = world.learners['Grace']
+    post(client, texts_link(grace), 'off')
+    post(client, texts_link(grace), 'on')
+    records = [r for r in records_of(consent.signup_subject(grace.circle_id, grace.signup_id))
+               if r.channel == consent.TEXTS_PAGE]
+    assert [(r.topic, r.given) for r in records] == [(consent.SMS, consent.WITHDRAWN), (consent.SMS, consent.GIVEN)]
