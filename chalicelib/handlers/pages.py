@@ -128,7 +128,8 @@ DETAIL_FIELDS = ('name', 'mobile', 'goals', 'support', 'custom_answer', 'communi
 def _details(token, fields):
     from chalicelib.core.errors import SignupRefused, ValidationFailed
     from chalicelib.core.settings import get_settings
-    from chalicelib.learners.signup import signup_from_details_token, update_details, withdraw_link
+    from chalicelib.learners.details import signup_from_details_token, update_details
+    from chalicelib.learners.signup import withdraw_link
     signup, circle = _learner_of_link(signup_from_details_token, token)
     if signup is None:
         return page('link_invalid.html', 400)

@@ -1,4 +1,4 @@
-"""Signing up for a learning circle, changing one's details, and withdrawing.
+"""Signing up for a learning circle, and withdrawing.
 
 `sign_up` from a request (`client` given) costs two DynamoDB calls: read the circle, and one
 transaction that creates the signup, counts it on the circle (conditions keep the capacity and
@@ -10,7 +10,7 @@ A second signup with the same email for the same circle changes nothing stored: 
 type anyone's address. It is answered exactly as a new signup (nothing tells the requester
 whether the address was known): the cancelled transaction spent nothing, so one more
 transaction puts an "already signed up" email to the stored address in the outbox and spends
-the rate limits, with a signed link to the details page (`update_details`) where the learner
+the rate limits, with a signed link to the details page (chalicelib.learners.details) where the learner
 changes their details themselves. Its key names the hour, so repeats within an hour are
 refused by the item's own condition (and spend nothing): at most one such email per signup
 per hour.
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles, meeting_entries
 from chalicelib.core import fields as rules
@@ -51,7 +51,6 @@ FULL = 'This learning circle is full.'
 # well under the circle's limit, which bounds what many clients together can make it send.
 SIGNUPS_PER_CLIENT = Limit('signup-client', 10, timedelta(hours=1))
 SIGNUPS_PER_CIRCLE = Limit('signup-circle', 200, timedelta(hours=1))
-DETAILS = links.DETAILS
 
 
 @dataclass
@@ -288,72 +287,6 @@ def sign_up_for(circle, data, now=None, client=None, channel=consent.SIGNUP_FORM
         raise
     circle.signup_count = int(circle.signup_count or 0) + 1
     return signup, circle, True
-
-
-def details_link(signup):
-    """The learner's own link to see and change their details (sent in the "already signed
-    up" email): signed for this purpose only, valid for a week."""
-    return links.url('/my-details', DETAILS, {'c': signup.circle_id, 's': signup.signup_id})
-
-
-def signup_from_details_token(token):
-    """The signup a details link points at, or None when it is gone or withdrawn.
-    Raises links.BadLink for a tampered, foreign or expired token."""
-    return active_signup_of_link(DETAILS, token)
-
-
-def active_signup_of_link(purpose, token):
-    """The current signup a learner's link of `purpose` names ({'c': circle, 's': signup}), or
-    None when it is gone or withdrawn; links.BadLink for a tampered, foreign or expired token."""
-    payload = links.unsign(purpose, token)
-    try:
-        signup = Signup.get(*Signup.key(payload['c'], payload['s']), consistent_read=True)
-    except Signup.DoesNotExist:
-        return None
-    return signup if signup.active else None
-
-
-def update_details(signup, circle, data, now=None):
-    """Store the learner's new name, mobile, answers and opt-in, checked by the signup form's
-    own rules (the address and the consent stay as they are). One conditional UpdateItem: it
-    changes nothing if the learner withdrew meanwhile (then SignupRefused). A mobile number given
-    or removed and a changed opt-in are consent records, written with it in one transaction.
-
-    Raises ValidationFailed with nothing written."""
-    now = now or circles.utcnow()
-    form = validate_signup({**data, 'email': signup.email, 'consent': True}, circle)
-    actions = [Signup.name.set(form.name), Signup.mobile.set(form.mobile or None),
-               Signup.goals.set(form.goals or None), Signup.support.set(form.support or None),
-               Signup.custom_answer.set(form.custom_answer or None),
-               Signup.communications_opt_in.set(form.communications_opt_in),
-               Signup.updated_at.set(now)]
-    if form.mobile:
-        actions += [Signup.phone_pk.set(f'PHONE#{form.mobile}'), Signup.phone_sk.set(f'SIGNUP#{circle.id}')]
-    else:
-        actions += [Signup.phone_pk.remove(), Signup.phone_sk.remove()]
-    records = consent.changed_details(signup, form.mobile, form.communications_opt_in, consent.DETAILS_PAGE,
-                                      CONSENT_VERSION, now)
-    condition = Signup.pk.exists() & Signup.withdrawn_at.does_not_exist()
-    try:
-        if records:
-            def write(transaction):
-                transaction.update(signup, actions=actions, condition=condition)
-                consent.save_in(transaction, records)
-            transact_write(write)
-            signup.refresh(consistent_read=True)     # a transaction returns no new values
-        else:
-            signup.update(actions=actions, condition=condition)
-    except (UpdateError, TransactWriteError) as error:
-        if not _condition_failed(error):
-            raise
-        raise SignupRefused('You are no longer signed up for this learning circle.') from None
-    return signup
-
-
-def _condition_failed(error):
-    if isinstance(error, TransactWriteError):
-        return 'ConditionalCheckFailed' in _cancelled_reasons(error)
-    return error.cause_response_code == 'ConditionalCheckFailedException'
 
 
 def withdraw_link(signup):

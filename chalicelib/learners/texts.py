@@ -14,7 +14,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.core import links
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import SignupRefused
-from chalicelib.learners.signup import active_signup_of_link
+from chalicelib.learners.details import active_signup_of_link
 from chalicelib.models import Signup, consent
 from chalicelib.models.transactions import transact_write
 

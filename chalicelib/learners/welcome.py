@@ -75,7 +75,8 @@ def new_signup_notice(signup, circle, facilitator_email):
 
 
 def already_signed_up_message(signup, circle, now, to=None):
-    from chalicelib.learners.signup import DETAILS, details_link, withdraw_link
+    from chalicelib.learners.details import DETAILS, details_link
+    from chalicelib.learners.signup import withdraw_link
     from chalicelib.core import links
     context = {'circle': circle, 'signup': signup, 'circle_url': circles.circle_url(circle.id),
                'details_url': details_link(signup), 'withdraw_url': withdraw_link(signup),

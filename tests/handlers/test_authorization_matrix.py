@@ -54,7 +54,8 @@ from chalicelib.circles import circles
 from chalicelib.core.settings import get_settings
 from chalicelib.facilitators import circle_admin
 from chalicelib.learners import rsvp
-from chalicelib.learners.signup import details_link, withdraw_link
+from chalicelib.learners.details import details_link
+from chalicelib.learners.signup import withdraw_link
 from chalicelib.learners.texts import texts_link
 from chalicelib.models import CircleMessage, Delivery, TableItem, TeamMember, User
 from chalicelib.ops import admin

@@ -5,7 +5,8 @@ import pytest
 
 from chalicelib.handlers.web import HSTS, PUBLIC_ROUTES, transport_headers
 from chalicelib.learners import rsvp
-from chalicelib.learners.signup import details_link, sign_up, withdraw_link
+from chalicelib.learners.details import details_link
+from chalicelib.learners.signup import sign_up, withdraw_link
 from tests.facilitators.test_facilitator_pages import Browser, account, run_by
 from tests.handlers.test_errors import small_app  # noqa: F401 - the fixture, found by name
 from tests.support.factories import make_circle

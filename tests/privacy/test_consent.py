@@ -7,7 +7,8 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles
 from chalicelib.learners import rsvp
-from chalicelib.learners.signup import CONSENT_VERSION, update_details, withdraw
+from chalicelib.learners.details import update_details
+from chalicelib.learners.signup import CONSENT_VERSION, withdraw
 from chalicelib.models import Signup, TeamMember
 from chalicelib.models import consent
 from chalicelib.privacy.consent import records_of
