@@ -327,6 +327,10 @@ def withdraw(signup, now=None, channel=consent.WITHDRAW_LINK):
     after it, by BatchWriteItem.
     """
     now = now or circles.utcnow()
+    if signup.active and signup.email is None:
+        # Only its keys (a repeated signup's answer): what is erased, hashed and untallied is
+        # what is stored.
+        signup = Signup.get(*Signup.key(signup.circle_id, signup.signup_id), consistent_read=True)
     if not signup.active:
         return
     circle = Circle(*Circle.key(signup.circle_id))
