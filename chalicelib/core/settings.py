@@ -4,6 +4,12 @@ Only the `local` stage (`make run`, the tests) has development defaults. Every o
 (`dev`, which `chalice deploy` uses by default, and `prod`) must be given its secret key, table,
 public URL and sender (`.chalice/config.json` and `infra/`), and refuses to start without
 them: a deployed stage never signs links with the public development key.
+
+Secrets (the signing key, Twilio's account SID and auth token) are SSM Parameter Store
+SecureStrings under the stage's path (`CIRCLES_SSM_PATH`, e.g. `/circles/prod`: `secret-key`,
+`twilio-account-sid`, `twilio-auth-token`), read in one `GetParameters` call once per container.
+An environment variable of the same setting, when set, wins (the tests and benchmarks use that);
+`.chalice/config.json` and the template never hold one.
 """
 import functools
 import os
@@ -54,6 +60,55 @@ SNS_CERTIFICATE_HOSTS = r'sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?'
 def ses_feedback_topic(environ=os.environ):
     """The SNS topic's name (CIRCLES_SES_FEEDBACK_TOPIC); needs no other setting."""
     return environ.get('CIRCLES_SES_FEEDBACK_TOPIC') or DEFAULT_SES_FEEDBACK_TOPIC
+
+
+# The SecureStrings a deployed stage reads, by the setting each fills: CIRCLES_SSM_PATH + '/' + name.
+SSM_SECRETS = {
+    'CIRCLES_SECRET_KEY': 'secret-key',
+    'TWILIO_ACCOUNT_SID': 'twilio-account-sid',
+    'TWILIO_AUTH_TOKEN': 'twilio-auth-token',
+}
+SSM_TIMEOUT_SECONDS = 5
+
+
+def ssm_parameter_names(path):
+    return {setting: f"{path.rstrip('/')}/{name}" for setting, name in SSM_SECRETS.items()}
+
+
+@functools.cache
+def read_ssm_secrets(path, region, endpoint_url=''):
+    """The SecureStrings under `path` that exist, decrypted, by setting name; read once per
+    container (one GetParameters call). Raises botocore's error when SSM cannot be read."""
+    import boto3
+    from botocore.config import Config
+    names = ssm_parameter_names(path)
+    client = boto3.client('ssm', region_name=region, endpoint_url=endpoint_url or None,
+                          config=Config(connect_timeout=SSM_TIMEOUT_SECONDS, read_timeout=SSM_TIMEOUT_SECONDS,
+                                        retries={'max_attempts': 2}))
+    found = client.get_parameters(Names=list(names.values()), WithDecryption=True)['Parameters']
+    values = {p['Name']: p['Value'] for p in found}
+    return {setting: values[name] for setting, name in names.items() if values.get(name)}
+
+
+def with_secrets(environ):
+    """`environ` with the stage's secrets from SSM filled in where the environment has none, and
+    the problems reading them (a deployed stage with CIRCLES_SSM_PATH only; local: unchanged)."""
+    path = environ.get('CIRCLES_SSM_PATH', '')
+    if environ.get('CIRCLES_STAGE', LOCAL_STAGE) == LOCAL_STAGE or not path:
+        return dict(environ), []
+    if all(environ.get(setting) for setting in SSM_SECRETS):
+        return dict(environ), []
+    try:
+        secrets = read_ssm_secrets(path, environ.get('AWS_DEFAULT_REGION') or environ.get('AWS_REGION') or 'us-east-1',
+                                   environ.get('AWS_ENDPOINT_URL', ''))
+    except Exception as error:    # botocore's errors: no network, no permission, throttled
+        return dict(environ), [f'the SSM parameters under {path} could not be read ({type(error).__name__})']
+    return {**{k: v for k, v in secrets.items() if not environ.get(k)}, **environ}, []
+
+
+def sms_enabled(environ):
+    """A Twilio number or Messaging Service is configured: texts will be sent."""
+    return bool(environ.get('TWILIO_FROM_NUMBER') or environ.get('TWILIO_MESSAGING_SERVICE_SID'))
 
 
 class SettingsMissing(RuntimeError):
@@ -118,16 +173,22 @@ def check_stage(environ):
         problems.append('CIRCLES_BASE_URL must be an https:// address')
     if bool(environ.get('TWILIO_ACCOUNT_SID')) != bool(environ.get('TWILIO_AUTH_TOKEN')):
         problems.append('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together')
+    elif sms_enabled(environ) and not environ.get('TWILIO_ACCOUNT_SID'):
+        problems.append('SMS is enabled (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID) but '
+                        'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set: every text would fail')
     return problems
 
 
 @functools.cache
 def get_settings() -> Settings:
-    environ = os.environ
-    problems = check_stage(environ)
+    environ, problems = with_secrets(os.environ)
+    problems += check_stage(environ)
     stage = environ.get('CIRCLES_STAGE', LOCAL_STAGE)
     if problems:
-        raise SettingsMissing(f'The {stage!r} stage cannot start: ' + '; '.join(problems)
+        path = environ.get('CIRCLES_SSM_PATH')
+        where = ('. Secrets are SSM SecureStrings: ' + ', '.join(ssm_parameter_names(path).values())
+                 if path else '')
+        raise SettingsMissing(f'The {stage!r} stage cannot start: ' + '; '.join(problems) + where
                               + f". Only the {LOCAL_STAGE!r} stage has development defaults.")
     defaults = LOCAL_DEFAULTS if stage == LOCAL_STAGE else {}
 
