@@ -220,14 +220,134 @@ def test_api_serves_the_app_routes_and_never_the_local_outbox(package):
     assert paths == {p for p in app.routes if not p.startswith('/local/')}
 
 
+SECRET_SETTINGS = ('CIRCLES_SECRET_KEY', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN')
+
+
 @pytest.mark.slow
-def test_secret_key_comes_from_a_noecho_parameter_never_a_literal(package):
+def test_no_secret_is_in_the_template_only_the_ssm_path_it_is_read_from(package):
     template = package['template']
-    secret = template['Globals']['Function']['Environment']['Variables']['CIRCLES_SECRET_KEY']
-    assert secret == {'Ref': 'CirclesSecretKey'}
-    assert template['Parameters']['CirclesSecretKey']['NoEcho'] is True
+    assert 'CirclesSecretKey' not in template.get('Parameters', {})
     for name, function in resources_of_type(template, 'AWS::Serverless::Function').items():
-        assert 'CIRCLES_SECRET_KEY' not in function['Properties']['Environment']['Variables'], name
+        variables = function['Properties']['Environment']['Variables']
+        assert not set(SECRET_SETTINGS) & set(variables), name
+        assert variables['CIRCLES_SSM_PATH'] == '/circles/prod', name
+    assert not set(SECRET_SETTINGS) & set(template.get('Globals', {}).get('Function', {})
+                                          .get('Environment', {}).get('Variables', {}))
+
+
+# Actions AWS grants only on "*" (no resource-level permissions).
+STAR_ONLY_ACTIONS = {'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'cloudwatch:PutMetricData', 'ses:GetAccount'}
+
+
+def _statements(role):
+    return [s for p in role['Properties']['Policies'] for s in p['PolicyDocument']['Statement']]
+
+
+@pytest.mark.slow
+def test_no_role_grants_any_resource_except_for_actions_aws_allows_only_that_way(package):
+    roles = resources_of_type(package['template'], 'AWS::IAM::Role')
+    for role_name, role in roles.items():
+        for statement in _statements(role):
+            assert statement['Effect'] == 'Allow' and '*' not in _list(statement['Action']), role_name
+            assert all(not a.endswith(':*') for a in _list(statement['Action'])), (role_name, statement)
+            if '*' in _list(statement['Resource']):
+                assert set(_list(statement['Action'])) <= STAR_ONLY_ACTIONS, (role_name, statement)
+
+
+@pytest.mark.slow
+def test_roles_read_only_the_stages_parameters_and_send_only_as_the_identity(package):
+    for role_name, role in resources_of_type(package['template'], 'AWS::IAM::Role').items():
+        by_action = {a: _list(s['Resource']) for s in _statements(role) for a in _list(s['Action'])}
+        assert by_action['ssm:GetParameters'] == ['arn:aws:ssm:*:*:parameter/circles/prod/*'], role_name
+        assert not {a for a in by_action if a.startswith('ssm:')} - {'ssm:GetParameters'}, role_name
+        for action in ('ses:SendEmail', 'ses:SendRawEmail'):
+            assert all(r.startswith(('arn:aws:ses:*:*:identity/', 'arn:aws:ses:*:*:configuration-set/'))
+                       for r in by_action[action]), role_name
+        assert by_action['sqs:SendMessage'] == ['arn:aws:sqs:*:*:circles-prod-outbox-failures'], role_name
+
+
+def _alarms(template):
+    return resources_of_type(template, 'AWS::CloudWatch::Alarm')
+
+
+def _dimension(alarm):
+    [dimension] = alarm['Properties']['Dimensions']
+    return dimension['Value']
+
+
+@pytest.mark.slow
+def test_every_function_has_an_errors_and_a_throttles_alarm(package):
+    template = package['template']
+    alarms = [a for a in _alarms(template).values() if a['Properties'].get('Namespace') == 'AWS/Lambda']
+    watched = {(a['Properties']['MetricName'], _dimension(a)['Ref']) for a in alarms}
+    for name in resources_of_type(template, 'AWS::Serverless::Function'):
+        assert {('Errors', name), ('Throttles', name)} <= watched, name
+    for alarm in _alarms(template).values():
+        assert alarm['Properties']['AlarmActions'] == [{'Ref': 'AlarmTopic'}]
+    assert template['Resources']['AlarmTopic']['Type'] == 'AWS::SNS::Topic'
+
+
+@pytest.mark.slow
+def test_an_alarm_fires_when_reminders_or_the_sweep_have_not_succeeded_for_30_minutes(package):
+    alarms = _alarms(package['template'])
+    for function in ('SendDueReminders', 'SendOutboxSweep'):
+        properties = alarms[f'{function}StalledAlarm']['Properties']
+        stats = {m['Id']: m['MetricStat'] for m in properties['Metrics'] if 'MetricStat' in m}
+        assert {s['Metric']['MetricName'] for s in stats.values()} == {'Invocations', 'Errors'}
+        assert all(s['Period'] * properties['EvaluationPeriods'] == 1800 for s in stats.values())
+        assert all(s['Metric']['Dimensions'][0]['Value'] == {'Ref': function} for s in stats.values())
+        [expression] = [m['Expression'] for m in properties['Metrics'] if m.get('ReturnData')]
+        assert expression == 'FILL(invocations, 0) - FILL(errors, 0)'
+        assert properties['ComparisonOperator'] == 'LessThanThreshold' and properties['Threshold'] == 1
+        assert properties['TreatMissingData'] == 'breaching'    # a job that never runs alarms too
+
+
+@pytest.mark.slow
+def test_alarms_watch_the_on_failure_queue_and_the_ses_reputation(package):
+    alarms = {a['Properties'].get('MetricName'): a['Properties'] for a in _alarms(package['template']).values()}
+    queue = alarms['ApproximateNumberOfMessagesVisible']
+    assert _dimension({'Properties': queue}) == {'Fn::GetAtt': ['OutboxFailures', 'QueueName']}
+    assert queue['Threshold'] == 1 and queue['ComparisonOperator'] == 'GreaterThanOrEqualToThreshold'
+    for metric, threshold in (('Reputation.BounceRate', 0.05), ('Reputation.ComplaintRate', 0.001)):
+        assert alarms[metric]['Namespace'] == 'AWS/SES'
+        assert (alarms[metric]['Threshold'], alarms[metric]['ComparisonOperator']) \
+            == (threshold, 'GreaterThanOrEqualToThreshold')
+
+
+FRESH_PROCESS = """
+import importlib, json, sys
+sys.path[:0] = [sys.argv[1]]
+handlers = json.loads(sys.argv[2])
+for handler in handlers:
+    module, _, name = handler.rpartition('.')
+    loaded = importlib.import_module(module)
+    assert loaded.__file__.startswith(sys.argv[1]), loaded.__file__
+    assert callable(getattr(loaded, name)), handler
+from chalicelib.core import rendering
+assert str(rendering.TEMPLATES_DIR).startswith(sys.argv[1]), rendering.TEMPLATES_DIR
+print(len(handlers), rendering.render('not_found.html'))
+"""
+
+
+@pytest.mark.slow
+def test_the_zip_unpacked_in_a_fresh_process_imports_every_entry_point_and_renders(package, tmp_path):
+    unpacked = tmp_path / 'task'
+    with zipfile.ZipFile(package['zip']) as archive:
+        archive.extractall(unpacked)
+    handlers = sorted({f['Properties']['Handler'] for f in resources_of_type(
+        package['template'], 'AWS::Serverless::Function').values()})
+    assert 'app.app' in handlers and len(handlers) >= 10
+    # As Lambda starts it: only the task folder and the standard library (-S: not the venv's packages),
+    # the prod stage's variables, no repository on the path.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(('CIRCLES_', 'TWILIO_', 'PYTHON'))}
+    environment.update(prod_config()['environment_variables'])
+    environment.update({'CIRCLES_SECRET_KEY': 'p' * 48, 'TWILIO_ACCOUNT_SID': 'AC' + '0' * 32,
+                        'TWILIO_AUTH_TOKEN': 't' * 32, 'AWS_LAMBDA_FUNCTION_NAME': 'circles-prod-APIHandler'})
+    result = subprocess.run([sys.executable, '-I', '-S', '-c', FRESH_PROCESS, str(unpacked), json.dumps(handlers)],
+                            cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    count, _, html = result.stdout.partition(' ')
+    assert int(count) == len(handlers) and '<html' in html.lower()
 
 
 @pytest.mark.slow
