@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test reset bench chromium package lint clean
+.PHONY: install run test reset bench chromium package deploy smoke lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,33 @@ reset:
 bench: install
 	$(BIN)/python -m bench.run_all
 
+## The stage to package and deploy; only prod has a stack template (infra/resources.yaml).
+STAGE ?= prod
+## An S3 bucket of yours in the stack's region that `aws cloudformation package` uploads the zip to.
+DEPLOY_BUCKET ?=
+## Who the alarms email (optional; the AlarmTopic's subscription).
+ALARM_EMAIL ?=
+REGION ?= us-east-1
+
+## out/sam.yaml and out/deployment.zip: the SAM template (infra/resources.yaml merged in) and the Lambda zip.
 package: install
-	rm -rf out && AWS_DEFAULT_REGION=us-east-1 $(BIN)/chalice package --stage prod --pkg-format cloudformation --merge-template infra/resources.yaml out/
+	rm -rf out && AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage $(STAGE) --pkg-format cloudformation --merge-template infra/resources.yaml out/
+
+## Deploy the stack circles-$(STAGE) with the AWS CLI v2 (2.x: `aws cloudformation package`
+## uploads the zip, `aws cloudformation deploy` creates or updates the stack). README "Deploy".
+deploy:
+	@test "$(STAGE)" = prod || { echo "make deploy: only the prod stage has a stack template (infra/resources.yaml)" >&2; exit 2; }
+	@test -n "$(DEPLOY_BUCKET)" || { echo "make deploy: set DEPLOY_BUCKET=<an S3 bucket in $(REGION) for the Lambda zip>" >&2; exit 2; }
+	@command -v aws >/dev/null || { echo "make deploy: needs the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)" >&2; exit 2; }
+	$(MAKE) package STAGE=$(STAGE) REGION=$(REGION)
+	aws --region $(REGION) cloudformation package --template-file out/sam.yaml --s3-bucket $(DEPLOY_BUCKET) --output-template-file out/packaged.yaml
+	aws --region $(REGION) cloudformation deploy --template-file out/packaged.yaml --stack-name circles-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset --parameter-overrides AlarmEmail=$(ALARM_EMAIL)
+	aws --region $(REGION) cloudformation describe-stacks --stack-name circles-$(STAGE) --query 'Stacks[0].Outputs' --output table
+
+## Check a deployed stack over HTTP: public pages, the browse API, the OpenAPI document, an HTML 404.
+smoke:
+	@test -n "$(URL)" || { echo "make smoke: set URL=<the stack's EndpointURL or your domain>" >&2; exit 2; }
+	$(PYTHON) -m scripts.smoke $(URL)
 
 clean:
 	rm -rf $(VENV) out test-output .pytest_cache
