@@ -149,7 +149,10 @@ def lambda_environment(server_url, function_name, handler, xray=False):
     env.update(prod_variables())
     env.update({key: value for key, value in BENCH_ENV.items() if key.startswith('AWS_')})
     env.update({
+        # In prod the three secrets come from SSM in one GetParameters call at init
+        # (core/settings.py); set here, they keep that call (to moto, not SSM's cost) out.
         'CIRCLES_SECRET_KEY': 'bench-secret-key-of-at-least-32-characters',
+        'TWILIO_ACCOUNT_SID': 'AC' + '0' * 32, 'TWILIO_AUTH_TOKEN': 'bench-token',
         'CIRCLES_TABLE': BENCH_ENV['CIRCLES_TABLE'],
         'CIRCLES_SENDER': BENCH_ENV['CIRCLES_SENDER'],
         'CIRCLES_SES_CONFIGURATION_SET': '',     # moto has no configuration sets
