@@ -14,7 +14,7 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.core import tracing
+from chalicelib.core import observability, tracing
 from chalicelib.core.settings import LOCAL_STAGE, get_settings
 from chalicelib.handlers import accounts, api, jobs, local, pages, sender
 from chalicelib.handlers import dialog as dialog_pages
@@ -35,6 +35,7 @@ from chalicelib.handlers import teams as team_pages
 from chalicelib.handlers.web import install_error_pages
 
 app = Chalice(app_name='circles')    # debug stays off: a 500 must never show a traceback
+app.register_middleware(observability.http_middleware, 'http')   # JSON logs: request id, route (outermost)
 install_error_pages(app)
 app.register_blueprint(api.bp)
 app.register_blueprint(pages.bp)
@@ -61,6 +62,7 @@ if os.environ.get('CIRCLES_STAGE', LOCAL_STAGE) == LOCAL_STAGE:
     app.register_blueprint(local.bp)
 if os.environ.get('AWS_LAMBDA_FUNCTION_NAME'):     # Lambda's init phase (see the docstring)
     get_settings()      # a deployed stage without its secret key, table or URL fails its cold start
+    observability.logger()   # JSON logs (Powertools, chalicelib/core/observability.py)
     import phonenumbers  # noqa: F401 - the circle page's signup form (learners/phone.py)
 
     from chalicelib import models  # noqa: F401

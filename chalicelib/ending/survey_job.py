@@ -24,6 +24,7 @@ from collections import Counter
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles
+from chalicelib.core import observability
 from chalicelib.core.settings import get_settings
 from chalicelib.ending.schedule import INSIGHTS, SURVEY_REMINDER, reminder_due, surveys_due, sync_closing, until
 from chalicelib.ending.surveys import is_open, survey_link
@@ -53,6 +54,9 @@ def send_end_of_circle_surveys(now=None):
     for ending in due_endings(SURVEY_REMINDER_QUEUE, now):
         _run(remind, ending, now, summary)
     log.info('send_end_of_circle_surveys: %s', dict(summary))
+    observability.count('SurveysSent', summary['surveys_sent'])        # metrics, zeros included
+    observability.count('SurveyRemindersSent', summary['reminders_sent'])
+    observability.count('SurveyClosingsFailed', summary['failed'])
     return dict(summary)
 
 

@@ -10,7 +10,7 @@ import os
 
 from chalice import Blueprint, Cron, Rate
 
-from chalicelib.core import tracing
+from chalicelib.core import observability, tracing
 from chalicelib.core.settings import digest_schedule
 
 bp = Blueprint(__name__)
@@ -25,10 +25,12 @@ elif _HANDLER == f'{__name__}.send_weekly_digests_job':
 if _HANDLER.startswith(f'{__name__}.'):
     from chalicelib.models.base import warm
     warm()                      # the DynamoDB client
+    observability.logger()      # JSON logs (chalicelib.core.observability)
     tracing.ensure_patched()    # X-Ray, inside Lambda only
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-reminders')
+@observability.job('send-due-reminders')
 def send_due_reminders_job(event):
     from chalicelib.reminders.job import lambda_deadline, send_due_reminders
     tracing.ensure_patched()
@@ -36,6 +38,7 @@ def send_due_reminders_job(event):
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-change-notices')
+@observability.job('send-due-change-notices')
 def send_due_change_notices_job(event):
     from chalicelib.reminders.change_notices import send_due_change_notices
     tracing.ensure_patched()
@@ -43,6 +46,7 @@ def send_due_change_notices_job(event):
 
 
 @bp.schedule(Cron(*digest_schedule()), name='send-weekly-digests')
+@observability.job('send-weekly-digests')
 def send_weekly_digests_job(event):
     """Last week's digest of every team (Monday 10:00 UTC unless CIRCLES_DIGEST_SCHEDULE says)."""
     from chalicelib.messaging.sender import lambda_deadline

@@ -14,7 +14,7 @@ import os
 
 from chalice import Blueprint, Rate
 
-from chalicelib.core import tracing
+from chalicelib.core import observability, tracing
 
 bp = Blueprint(__name__)
 
@@ -25,6 +25,7 @@ if _HANDLER.startswith(f'{__name__}.'):
     from chalicelib.messaging import sender as _sender  # noqa: F401
     from chalicelib.models.base import warm
     warm()                      # the DynamoDB client
+    observability.logger()      # JSON logs (chalicelib.core.observability)
     tracing.ensure_patched()    # X-Ray, inside Lambda only
 if _HANDLER == f'{__name__}.send_outbox':
     from chalicelib.messaging import email as _email
@@ -35,6 +36,7 @@ if _HANDLER == f'{__name__}.send_outbox':
 
 @bp.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position='TRIM_HORIZON',
                        name='send-outbox')
+@observability.job('send-outbox')
 def send_outbox(event):
     from chalicelib.messaging import sender
     from chalicelib.ops.outbox_templates import templates
@@ -43,6 +45,7 @@ def send_outbox(event):
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-outbox-sweep')
+@observability.job('send-outbox-sweep')
 def send_outbox_sweep(event):
     from chalicelib.messaging import sender
     from chalicelib.ops.outbox_templates import templates

@@ -24,7 +24,7 @@ import os
 
 from chalice import Blueprint, Cron
 
-from chalicelib.core import tracing
+from chalicelib.core import observability, tracing
 from chalicelib.core.settings import ses_feedback_topic
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,12 @@ elif _HANDLER == f'{__name__}.anonymize_expired_signups_job':
 if _HANDLER.startswith(f'{__name__}.'):
     from chalicelib.models.base import warm
     warm()                      # the DynamoDB client
+    observability.logger()      # JSON logs (chalicelib.core.observability)
     tracing.ensure_patched()    # X-Ray, inside Lambda only
 
 
 @bp.on_sns_message(topic=TOPIC_ARN_PLACEHOLDER, name='record-email-feedback')
+@observability.job('record-email-feedback')
 def record_email_feedback(event):
     from chalicelib.privacy import bounces, sns
     tracing.ensure_patched()
@@ -72,6 +74,7 @@ def record_email_feedback(event):
 
 
 @bp.schedule(Cron(*RETENTION_SCHEDULE), name='anonymize-expired-signups')
+@observability.job('anonymize-expired-signups')
 def anonymize_expired_signups_job(event):
     from chalicelib.messaging.sender import lambda_deadline
     from chalicelib.privacy.retention import anonymize_expired_signups

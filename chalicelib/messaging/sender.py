@@ -47,10 +47,11 @@ from typing import Callable, NamedTuple
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.core import observability
 from chalicelib.core.clock import utcnow
 from chalicelib.core.settings import get_settings
 from chalicelib.messaging import outbox, prepared
-from chalicelib.messaging.outbox import EMAIL, PENDING, RETRYING, SENT, SMS
+from chalicelib.messaging.outbox import EMAIL, FAILED, PENDING, RETRYING, SENT, SKIPPED, SMS
 from chalicelib.messaging.outcomes import (OPTED_OUT_CODE, Failure, classify, forget_recipient, off_queue, record,
                                            set_failure, set_skipped, short_reason, sms_cannot_reach)
 from chalicelib.messaging.suppression import suppressed
@@ -166,8 +167,23 @@ def send_items(items, templates, now=None, deadline=None):
     record([*done, *(w.item for w in work)])
     for item in claimed:
         batch.states[item.state] += 1
+    count_outcomes(claimed)
     log.info('sender: %s', dict(batch.states))
     return dict(batch.states)
+
+
+METRIC_OF_STATE = {SENT: 'MessagesSent', FAILED: 'MessagesFailed', RETRYING: 'MessagesRetried',
+                   SKIPPED: 'MessagesSkipped', PENDING: 'MessagesDeferred'}
+
+
+def count_outcomes(items):
+    """The batch's outcomes as metrics per channel (chalicelib.core.observability): sent, failed,
+    retried (back on the queue with backoff), skipped (refused) and deferred (released unsent, out
+    of time). A fan-out item (no channel of its own) counts under channel 'fan-out'."""
+    for item in items:
+        name = METRIC_OF_STATE.get(item.state)
+        if name:
+            observability.count(name, channel=item.channel or 'fan-out')
 
 
 # --- the steps -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from datetime import timedelta
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.circles import circles
+from chalicelib.core import observability
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, Delivery, MeetingReminder, Signup, TableItem
@@ -195,7 +196,21 @@ def send_due_reminders(now=None, deadline=None, max_rate=None, workers=None):
                 summary.add('reminders_failed')
     result = {**summary, 'seconds': round(time.monotonic() - started, 2)}
     log.info('send_due_reminders: %s', result)
+    count_run(summary)
     return result
+
+
+def count_run(summary):
+    """The run as metrics (chalicelib.core.observability), zeros included: RemindersDue (taken this
+    run), RemindersSent, RemindersLeft (due but neither sent, skipped nor held by another run: failed,
+    a later run retries them) and RemindersStoppedEarly (1 when the run ran out of time with more due)."""
+    summary = dict(summary)
+    due, sent = summary.get('due', 0), summary.get('reminders_sent', 0)
+    done = sent + summary.get('skipped', 0) + summary.get('held_by_another_run', 0)
+    observability.count('RemindersDue', due)
+    observability.count('RemindersSent', sent)
+    observability.count('RemindersLeft', max(due - done, 0))
+    observability.count('RemindersStoppedEarly', 1 if summary.get('stopped_early') else 0)
 
 
 def stop_time(started, deadline):

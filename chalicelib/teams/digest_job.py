@@ -30,6 +30,7 @@ from datetime import timedelta
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pynamodb.exceptions import PutError, TransactWriteError
 
+from chalicelib.core import observability
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import NotFound
 from chalicelib.core.links import BadLink
@@ -186,6 +187,8 @@ def send_weekly_digests(now=None, deadline=None):
             summary['messages_queued'] += queued
     summary['seconds'] = round(time.monotonic() - started, 2)
     log.info('send_weekly_digests: %s', summary)
+    observability.count('DigestsSent', summary['digests'])              # metrics, zeros included
+    observability.count('DigestTeamsFailed', summary['teams_failed'])
     return summary
 
 
