@@ -14,7 +14,7 @@ import os
 
 from chalice import Blueprint, Rate, Response
 
-from chalicelib.core import tracing
+from chalicelib.core import observability, tracing
 from chalicelib.core.errors import Refusal
 from chalicelib.handlers.auth import signed_in, signed_in_context
 from chalicelib.handlers.web import page, redirect, refusal_page
@@ -26,6 +26,7 @@ if os.environ.get('_HANDLER', '') == f'{__name__}.publish_insights_job':
     from chalicelib.insights import publish  # noqa: F401
     from chalicelib.models.base import warm
     warm()                      # the DynamoDB client
+    observability.logger()      # JSON logs (chalicelib.core.observability)
     tracing.ensure_patched()    # X-Ray, inside Lambda only
 
 
@@ -57,6 +58,7 @@ def insights_generate(session, circle_id):
 
 
 @bp.schedule(Rate(1, unit=Rate.HOURS), name='publish-insights')
+@observability.job('publish-insights')
 def publish_insights_job(event):
     from chalicelib.insights.publish import publish_due_insights
     tracing.ensure_patched()

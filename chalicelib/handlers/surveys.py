@@ -16,7 +16,7 @@ import os
 
 from chalice import Blueprint, Rate
 
-from chalicelib.core import tracing
+from chalicelib.core import observability, tracing
 from chalicelib.handlers.auth import anonymous_form, signed_in, signed_in_context, with_workspace
 from chalicelib.handlers.web import form_fields, page, redirect
 
@@ -34,12 +34,14 @@ elif _HANDLER == f'{__name__}.send_end_of_circle_surveys_job':
 if _HANDLER.startswith(f'{__name__}.send_'):
     from chalicelib.models.base import warm
     warm()                      # the DynamoDB client
+    observability.logger()      # JSON logs (chalicelib.core.observability)
     tracing.ensure_patched()    # X-Ray, inside Lambda only
 
 
 # --- the jobs ------------------------------------------------------------------------------
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-meeting-wrapups')
+@observability.job('send-meeting-wrapups')
 def send_meeting_wrapups_job(event):
     from chalicelib.ending.wrapups import send_meeting_wrapups
     tracing.ensure_patched()
@@ -47,6 +49,7 @@ def send_meeting_wrapups_job(event):
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-end-of-circle-surveys')
+@observability.job('send-end-of-circle-surveys')
 def send_end_of_circle_surveys_job(event):
     from chalicelib.ending.survey_job import send_end_of_circle_surveys
     tracing.ensure_patched()
