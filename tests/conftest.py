@@ -24,7 +24,7 @@ os.environ.pop('AWS_PROFILE', None)
 
 import pytest  # noqa: E402
 
-from tests.support import aws_calls  # noqa: E402
+from tests.support import aws_calls, log_audit  # noqa: E402
 from tests.support.moto_server import MotoServer, point_environment_at  # noqa: E402
 from tests.support.twilio_fake import TwilioFake  # noqa: E402
 
@@ -34,8 +34,11 @@ _twilio = None
 
 def pytest_configure(config):
     global _server, _twilio
+    if not hasattr(config, 'workerinput'):
+        log_audit.start_run()       # the controller, or the only process
     if getattr(config.option, 'numprocesses', None) and not hasattr(config, 'workerinput'):
         return    # the xdist controller runs no test; each worker starts its own server
+    log_audit.capture(log_audit.worker_name())
     _server = MotoServer()
     point_environment_at(_server)
     _twilio = TwilioFake(os.environ['TWILIO_ACCOUNT_SID'], os.environ['TWILIO_AUTH_TOKEN'])
@@ -43,6 +46,18 @@ def pytest_configure(config):
     aws_calls.install()
     from tests.support import outbox
     _server.before_read = _twilio.before_read = outbox.drain
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The whole run's log lines name no email address or phone number (tests/support/log_audit.py)."""
+    if hasattr(session.config, 'workerinput'):
+        return      # a worker: the controller reads every worker's file once all are done
+    leaks = log_audit.leaks()
+    if leaks:
+        print(f'\nPersonal data in {len(leaks)} log line(s) of this run:')
+        for name, line in leaks[:20]:
+            print(f'  {name}: {line}')
+        session.exitstatus = 1
 
 
 def pytest_unconfigure(config):
