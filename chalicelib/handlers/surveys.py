@@ -12,6 +12,7 @@ altered link, a learner who has left get a page that says so (4xx), never an err
 The two jobs live here so that their Lambda's cold start imports no page: when this module is
 the Lambda's handler (`_HANDLER`), the job's module is loaded in the init phase (see jobs.py).
 """
+import functools
 import os
 
 from chalice import Blueprint, Rate
@@ -177,28 +178,35 @@ def _facilitator_refusal(session, refusal):
                 back_url='/dashboard', back_words='Your dashboard', **signed_in_context(session))
 
 
+def with_facilitator_survey(view_function):
+    """`view_function(session, ws, view)` with the facilitator's survey view; its refusal (not
+    theirs, not open yet, closed) answered in one place."""
+    @functools.wraps(view_function)
+    def view_or_refusal(session, ws, **kwargs):
+        from chalicelib.core.errors import Refusal
+        try:
+            view = _facilitator_view(session, ws)
+        except Refusal as refusal:
+            return _facilitator_refusal(session, refusal)
+        return view_function(session, ws, view, **kwargs)
+    return view_or_refusal
+
+
 @bp.route('/facilitate/circles/{circle_id}/survey', methods=['GET'])
 @signed_in(bp)
 @with_workspace
-def facilitator_survey(session, ws):
-    from chalicelib.core.errors import Refusal
-    try:
-        view = _facilitator_view(session, ws)
-    except Refusal as refusal:
-        return _facilitator_refusal(session, refusal)
+@with_facilitator_survey
+def facilitator_survey(session, ws, view):
     return _facilitator_form(session, ws, view)
 
 
 @bp.route('/facilitate/circles/{circle_id}/survey', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 @with_workspace
-def answer_facilitator_survey(session, ws):
+@with_facilitator_survey
+def answer_facilitator_survey(session, ws, view):
     from chalicelib.core.errors import Refusal, ValidationFailed
     from chalicelib.ending import surveys
-    try:
-        view = _facilitator_view(session, ws)
-    except Refusal as refusal:
-        return _facilitator_refusal(session, refusal)
     fields = form_fields(bp.current_request)
     try:
         surveys.save_facilitator_answer(view, surveys.validate_facilitator(fields, view))
@@ -212,13 +220,9 @@ def answer_facilitator_survey(session, ws):
 @bp.route('/facilitate/circles/{circle_id}/survey/thanks', methods=['GET'])
 @signed_in(bp)
 @with_workspace
-def facilitator_survey_thanks(session, ws):
-    from chalicelib.core.errors import Refusal
+@with_facilitator_survey
+def facilitator_survey_thanks(session, ws, view):
     from chalicelib.core.formatting import local_moment
-    try:
-        view = _facilitator_view(session, ws)
-    except Refusal as refusal:
-        return _facilitator_refusal(session, refusal)
     return page('surveys/thanks.html', circle=view.circle, happened=view.answer.happened if view.answer else None,
                 closes=local_moment(view.ending.surveys_close_at, view.circle.timezone),
                 again_url=f'/facilitate/circles/{view.circle.id}/survey',
