@@ -33,7 +33,7 @@ from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, Signup
 from chalicelib.models.ending import INSIGHTS_QUEUE, SURVEY_QUEUE, SURVEY_REMINDER_QUEUE, CircleEnding
 from chalicelib.models.ending import FacilitatorSurvey, LearnerSurvey
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def move_on(ending, stage, queue, due, now, fan_out=None, extra=()):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if any(r is not None and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+        if condition_failed(error):
             return False
         raise
     return True

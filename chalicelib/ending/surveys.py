@@ -25,7 +25,7 @@ from chalicelib.core import links
 from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
 from chalicelib.models import Circle, CircleSetup, MeetingFeedback, Signup, TableItem
 from chalicelib.models.ending import CircleEnding, FacilitatorSurvey, LearnerSurvey
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 
 GOAL_REACHED = rules.Number(1, 5)
 RECOMMEND = rules.Number(0, 10)
@@ -167,7 +167,7 @@ def save_learner_answer(view, answer, now=None):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if any(r is not None and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+        if condition_failed(error):
             raise NoLongerSignedUp() from None
         raise
     view.answer = item

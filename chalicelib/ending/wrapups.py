@@ -29,7 +29,7 @@ from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, MeetingFeedback, TableItem
 from chalicelib.models.ending import WRAPUP_QUEUE, MeetingWrapUp
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def send_one(wrapup, circle, meeting, now):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if any(r is not None and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+        if condition_failed(error):
             return 0
         raise
     return len(items)

@@ -208,7 +208,7 @@ def send_recap(ws, feedback, meeting, now):
     `recap_claimed_at` and the outbox fan-out are one transaction. True when queued now."""
     from pynamodb.exceptions import TransactWriteError
 
-    from chalicelib.models.transactions import transact_write
+    from chalicelib.models.transactions import condition_failed, transact_write
     fan_out = outbox.fan_out(outbox.circle_partition(ws.circle.id), f'recap#{meeting.meeting_id}', 'recap_fan_out',
                              now, circle_id=ws.circle.id, params={'meeting': meeting.meeting_id})
 
@@ -219,7 +219,7 @@ def send_recap(ws, feedback, meeting, now):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if any(r and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+        if condition_failed(error):
             return False
         raise
     return True

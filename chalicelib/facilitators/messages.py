@@ -110,7 +110,7 @@ def send_message(ws, session, draft, now=None):
     """
     from pynamodb.exceptions import TransactWriteError
 
-    from chalicelib.models.transactions import transact_write
+    from chalicelib.models.transactions import condition_failed, transact_write
     now = now or circles.utcnow()
     circle = ws.circle
     with_sms = bool(draft.sms_text)
@@ -128,7 +128,7 @@ def send_message(ws, session, draft, now=None):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if not any(r and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+        if not condition_failed(error):
             raise
         return find_message(circle.id, draft.message_key), False
     return message, True

@@ -48,7 +48,7 @@ from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, CircleEnding, InsightsReport, Signup
 from chalicelib.models.ending import INSIGHTS_QUEUE
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def _write(part, now, *, by, report, close):
     try:
         transact_write(build)
     except TransactWriteError as error:
-        if any(r is not None and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+        if condition_failed(error):
             raise _LostRace() from None
         raise
 

@@ -11,7 +11,7 @@ from chalicelib.core import links
 from chalicelib.core.errors import SignupRefused
 from chalicelib.learners.signup import CONSENT_VERSION, validate_signup
 from chalicelib.models import Signup, consent
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 
 DETAILS = links.DETAILS
 
@@ -78,7 +78,7 @@ def update_details(signup, circle, data, now=None):
 
 def _condition_failed(error):
     if isinstance(error, TransactWriteError):
-        return 'ConditionalCheckFailed' in {r.code for r in error.cancellation_reasons if r is not None}
+        return condition_failed(error)
     return error.cause_response_code == 'ConditionalCheckFailedException'
 
 

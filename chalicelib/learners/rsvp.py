@@ -33,7 +33,7 @@ from chalicelib.core import links
 from chalicelib.core.links import BadLink
 from chalicelib.models import Circle, Signup, TableItem
 from chalicelib.models.rsvp import ANSWERS, Rsvp, ShortLink
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 from chalicelib.core.settings import get_settings
 from chalicelib.models import consent
 
@@ -272,7 +272,7 @@ def _save_tallied(rsvp, sequence):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
+        if not condition_failed(error):
             raise
         rsvp.save()
 
@@ -305,7 +305,7 @@ def stop_reminders(token, now=None):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
+        if not condition_failed(error):
             raise
     return circle_id
 

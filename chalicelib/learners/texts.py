@@ -16,7 +16,7 @@ from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import SignupRefused
 from chalicelib.learners.details import active_signup_of_link
 from chalicelib.models import Signup, consent
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 
 TEXTS = links.TEXTS
 
@@ -48,7 +48,7 @@ def set_texts(signup, on, now=None):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
+        if not condition_failed(error):
             raise
         raise SignupRefused('You are no longer signed up for this learning circle.') from None
     signup.sms_opted_out = not on

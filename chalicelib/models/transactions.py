@@ -34,6 +34,7 @@ from chalicelib.models.base import connection
 log = logging.getLogger(__name__)
 
 CONFLICT = 'TransactionConflict'
+CONDITION_FAILED = 'ConditionalCheckFailed'
 FIRST_PAUSE = 0.02    # seconds; doubled after each conflict
 
 
@@ -47,6 +48,12 @@ def conflict_only(error):
     """True when DynamoDB cancelled the transaction only because of concurrent writes."""
     codes = {reason.code for reason in error.cancellation_reasons if reason is not None}
     return codes == {CONFLICT}
+
+
+def condition_failed(error):
+    """True when DynamoDB cancelled the transaction because a condition of it did not hold (the
+    data refused the write: the caller decides what that means)."""
+    return CONDITION_FAILED in {reason.code for reason in error.cancellation_reasons or () if reason is not None}
 
 
 def transact_write(build, attempts=4, sleep=time.sleep):

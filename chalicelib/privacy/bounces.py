@@ -24,7 +24,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.core.clock import utcnow
 from chalicelib.models import EmailClaim, Signup, TeamMember
 from chalicelib.models.rate_limits import Limit, UsageCounter, window_start
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 from chalicelib.models import consent
 from chalicelib.messaging import suppression
 from chalicelib.privacy.sns import BOUNCE, COMPLAINT
@@ -104,5 +104,5 @@ def _update_with_record(item, actions, record):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if not any(r is not None and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or ()):
+        if not condition_failed(error):
             raise

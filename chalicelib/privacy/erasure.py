@@ -41,7 +41,7 @@ from chalicelib.messaging import email, outbox
 from chalicelib.messaging.sender import Template
 from chalicelib.models import Delivery, LocalSms, MeetingEntry, Signup, TableItem
 from chalicelib.models.rsvp import ShortLink
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 from chalicelib.models import consent
 from chalicelib.messaging import suppression
 from chalicelib.privacy.consent import moved_to, records_of
@@ -144,7 +144,7 @@ def _suppress_and_confirm(contact, contacts, now):
         transact_write(write)
         return True
     except TransactWriteError as error:
-        if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
+        if not condition_failed(error):
             raise
     for item in entries:
         item.save()

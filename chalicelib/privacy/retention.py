@@ -29,7 +29,7 @@ from chalicelib.core.clock import utcnow
 from chalicelib.models import Delivery, LearnerSurvey, Signup, TableItem
 from chalicelib.models.message import InboundText
 from chalicelib.models.retention import RETENTION_QUEUE, RetentionDue
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def anonymize_circle(due, now):
         try:
             transact_write(write)
         except TransactWriteError as error:
-            if not any(r is not None and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or ()):
+            if not condition_failed(error):
                 raise
             log.info('retention of circle %s: changed meanwhile, left for the next run', due.circle_id)
             return None

@@ -96,7 +96,7 @@ def notify_change(circle, meeting, kind, now):
     """
     from pynamodb.exceptions import TransactWriteError
 
-    from chalicelib.models.transactions import transact_write
+    from chalicelib.models.transactions import condition_failed, transact_write
     try:
         reminder = MeetingReminder.get(*MeetingReminder.key(circle.id, meeting.meeting_id), consistent_read=True)
     except MeetingReminder.DoesNotExist:
@@ -118,7 +118,7 @@ def notify_change(circle, meeting, kind, now):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if any(r and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+        if condition_failed(error):
             return {}
         raise
     return {'queued': 1}

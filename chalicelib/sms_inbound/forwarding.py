@@ -21,7 +21,7 @@ from chalicelib.core.settings import get_settings
 from chalicelib.learners import rsvp
 from chalicelib.messaging import outbox, prepared
 from chalicelib.models.message import InboundText
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 
 FORWARD_RSVP_WINDOW = timedelta(days=2)
 MAX_TEXT = 1600         # Twilio's longest message: ten segments of 160
@@ -66,7 +66,7 @@ def _to_facilitators(number, text, message_sid, match, now):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if not any(r and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+        if not condition_failed(error):
             raise
 
 

@@ -71,7 +71,7 @@ def receive(fields, now=None):
 def set_opted_out(signups, opted_out, now):
     """Mirror Twilio's block on every signup with this number: one transaction each, the update
     and its consent record (a signup withdrawn meanwhile is left alone)."""
-    from chalicelib.models.transactions import transact_write
+    from chalicelib.models.transactions import condition_failed, transact_write
     from chalicelib.models import consent
     for signup in signups:
         if not signup.active or bool(signup.sms_opted_out) == opted_out:
@@ -87,7 +87,7 @@ def set_opted_out(signups, opted_out, now):
         try:
             transact_write(write)
         except TransactWriteError as error:
-            if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
+            if not condition_failed(error):
                 raise
 
 

@@ -40,7 +40,7 @@ from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Team, TeamMember, User
 from chalicelib.models.account import TEAMS_REGISTRY
 from chalicelib.models.digest import TeamDigest
-from chalicelib.models.transactions import transact_write
+from chalicelib.models.transactions import condition_failed, transact_write
 from chalicelib.teams import digest
 from chalicelib.teams.teams import ROLES, membership
 
@@ -140,7 +140,7 @@ def _write(snapshot, items):
             written += len(chunk)
             continue
         except TransactWriteError as error:
-            if not any(r is not None and r.code == 'ConditionalCheckFailed' for r in error.cancellation_reasons or []):
+            if not condition_failed(error):
                 raise
         if with_snapshot:
             _save_if_missing(snapshot)
@@ -237,7 +237,7 @@ def set_digest(token, wanted, now=None):
     try:
         transact_write(write)
     except TransactWriteError as error:
-        if 'ConditionalCheckFailed' not in {r.code for r in error.cancellation_reasons if r is not None}:
+        if not condition_failed(error):
             raise
     return team_id
 
