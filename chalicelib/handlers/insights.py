@@ -24,10 +24,8 @@ FORM = ['application/x-www-form-urlencoded']
 
 if os.environ.get('_HANDLER', '') == f'{__name__}.publish_insights_job':
     from chalicelib.insights import publish  # noqa: F401
-    from chalicelib.models.base import warm
-    warm()                      # the DynamoDB client
-    observability.logger()      # JSON logs (chalicelib.core.observability)
-    tracing.ensure_patched()    # X-Ray, inside Lambda only
+    from chalicelib.handlers.lambda_init import prepare_job_lambda
+    prepare_job_lambda()
 
 
 @bp.route('/circles/{circle_id}/insights', methods=['GET'])

@@ -23,10 +23,8 @@ elif _HANDLER == f'{__name__}.send_due_change_notices_job':
 elif _HANDLER == f'{__name__}.send_weekly_digests_job':
     from chalicelib.teams import digest_job  # noqa: F401
 if _HANDLER.startswith(f'{__name__}.'):
-    from chalicelib.models.base import warm
-    warm()                      # the DynamoDB client
-    observability.logger()      # JSON logs (chalicelib.core.observability)
-    tracing.ensure_patched()    # X-Ray, inside Lambda only
+    from chalicelib.handlers.lambda_init import prepare_job_lambda
+    prepare_job_lambda()
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name='send-due-reminders')

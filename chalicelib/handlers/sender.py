@@ -23,10 +23,8 @@ STREAM_ARN_PLACEHOLDER = 'arn:aws:dynamodb:us-east-1:000000000000:table/circles/
 _HANDLER = os.environ.get('_HANDLER', '')
 if _HANDLER.startswith(f'{__name__}.'):
     from chalicelib.messaging import sender as _sender  # noqa: F401
-    from chalicelib.models.base import warm
-    warm()                      # the DynamoDB client
-    observability.logger()      # JSON logs (chalicelib.core.observability)
-    tracing.ensure_patched()    # X-Ray, inside Lambda only
+    from chalicelib.handlers.lambda_init import prepare_job_lambda
+    prepare_job_lambda()
 if _HANDLER == f'{__name__}.send_outbox':
     from chalicelib.messaging import email as _email
     from chalicelib.ops.outbox_templates import templates as _templates

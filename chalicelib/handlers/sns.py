@@ -43,10 +43,8 @@ if _HANDLER == f'{__name__}.record_email_feedback':
 elif _HANDLER == f'{__name__}.anonymize_expired_signups_job':
     from chalicelib.privacy import retention as _retention  # noqa: F401
 if _HANDLER.startswith(f'{__name__}.'):
-    from chalicelib.models.base import warm
-    warm()                      # the DynamoDB client
-    observability.logger()      # JSON logs (chalicelib.core.observability)
-    tracing.ensure_patched()    # X-Ray, inside Lambda only
+    from chalicelib.handlers.lambda_init import prepare_job_lambda
+    prepare_job_lambda()
 
 
 @bp.on_sns_message(topic=TOPIC_ARN_PLACEHOLDER, name='record-email-feedback')

@@ -33,10 +33,8 @@ if _HANDLER == f'{__name__}.send_meeting_wrapups_job':
 elif _HANDLER == f'{__name__}.send_end_of_circle_surveys_job':
     from chalicelib.ending import survey_job  # noqa: F401
 if _HANDLER.startswith(f'{__name__}.send_'):
-    from chalicelib.models.base import warm
-    warm()                      # the DynamoDB client
-    observability.logger()      # JSON logs (chalicelib.core.observability)
-    tracing.ensure_patched()    # X-Ray, inside Lambda only
+    from chalicelib.handlers.lambda_init import prepare_job_lambda
+    prepare_job_lambda()
 
 
 # --- the jobs ------------------------------------------------------------------------------
