@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test reset bench chromium package deploy smoke lint clean
+.PHONY: install run test reset bench chromium package deploy smoke lint clean messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ run: install
 ## Run the whole test suite against a moto server, a Twilio fake and real Chromium.
 test: install chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## Extract every marked message into chalicelib/locales/messages.pot, update each language's .po
+## and compile the .mo files the app reads. `make messages NEW=it` starts a new language's catalog.
+LOCALES := chalicelib/locales
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --project=Circles \
+	  --add-comments=Translators: -o $(LOCALES)/messages.pot chalicelib templates
+	@if [ -n "$(NEW)" ]; then $(BIN)/pybabel -q init -i $(LOCALES)/messages.pot -d $(LOCALES) -l $(NEW); fi
+	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q compile -d $(LOCALES)
 
 ## Wipe the local stack's saved data.
 reset:

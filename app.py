@@ -21,6 +21,7 @@ from chalicelib.handlers import dialog as dialog_pages
 from chalicelib.handlers import digest as digest_pages
 from chalicelib.handlers import facilitator
 from chalicelib.handlers import insights as insights_pages
+from chalicelib.handlers import language
 from chalicelib.handlers import messages as messages_pages
 from chalicelib.handlers import my_data as my_data_pages
 from chalicelib.handlers import organize as organize_pages
@@ -36,7 +37,9 @@ from chalicelib.handlers.web import install_error_pages
 
 app = Chalice(app_name='circles')    # debug stays off: a 500 must never show a traceback
 app.register_middleware(observability.http_middleware, 'http')   # JSON logs: request id, route (outermost)
+app.register_middleware(language.language_middleware, 'http')    # pages (the 500 page too) in the visitor's language
 install_error_pages(app)
+app.register_blueprint(language.bp)
 app.register_blueprint(api.bp)
 app.register_blueprint(pages.bp)
 app.register_blueprint(accounts.bp)

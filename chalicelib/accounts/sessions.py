@@ -100,6 +100,16 @@ def clearing_cookie():
     return cookie('', 0)
 
 
+def plain_cookie(name, value, max_age):
+    """A cookie of a preference (the language), set like the session's."""
+    return _cookie(name, value, max_age)
+
+
+def cookie_value(header, name):
+    """The value of cookie `name` in a Cookie header, or None."""
+    return _cookie_value(header, name)
+
+
 def _cookie_value(header, name):
     if not header:
         return None

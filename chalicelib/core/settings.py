@@ -111,6 +111,17 @@ def sms_enabled(environ):
     return bool(environ.get('TWILIO_FROM_NUMBER') or environ.get('TWILIO_MESSAGING_SERVICE_SID'))
 
 
+# The languages pages, emails and texts are translated into (chalicelib/locales/<code>), each
+# named in its own language for the switcher. A new language: its catalog and one line here.
+INTERFACE_LANGUAGES = {
+    'en': 'English',
+    'es': 'Español',
+    'de': 'Deutsch',
+    'fr': 'Français',
+    'pt': 'Português',
+}
+
+
 class SettingsMissing(RuntimeError):
     """A deployed stage was started without what it needs (names only, never values)."""
 

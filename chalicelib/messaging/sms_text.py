@@ -59,3 +59,18 @@ def segments(text):
 def normalise(text):
     """Browsers send a textarea's line breaks as CRLF; the counter (and the phone) see one LF."""
     return (text or '').replace('\r\n', '\n').strip()
+
+
+def fold_to_gsm7(text):
+    """`text` with each character GSM-7 lacks folded to its unaccented letter ('sáb' -> 'sab',
+    'août' -> 'aout'), so one accent of a month or weekday name does not make a text UCS-2 (70
+    characters a segment instead of 160). Characters with no such letter stay as they are."""
+    import unicodedata
+    out = []
+    for ch in text:
+        if ch in GSM7_BASIC or ch in GSM7_EXTENSION:
+            out.append(ch)
+            continue
+        base = ''.join(c for c in unicodedata.normalize('NFKD', ch) if not unicodedata.combining(c))
+        out.append(base if base and all(c in GSM7_BASIC for c in base) else ch)
+    return ''.join(out)
