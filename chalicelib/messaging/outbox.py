@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.core import i18n
 from chalicelib.models import Delivery
 
 PENDING, RETRYING, SENT, FAILED, SKIPPED = 'pending', 'retrying', 'sent', 'failed', 'skipped'
@@ -35,12 +36,15 @@ def account_partition(user_id):
 
 
 def message(partition, purpose, recipient_id, channel, template, now, *, circle_id=None, signup_id=None,
-            to=None, params=None):
+            to=None, params=None, language=None):
     """A new outbox item (not written yet). `signup_id` names a learner, whose current address
-    and consent the sender checks just before sending; `to` an address for anyone else."""
+    and consent the sender checks just before sending; `to` an address for anyone else.
+    `language` (default: the language of the moment, the page's in a request) is what a message
+    about no circle is written in; one about a circle is written in the circle's."""
     pk, sk = Delivery.key(partition, purpose, recipient_id, channel)
     return Delivery(pk, sk, purpose=purpose, recipient_id=recipient_id, channel=channel, template=template,
                     circle_id=circle_id, signup_id=signup_id, to=to, params=params or None,
+                    language=language or i18n.current(),
                     state=PENDING, attempts=0, created_at=now, updated_at=now,
                     due_pk=QUEUE, due_sk=Delivery.due_key(now + SWEEP_GRACE, pk, sk))
 

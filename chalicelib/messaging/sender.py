@@ -47,7 +47,7 @@ from typing import Callable, NamedTuple
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.core import observability
+from chalicelib.core import i18n, observability
 from chalicelib.core.clock import utcnow
 from chalicelib.core.settings import get_settings
 from chalicelib.messaging import outbox, prepared
@@ -56,7 +56,7 @@ from chalicelib.messaging.outcomes import (OPTED_OUT_CODE, Failure, classify, fo
                                            set_failure, set_skipped, short_reason, sms_cannot_reach)
 from chalicelib.messaging.suppression import suppressed
 from chalicelib.messaging.rate import MAX_SLOTS_AT_ONCE, SendRateLimit
-from chalicelib.models import Delivery, Signup, TableItem
+from chalicelib.models import Circle, Delivery, Signup, TableItem
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +215,8 @@ def read_for(items, templates):
             keys.update(template.keys(item))
         if item.signup_id:
             keys.add(Signup.key(item.circle_id, item.signup_id))
+        if item.circle_id:
+            keys.add(Circle.key(item.circle_id))     # its language (language_of)
     if not keys:
         return {}
     return {(found.pk, found.sk): found for found in TableItem.batch_get(sorted(keys), consistent_read=True)}
@@ -235,7 +237,8 @@ def prepare(item, reads, batch):
         return None
     to = recipient(item, signup)
     try:
-        payload = template.render(item, reads, to, batch.now)
+        with i18n.language(language_of(item, reads)):
+            payload = template.render(item, reads, to, batch.now)
     except Skip as skip:
         set_skipped(item, str(skip), batch.now)
         return None
@@ -244,6 +247,16 @@ def prepare(item, reads, batch):
         set_failure(item, Failure(False, short_reason(f'{type(error).__name__}: {error}')), batch.now)
         return None
     return Work(item, to, payload)
+
+
+def language_of(item, reads):
+    """A message about a circle is written in the circle's language (as it is now); any other in
+    the language its item was written with."""
+    if item.circle_id:
+        circle = reads.get(Circle.key(item.circle_id))
+        if circle is not None:
+            return circle.language
+    return item.language
 
 
 def fan_out(item, template, reads, now):

@@ -37,6 +37,9 @@ class User(TableItem, discriminator='User'):
     credentials_version = NumberAttribute(default=0)
     # When the owner last undid an email change: undo links from changes before it are void.
     email_restored_at = UTCDateTimeAttribute(null=True)
+    # The interface language the person last used (set at registration and login): what the
+    # emails about no circle (the digest, account emails from a job) are written in.
+    language = UnicodeAttribute(null=True)
 
     email_pk = UnicodeAttribute(null=True)
     email_sk = UnicodeAttribute(null=True)

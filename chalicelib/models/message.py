@@ -54,6 +54,9 @@ class Delivery(TableItem, discriminator='Delivery'):
     signup_id = UnicodeAttribute(null=True)     # a learner: their current address, checked before sending
     to = UnicodeAttribute(null=True)            # an address or number, for recipients who are no signup
     params = JSONAttribute(null=True)           # what rendering needs besides stored items (ids, a kind)
+    # A message about no circle is rendered in this language: the page's when it was written
+    # (a password reset), or the recipient's (a digest). One about a circle uses the circle's.
+    language = UnicodeAttribute(null=True)
     state = UnicodeAttribute()                  # pending, retrying, sent, failed, skipped
     attempts = NumberAttribute(default=0)
     claimed_until = UTCDateTimeAttribute(null=True)     # a sender's lease
