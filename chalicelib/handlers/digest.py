@@ -14,6 +14,7 @@ from datetime import timedelta
 from chalice import Blueprint
 
 from chalicelib.core.errors import NotFound, Refusal
+from chalicelib.core.i18n import _
 from chalicelib.handlers.auth import signed_in, signed_in_context
 from chalicelib.handlers.web import form_fields, page, refusal_page
 
@@ -31,7 +32,7 @@ def team_digest(session, team_id, week):
     monday = digest.parse_week(week)
     try:
         if monday is None:
-            raise NotFound('There is no such week: a digest covers a week from Monday, as in /digest/2026-11-23.')
+            raise NotFound(_('There is no such week: a digest covers a week from Monday, as in /digest/2026-11-23.'))
         view, sent = web_digest(team_id, monday, session.user_id)
     except Refusal as refusal:
         return refusal_page(refusal, **signed_in_context(session))

@@ -67,6 +67,7 @@ def organize_feedback(session, team_id):
 @signed_in(bp)
 def organize_circles(session, team_id):
     from chalicelib.core.clock import utcnow
+    from chalicelib.core.i18n import _
     from chalicelib.facilitators.dashboard import GROUPS
     from chalicelib.teams import manage
     try:
@@ -74,4 +75,4 @@ def organize_circles(session, team_id):
     except Refusal as refusal:
         return refusal_page(refusal, session=session)
     return page('organize/circles.html', **signed_in_context(session), team=result.team, result=result,
-                groups=GROUPS, organize_page='circles')
+                groups=[(name, _(label)) for name, label in GROUPS], organize_page='circles')

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from chalice import Blueprint
 
 from chalicelib.core.errors import Refusal, ValidationFailed
+from chalicelib.core.i18n import _
 from chalicelib.handlers.web import embeddable, form_fields, page, redirect, with_retry_after
 
 bp = Blueprint(__name__)
@@ -19,8 +20,8 @@ FORM = ['application/x-www-form-urlencoded']
 
 def _embed_refusal(refusal):
     status = refusal.status
-    response = page('teams/embed_message.html', status, title='Not found' if status == 404 else
-                    'We could not do that', message=refusal.message)
+    response = page('teams/embed_message.html', status, title=_('Not found') if status == 404 else
+                    _('We could not do that'), message=refusal.message)
     return embeddable(with_retry_after(response, refusal))
 
 
@@ -32,7 +33,7 @@ def team_embed(slug):
     except Refusal as refusal:
         return _embed_refusal(refusal)
     return embeddable(page('teams/embed.html', team=shown.team, circles=shown.circles,
-                           status_words=team_page.STATUS_WORDS, team_url=team_page.team_url(shown.team)))
+                           status_words=team_page.status_words(), team_url=team_page.team_url(shown.team)))
 
 
 def _embed_form(slug, circle_id, status=200, values=None, errors=None, problem=None):

@@ -12,22 +12,23 @@ from urllib.parse import quote
 from chalice import Blueprint
 
 from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
+from chalicelib.core.i18n import N_, _
 from chalicelib.handlers.auth import anonymous_form, current_session, signed_in, signed_in_context
 from chalicelib.handlers.web import form_fields, page, redirect, refusal_page
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
 
-DONE = {
-    'invited': 'The invitation is on its way; the link works for 7 days.',
-    'revoked': 'The invitation is revoked: its link no longer works.',
-    'resent': 'The invitation is sent again, with a new link that works for 7 days.',
-    'role': 'The role is changed.',
-    'removed': 'They no longer belong to the team. Their circles stay in the team: you still see and manage them.',
-    'join-on': 'The join link is on: anyone signed in who opens it joins as a facilitator.',
-    'join-off': 'The join link is off: it no longer works.',
-    'join-rotated': 'The join link is new: the old one no longer works.',
-    'joined': 'Welcome to the team.',
+DONE = {     # translated where shown (`_members_page`)
+    'invited': N_('The invitation is on its way; the link works for 7 days.'),
+    'revoked': N_('The invitation is revoked: its link no longer works.'),
+    'resent': N_('The invitation is sent again, with a new link that works for 7 days.'),
+    'role': N_('The role is changed.'),
+    'removed': N_('They no longer belong to the team. Their circles stay in the team: you still see and manage them.'),
+    'join-on': N_('The join link is on: anyone signed in who opens it joins as a facilitator.'),
+    'join-off': N_('The join link is off: it no longer works.'),
+    'join-rotated': N_('The join link is new: the old one no longer works.'),
+    'joined': N_('Welcome to the team.'),
 }
 
 
@@ -139,7 +140,8 @@ def _members_page(session, team_id, status=200, errors=None, values=None, proble
     rows = [{'invitation': i, 'state': invitations.state_of(i)} for i in partition.invitations]
     return page('teams/members.html', status, **signed_in_context(session), team=partition.team,
                 members=teams.member_rows(partition.members), invitations=rows,
-                join_url=invitations.join_url(partition.team), notice=DONE.get(done), problem=problem,
+                join_url=invitations.join_url(partition.team), notice=_(DONE[done]) if done in DONE else None,
+                problem=problem,
                 snippet=team_page.embed_snippet(partition.team), team_url=team_page.team_url(partition.team),
                 errors=errors or {}, values=values or {})
 
@@ -221,7 +223,7 @@ def organize_join_link(session, team_id):
     def act(fields):
         action = fields.get('action')
         if action not in JOIN_ACTIONS:
-            raise ValidationFailed({'action': ['Choose on, off or rotate.']})
+            raise ValidationFailed({'action': [_('Choose on, off or rotate.')]})
         if action == 'rotate':
             invitations.rotate_join_link(team_id, session.user_id)
         else:
@@ -243,7 +245,7 @@ def team_public_page(slug):
         return refusal_page(refusal, **_context(session))
     member = bool(session and shown.team.team_id in (getattr(session, 'team_ids', None) or []))
     return page('teams/page.html', **_context(session), team=shown.team, circles=shown.circles, member=member,
-                status_words=team_page.STATUS_WORDS)
+                status_words=team_page.status_words())
 
 
 def _leave_page(session, slug, status=200, error=None):
@@ -254,9 +256,9 @@ def _leave_page(session, slug, status=200, error=None):
         return refusal_page(refusal, **signed_in_context(session)), None
     member = teams.membership(team.team_id, session.user_id)
     if member is None:
-        return refusal_page(NotFound('You are not a member of this team.'), **signed_in_context(session)), None
+        return refusal_page(NotFound(_('You are not a member of this team.')), **signed_in_context(session)), None
     return page('teams/leave.html', status, **signed_in_context(session), team=team, member=member,
-                error=error, left=None, kept=teams.KEPT_CIRCLES), team
+                error=error, left=None, kept=_(teams.KEPT_CIRCLES)), team
 
 
 @bp.route('/teams/{slug}/leave', methods=['GET'])
@@ -278,4 +280,4 @@ def team_leave(session, slug):
     except teams.LastOrganizer as refusal:
         return _leave_page(session, slug, refusal.status, error=refusal.message)[0]
     return page('teams/leave.html', **signed_in_context(session), team=team, member=left.membership,
-                error=None, left=left.message, kept=teams.KEPT_CIRCLES)
+                error=None, left=left.message, kept=_(teams.KEPT_CIRCLES))

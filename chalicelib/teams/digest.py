@@ -24,6 +24,7 @@ members.
 from datetime import date, datetime, time, timedelta, timezone
 from typing import NamedTuple
 
+from chalicelib.core.i18n import _
 from chalicelib.models import Circle, MeetingEntry, MeetingFeedback, Signup
 from chalicelib.models.meeting_entry import FEEDBACK, MEETING, SIGNUP, team_day_pk
 from chalicelib.teams.teams import ORGANIZER, team_partition
@@ -169,7 +170,8 @@ def compose(team_week, users, week, always=False):
     coming = [_meeting_row(e) for e in _taking_place(team_week.entries, week + timedelta(days=7))]
     start, end = week_bounds(week)
     joined = sorted((m for m in members if m.created_at and start <= m.created_at < end), key=lambda m: m.created_at)
-    new_members = [{'name': getattr(users.get(m.user_id), 'name', None) or 'Someone', 'role': m.role}
+    # Names only (None for an account without one): the templates say 'Someone' in the reader's language.
+    new_members = [{'name': getattr(users.get(m.user_id), 'name', None) or None, 'role': m.role}
                    for m in joined]
     if not (always or held or team_week.signups or new_members):
         return None
@@ -191,14 +193,14 @@ def _signup_groups(signups, names):
     """Last week's signups by circle (the circle's facilitators first see whose goals)."""
     groups, listed = {}, 0
     for signup in sorted(signups, key=lambda s: s.td_sk):
-        name, facilitator_ids = names.get(signup.circle_id, ('A circle', []))
+        name, facilitator_ids = names.get(signup.circle_id, (None, []))     # None: 'A circle', as shown
         group = groups.setdefault(signup.circle_id, {'circle_id': signup.circle_id, 'circle': name,
                                                      'facilitator_ids': facilitator_ids, 'count': 0, 'learners': []})
         group['count'] += 1
         if listed < MAX_SIGNUPS:
             group['learners'].append({'name': signup.name, 'goals': _shorter(signup.goals, MAX_GOALS) or None})
             listed += 1
-    return sorted(groups.values(), key=lambda g: g['circle'].lower())
+    return sorted(groups.values(), key=lambda g: (g['circle'] or '').lower())
 
 
 # --- what one reader may see ----------------------------------------------------------------
@@ -228,4 +230,5 @@ def view_for(data, role, user_id):
 def subject(view):
     from chalicelib.core.formatting import short_date
     monday = date.fromisoformat(view['week'])
-    return f"{view['team']}: the week of {short_date(monday)} to {short_date(monday + timedelta(days=6))}"
+    return _('%(team)s: the week of %(start)s to %(end)s') % {
+        'team': view['team'], 'start': short_date(monday), 'end': short_date(monday + timedelta(days=6))}

@@ -30,7 +30,8 @@ from datetime import timedelta
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pynamodb.exceptions import PutError, TransactWriteError
 
-from chalicelib.core import observability
+from chalicelib.core import i18n, observability
+from chalicelib.core.i18n import _
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import NotFound
 from chalicelib.core.links import BadLink
@@ -82,7 +83,9 @@ def recipients(members):
 
 
 def digest_items(team_id, week, people, users, now):
-    """One outbox item per recipient with an address, in the digest's partition."""
+    """One outbox item per recipient with an address, in the digest's partition, written in the
+    recipient's language (`User.language`, the one they last used; English when none): a job
+    has no visitor, and the digest is about no one circle, so the sender renders it in that."""
     items = []
     for member in people:
         user = users.get(member.user_id)
@@ -90,6 +93,7 @@ def digest_items(team_id, week, people, users, now):
             continue
         items.append(outbox.message(TeamDigest.partition(team_id), purpose(week), recipient_id(member.user_id),
                                     outbox.EMAIL, TEMPLATE, now, to=user.email,
+                                    language=user.language or i18n.SOURCE,
                                     params={'team': team_id, 'week': week.isoformat(), 'user': member.user_id}))
     return items
 
@@ -260,7 +264,7 @@ def web_digest(team_id, week, user_id):
     the team now, as for a team that does not exist."""
     member = membership(team_id, user_id) if user_id else None
     if member is None or member.role not in ROLES:
-        raise NotFound('We could not find that team.')
+        raise NotFound(_('We could not find that team.'))
     try:
         data, sent = TeamDigest.get(*TeamDigest.key(team_id, week.isoformat())).data, True
     except TeamDigest.DoesNotExist:
@@ -271,7 +275,7 @@ def web_digest(team_id, week, user_id):
 def _composed_now(team_id, week):
     team_week = digest.read_team_week(team_id, week)
     if team_week is None:
-        raise NotFound('We could not find that team.')
+        raise NotFound(_('We could not find that team.'))
     team_week = digest.with_circles(team_week, week)
     users = {u.user_id: u for u in User.batch_get([User.key(m.user_id) for m in team_week.partition.members])} \
         if team_week.partition.members else {}

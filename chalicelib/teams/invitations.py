@@ -23,6 +23,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
+from chalicelib.core.i18n import N_, _
 from chalicelib.core.ids import new_id
 from chalicelib.core.links import BadLink
 from chalicelib.core.settings import get_settings
@@ -39,6 +40,20 @@ DAY = 24 * 3600
 # Purposes of their own (salts), so no other signed link of the app works here.
 TEAM_INVITATION, TEAM_JOIN = 'team-invitation', 'team-join'
 MAX_AGE_SECONDS = {TEAM_INVITATION: INVITATION_DAYS * DAY, TEAM_JOIN: 3650 * DAY}
+# What an invitation no longer open says, by its state: whole sentences (the state's word agrees
+# with the invitation in other languages).
+NOT_OPEN = {PENDING: N_('This invitation is pending: ask an organizer of the team for a new one.'),
+            ACCEPTED: N_('This invitation is accepted: ask an organizer of the team for a new one.'),
+            DECLINED: N_('This invitation is declined: ask an organizer of the team for a new one.'),
+            REVOKED: N_('This invitation is revoked: ask an organizer of the team for a new one.'),
+            EXPIRED: N_('This invitation is expired: ask an organizer of the team for a new one.')}
+ALREADY = {PENDING: N_('The invitation is pending already.'),
+           ACCEPTED: N_('The invitation is accepted already.'),
+           DECLINED: N_('The invitation is declined already.'),
+           REVOKED: N_('The invitation is revoked already.')}
+NOT_PENDING = {ACCEPTED: N_('The invitation is accepted: invite them again instead.'),
+               DECLINED: N_('The invitation is declined: invite them again instead.'),
+               REVOKED: N_('The invitation is revoked: invite them again instead.')}
 
 
 class InvitationRefused(Refusal):
@@ -90,7 +105,7 @@ def normalised_address(email):
     try:
         return validate_email((email or '').strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise ValidationFailed({'email': ['Please give a valid email address.']}) from None
+        raise ValidationFailed({'email': [_('Please give a valid email address.')]}) from None
 
 
 def state_of(invitation, now=None):
@@ -138,17 +153,17 @@ def invite(team_id, email, by_user_id, role=FACILITATOR, now=None):
     now = now or utcnow()
     teams.require_organizer(team_id, by_user_id)
     if role not in ROLES:
-        raise ValidationFailed({'role': ['Choose organizer or facilitator.']})
+        raise ValidationFailed({'role': [_('Choose organizer or facilitator.')]})
     address = normalised_address(email)
     invitee = user_for_email(address)
     if invitee is not None and teams.membership(team_id, invitee.user_id) is not None:
-        raise ValidationFailed({'email': [f'{address} is already a member of this team.']})
+        raise ValidationFailed({'email': [_('%(address)s is already a member of this team.') % {'address': address}]})
     invitation = new_invitation(team_id, address, role, get_user(by_user_id), now)
     try:
         transact_write(lambda transaction: save_invitation(transaction, invitation, now))
     except TransactWriteError:
-        raise ValidationFailed({'email': [f'{address} already has a pending invitation: resend it, '
-                                          'or revoke it first.']}) from None
+        raise ValidationFailed({'email': [_('%(address)s already has a pending invitation: resend it, '
+                                            'or revoke it first.') % {'address': address}]}) from None
     return invitation
 
 
@@ -156,7 +171,7 @@ def _invitation_or_404(team_id, email):
     try:
         return TeamInvitation.get(*TeamInvitation.key(team_id, normalised_address(email)))
     except (TeamInvitation.DoesNotExist, ValidationFailed):
-        raise NotFound('There is no such invitation.') from None
+        raise NotFound(_('There is no such invitation.')) from None
 
 
 def revoke(team_id, email, by_user_id, now=None):
@@ -170,7 +185,7 @@ def revoke(team_id, email, by_user_id, now=None):
     except Exception as error:   # noqa: BLE001 - UpdateError: the condition failed
         if getattr(error, 'cause_response_code', None) != 'ConditionalCheckFailedException':
             raise
-        raise ValidationFailed({'email': [f'The invitation is {invitation.state} already.']}) from None
+        raise ValidationFailed({'email': [_(ALREADY[invitation.state])]}) from None
     return invitation
 
 
@@ -181,7 +196,7 @@ def resend(team_id, email, by_user_id, now=None):
     teams.require_organizer(team_id, by_user_id)
     invitation = _invitation_or_404(team_id, email)
     if invitation.state != PENDING:
-        raise ValidationFailed({'email': [f'The invitation is {invitation.state}: invite them again instead.']})
+        raise ValidationFailed({'email': [_(NOT_PENDING[invitation.state])]})
     expires_at = now + timedelta(days=INVITATION_DAYS)
 
     def write(transaction):
@@ -192,7 +207,7 @@ def resend(team_id, email, by_user_id, now=None):
     try:
         transact_write(write)
     except TransactWriteError:
-        raise ValidationFailed({'email': ['The invitation changed meanwhile: reload the page.']}) from None
+        raise ValidationFailed({'email': [_('The invitation changed meanwhile: reload the page.')]}) from None
     invitation.expires_at = expires_at
     return invitation
 
@@ -221,8 +236,7 @@ def _answer_condition(invitation, now):
 
 
 def _not_open_refusal(invitation, now):
-    return InvitationRefused(f'This invitation is {state_of(invitation, now)}: ask an organizer of the team '
-                             'for a new one.')
+    return InvitationRefused(_(NOT_OPEN[state_of(invitation, now)]))
 
 
 def accept(token, user, now=None):
@@ -232,11 +246,11 @@ def accept(token, user, now=None):
     now = now or utcnow()
     team, invitation = read_invitation(token)
     if (user.email or '').lower() != invitation.email:
-        raise InvitationRefused('This invitation was sent to another address: sign in with the account of '
-                                'the address it was sent to.')
+        raise InvitationRefused(_('This invitation was sent to another address: sign in with the account of '
+                                  'the address it was sent to.'))
     if not user.email_confirmed:
-        raise InvitationRefused('Please confirm your email address first (follow the link we emailed you), '
-                                'then open the invitation again.')
+        raise InvitationRefused(_('Please confirm your email address first (follow the link we emailed you), '
+                                  'then open the invitation again.'))
     if not is_open(invitation, now):
         raise _not_open_refusal(invitation, now)
     current = teams.membership(team.team_id, user.user_id)
@@ -331,11 +345,12 @@ def join_with_link(token, user, now=None):
 def invitation_message(team, invitation, to):
     from chalicelib.core.rendering import render
     from chalicelib.messaging import email
-    inviter = invitation.invited_by_name or f'The organizers of {team.name}'
+    inviter = invitation.invited_by_name or _('The organizers of %(team)s') % {'team': team.name}
     context = {'team': team, 'inviter': inviter, 'role': invitation.role, 'accept_url': invitation_url(invitation),
                'days': INVITATION_DAYS, 'expires_at': invitation.expires_at}
-    subject = (f'{inviter} invites you to organize {team.name}' if invitation.role == ORGANIZER
-               else f'{inviter} invites you to join {team.name}')
+    names = {'inviter': inviter, 'team': team.name}
+    subject = (_('%(inviter)s invites you to organize %(team)s') % names if invitation.role == ORGANIZER
+               else _('%(inviter)s invites you to join %(team)s') % names)
     return email.build_message(to=to, subject=subject, text=render('email/team_invitation.txt', **context),
                                html=render('email/team_invitation.html', **context))
 

@@ -11,6 +11,7 @@ members' accounts (names). Invitations and roles are changed on the members page
 from dataclasses import dataclass
 
 from chalicelib.core.errors import NotFound
+from chalicelib.core.i18n import _
 from chalicelib.facilitators import dashboard
 from chalicelib.models import raw as reads
 from chalicelib.models import Circle
@@ -52,7 +53,7 @@ def team_circles(team_id):
         ids = [v['S'] for v in (item.get(_FACILITATORS[0]) or {}).get('L', [])]
         names = [v['S'] for v in (item.get(_FACILITATORS[1]) or {}).get('L', [])]
         found.append((dashboard.card_from_raw(item),
-                      [(user_id, names[n] if n < len(names) else 'A facilitator') for n, user_id in enumerate(ids)]))
+                      [(user_id, names[n] if n < len(names) else _('A facilitator')) for n, user_id in enumerate(ids)]))
     return found
 
 
@@ -62,11 +63,11 @@ def manage_page(team_id, user_id, now):
     partition = teams.team_partition(team_id)
     mine = partition and next((m for m in partition.members if m.user_id == user_id), None)
     if mine is None or mine.role != teams.ORGANIZER:
-        raise NotFound('We could not find that team.')
+        raise NotFound(_('We could not find that team.'))
     circles = team_circles(team_id)
-    groups = dashboard.grouped([card for card, _ in circles], now)
+    groups = dashboard.grouped([card for card, _facilitators in circles], now)
     entry_of = {entry.circle.id: entry for entries in groups.values() for entry in entries}
-    order = {name: n for n, (name, _) in enumerate(dashboard.GROUPS)}
+    order = {name: n for n, (name, _label) in enumerate(dashboard.GROUPS)}
     by_person, names = {}, {}
     for card, facilitators in circles:
         for person_id, name in facilitators:

@@ -13,6 +13,7 @@ can read or change it"). That unshared feedback exists is shown on the week page
 is not flagged as missing feedback), never what it says.
 """
 from chalicelib.core.errors import NotFound
+from chalicelib.core.i18n import _
 from chalicelib.models import TableItem, Team, TeamMember
 
 ORGANIZER = 'organizer'
@@ -21,12 +22,12 @@ ORGANIZER = 'organizer'
 def organized_team(team_id, user_id):
     """The Team if `user_id` organizes it now; NotFound otherwise. One BatchGetItem."""
     if not team_id or not user_id or len(team_id) > 64:
-        raise NotFound('We could not find that team.')
+        raise NotFound(_('We could not find that team.'))
     found = list(TableItem.batch_get([Team.key(team_id), (f'TEAM#{team_id}', f'MEMBER#{user_id}')]))
     team = next((item for item in found if isinstance(item, Team)), None)
     member = next((item for item in found if isinstance(item, TeamMember)), None)
     if team is None or member is None or member.user_id != user_id or member.role != ORGANIZER:
-        raise NotFound('We could not find that team.')
+        raise NotFound(_('We could not find that team.'))
     return team
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from chalicelib.core.clock import zone_info
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.formatting import clock
+from chalicelib.core.i18n import _
 from chalicelib.models import raw as reads
 from chalicelib.models import Circle, MeetingEntry, MeetingFeedback, TableItem
 from chalicelib.models.meeting_entry import FEEDBACK, team_day_pk
@@ -54,13 +56,13 @@ def parse_filters(params):
     def an_id(name):
         value = (params.get(name) or '').strip()
         if value and not _ID.match(value):
-            errors[name] = ['Please choose from the list.']
+            errors[name] = [_('Please choose from the list.')]
             return None
         return value or None
     circle_id, author_id = an_id('circle'), an_id('author')
     rating = (params.get('rating') or '').strip()
     if rating and rating not in {str(r) for r in RATINGS}:
-        errors['rating'] = ['Please choose a rating from 1 to 5.']
+        errors['rating'] = [_('Please choose a rating from 1 to 5.')]
     if errors:
         raise ValidationFailed(errors)
     return Filters(circle_id=circle_id, author_id=author_id, rating=int(rating) if rating else None)
@@ -71,7 +73,7 @@ def parse_cursor(value):
     if not value:
         return None
     if len(value) > 200 or not _CURSOR.match(value):
-        raise ValidationFailed({'after': ['This page link is not one we made: start again from the first page.']})
+        raise ValidationFailed({'after': [_('This page link is not one we made: start again from the first page.')]})
     return value
 
 
@@ -163,8 +165,10 @@ def _label(entry):
     starts = MeetingEntry.starts_at.deserialize(entry['starts_at']['S'])
     local = starts.astimezone(zone_info(entry['timezone']['S']))
     number, of = entry.get('number', {}).get('N'), entry.get('of', {}).get('N')
-    numbered = f'Meeting {number} of {of}, ' if number and of else ''
-    return f'{numbered}{local:%H:%M} {local.tzname()}'
+    moment = f'{clock(local.time())} {local.tzname()}'
+    if number and of:
+        return _('Meeting %(number)s of %(of)s, %(time)s') % {'number': number, 'of': of, 'time': moment}
+    return moment
 
 
 def feedback_page(team_id, filters, after=None):
@@ -175,7 +179,7 @@ def feedback_page(team_id, filters, after=None):
     for feedback in items:
         entry = entries.get((feedback.circle_id, feedback.meeting_id))
         rows.append(FeedbackRow(feedback=feedback, local_date=feedback.td_sk.split('#')[1],
-                                circle_name=(entry or {}).get('circle_name', {}).get('S') or 'A circle of the team',
+                                circle_name=(entry or {}).get('circle_name', {}).get('S') or _('A circle of the team'),
                                 meeting_label=_label(entry)))
     return FeedbackPage(rows=rows, after=next_after, queries=queries)
 
@@ -194,10 +198,10 @@ def filter_choices(team_id):
     for item in reads.query(Circle.team_pk.attr_name, f'TEAM#{team_id}', index_name=Circle.by_team.Meta.index_name,
                             attributes=names):
         circle_id = item[Circle.id.attr_name]['S']
-        circles[circle_id] = (item.get(Circle.name.attr_name) or {}).get('S') or 'Untitled circle'
+        circles[circle_id] = (item.get(Circle.name.attr_name) or {}).get('S') or _('Untitled circle')
         ids = [v['S'] for v in (item.get(Circle.facilitator_ids.attr_name) or {}).get('L', [])]
         shown = [v['S'] for v in (item.get(Circle.facilitator_names.attr_name) or {}).get('L', [])]
         for n, user_id in enumerate(ids):
-            people.setdefault(user_id, shown[n] if n < len(shown) else 'A facilitator')
+            people.setdefault(user_id, shown[n] if n < len(shown) else _('A facilitator'))
     return Choices(circles=sorted(circles.items(), key=lambda c: (c[1].lower(), c[0])),
                    facilitators=sorted(people.items(), key=lambda p: (p[1].lower(), p[0])))

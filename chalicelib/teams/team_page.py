@@ -34,6 +34,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import escape
 
 from chalicelib.core.errors import NotFound, Refusal
+from chalicelib.core.i18n import N_, _
 from chalicelib.core.settings import get_settings
 from chalicelib.teams import teams
 
@@ -41,20 +42,32 @@ EMBED_TOKEN_PURPOSE = 'circles.embed-signup'
 EMBED_TOKEN_MAX_AGE = 12 * 3600             # seconds a widget's form may stay open
 EMBED_SCRIPT = 'team-embed.js'              # in templates/static, served by /static/{name}
 EMBED_HEIGHT = 640                          # the iframe's height before the script resizes it
-STATUS_WORDS = {'upcoming': 'Starting soon', 'in_progress': 'Running, join in', 'closed': 'Signup closed',
-                'completed': 'Finished'}
+STATUS_WORDS = {'upcoming': N_('Starting soon'), 'in_progress': N_('Running, join in'),
+                'closed': N_('Signup closed'), 'completed': N_('Finished')}
 
 
-class EmbedFormExpired(Refusal):
+def status_words():
+    """STATUS_WORDS in the language of the moment (the cards' badges)."""
+    return {status: _(words) for status, words in STATUS_WORDS.items()}
+
+
+class _TranslatedRefusal(Refusal):
+    """A refusal whose default `message` is marked (N_) and translated when raised."""
+
+    def __init__(self, message=None, errors=None):
+        super().__init__(message or _(type(self).message), errors)
+
+
+class EmbedFormExpired(_TranslatedRefusal):
     """The widget's form was open longer than EMBED_TOKEN_MAX_AGE: show it again to be sent again."""
     status = 400
-    message = 'This form was open for a long time: please check your answers and send it again.'
+    message = N_('This form was open for a long time: please check your answers and send it again.')
 
 
-class EmbedFormRefused(Refusal):
+class EmbedFormRefused(_TranslatedRefusal):
     """The widget's form token is missing, altered, or made for another circle."""
     status = 400
-    message = 'This form could not be sent. Please reload the page and try again.'
+    message = N_('This form could not be sent. Please reload the page and try again.')
 
 
 class TeamPage(NamedTuple):
@@ -73,18 +86,26 @@ def team_or_404(slug):
     """The team that owns `slug` (two GetItems); NotFound otherwise."""
     team = teams.team_for_slug(slug) if slug and len(slug) <= teams.MAX_SLUG else None
     if team is None:
-        raise NotFound('There is no team at this address.')
+        raise NotFound(_('There is no team at this address.'))
     return team
 
 
 def _team_entries(team_id, now=None):
     """The team's catalog entries that are not finished, soonest first (no DynamoDB call
-    between catalog refreshes)."""
+    between catalog refreshes). Each item also has `weekday`: the index (Monday = 0) of its
+    `day`, the English weekday word of the public API, so a page names it in its own language
+    (the `weekday_name` filter); None when the circle meets on no regular day."""
     from chalicelib.circles import catalog
     listing = catalog.current(now)
     with listing.lock:
         entries = [e for e in listing.grouped('tm').get(team_id, []) if not e.finished]
-        return [e.item() for e in sorted(entries, key=lambda e: (e.card['fs'] or 0, e.id))]
+        return [_with_weekday(e.item()) for e in sorted(entries, key=lambda e: (e.card['fs'] or 0, e.id))]
+
+
+def _with_weekday(item):
+    from chalicelib.circles.circles import WEEKDAYS
+    item['weekday'] = WEEKDAYS.index(item['day']) if item.get('day') in WEEKDAYS else None
+    return item
 
 
 def team_page(slug, now=None):
@@ -99,7 +120,7 @@ def embed_circle(slug, circle_id, now=None):
     team = team_or_404(slug)
     item = next((i for i in _team_entries(team.team_id, now) if i['id'] == circle_id), None)
     if item is None:
-        raise NotFound('This learning circle is not listed by this team.')
+        raise NotFound(_('This learning circle is not listed by this team.'))
     return EmbedCircle(team, item)
 
 
@@ -108,9 +129,9 @@ def signup_closed_reason(item):
     again against the stored circle)."""
     from chalicelib.learners.signup import FULL
     if not item['signup_open']:
-        return 'Signup for this learning circle is closed.'
+        return _('Signup for this learning circle is closed.')
     if item['signup_limit'] is not None and item['signup_count'] >= item['signup_limit']:
-        return FULL
+        return _(FULL)
     return None
 
 
@@ -169,8 +190,9 @@ def embed_snippet(team):
     EMBED_HEIGHT and scrolls), and a plain link to the team page for browsers that show no
     iframe (or a site that strips it)."""
     base = get_settings().public_base_url
-    title = escape(f'Learning circles of {team.name}')
+    title = escape(_('Learning circles of %(team)s') % {'team': team.name})
+    link = escape(_('Learning circles of %(team)s: see them and sign up') % {'team': team.name})
     return (f'<iframe src="{escape(embed_url(team))}" title="{title}" width="100%" height="{EMBED_HEIGHT}" '
             f'style="border:0;max-width:100%" loading="lazy" data-circles-embed></iframe>\n'
             f'<script src="{escape(base)}/static/{EMBED_SCRIPT}" async></script>\n'
-            f'<p><a href="{escape(team_url(team))}">{title}: see them and sign up</a></p>')
+            f'<p><a href="{escape(team_url(team))}">{link}</a></p>')

@@ -17,6 +17,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
+from chalicelib.core.i18n import N_, _
 from chalicelib.core.ids import new_id
 from chalicelib.models import TableItem, Team, TeamInvitation, TeamMember
 from chalicelib.models.team import TeamSlugClaim
@@ -31,8 +32,11 @@ _SLUG = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
 class LastOrganizer(Refusal):
     """The change would leave the team without an organizer."""
     status = 400
-    message = ('A team needs at least one organizer: make someone else an organizer first, '
-               'then try again.')
+    message = N_('A team needs at least one organizer: make someone else an organizer first, '
+                 'then try again.')
+
+    def __init__(self, message=None, errors=None):
+        super().__init__(message or _(type(self).message), errors)
 
 
 class NewTeam(NamedTuple):
@@ -42,8 +46,9 @@ class NewTeam(NamedTuple):
 
     def summary(self):
         if self.organizer is not None:
-            return f'{self.organizer.email} is its organizer.'
-        return f'{self.invitation.email} has no account yet: an organizer invitation is on its way.'
+            return _('%(email)s is its organizer.') % {'email': self.organizer.email}
+        return _('%(email)s has no account yet: an organizer invitation is on its way.') % {
+            'email': self.invitation.email}
 
 
 class RemovedMember(NamedTuple):
@@ -82,7 +87,7 @@ def require_organizer(team_id, user_id):
     answer as for a team that does not exist, so nobody learns which teams exist)."""
     member = membership(team_id, user_id) if user_id else None
     if member is None or member.role != ORGANIZER:
-        raise NotFound('We could not find that team.')
+        raise NotFound(_('We could not find that team.'))
     return member
 
 
@@ -113,7 +118,7 @@ def member_rows(members):
     BatchGetItem of the users."""
     from chalicelib.models import User
     users = {u.user_id: u for u in User.batch_get([User.key(m.user_id) for m in members])} if members else {}
-    rows = [{'user_id': m.user_id, 'role': m.role, 'name': getattr(users.get(m.user_id), 'name', None) or 'Someone',
+    rows = [{'user_id': m.user_id, 'role': m.role, 'name': getattr(users.get(m.user_id), 'name', None) or _('Someone'),
              'email': getattr(users.get(m.user_id), 'email', '')} for m in members]
     return sorted(rows, key=lambda r: (r['role'] != ORGANIZER, r['name'].lower()))
 
@@ -135,21 +140,22 @@ def _clean(name, slug, introduction, image_url, latitude, longitude):
     errors = {}
     name = (name or '').strip()
     if not name:
-        errors['name'] = ['Please give the team a name.']
+        errors['name'] = [_('Please give the team a name.')]
     elif len(name) > MAX_NAME:
-        errors['name'] = [f'Use at most {MAX_NAME} characters.']
+        errors['name'] = [_('Use at most %(limit)s characters.') % {'limit': MAX_NAME}]
     if slug is not None:
         slug = slug.strip().lower()
         if not _SLUG.match(slug) or len(slug) > MAX_SLUG:
-            errors['slug'] = [f'Use lowercase letters, digits and single hyphens, at most {MAX_SLUG} characters.']
+            errors['slug'] = [_('Use lowercase letters, digits and single hyphens, at most %(limit)s characters.')
+                              % {'limit': MAX_SLUG}]
     if len(introduction or '') > MAX_INTRODUCTION:
-        errors['introduction'] = [f'Use at most {MAX_INTRODUCTION} characters.']
+        errors['introduction'] = [_('Use at most %(limit)s characters.') % {'limit': MAX_INTRODUCTION}]
     if image_url and not re.match(r'^https://\S+$', image_url):
-        errors['image_url'] = ['The image must be an https:// address.']
+        errors['image_url'] = [_('The image must be an https:// address.')]
     if (latitude is None) != (longitude is None):
-        errors['latitude'] = ['Give both latitude and longitude, or neither.']
+        errors['latitude'] = [_('Give both latitude and longitude, or neither.')]
     elif latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        errors['latitude'] = ['Latitude is between -90 and 90, longitude between -180 and 180.']
+        errors['latitude'] = [_('Latitude is between -90 and 90, longitude between -180 and 180.')]
     if errors:
         raise ValidationFailed(errors)
     return name, slug
@@ -202,7 +208,8 @@ def create_team(name, organizer_email, *, slug=None, introduction=None, image_ur
                 raise
             continue
         return NewTeam(team, user, invitation)
-    raise ValidationFailed({'slug': [f'The address /teams/{wanted or candidates[0]} is taken: choose another slug.']})
+    raise ValidationFailed({'slug': [_('The address /teams/%(slug)s is taken: choose another slug.')
+                                     % {'slug': wanted or candidates[0]}]})
 
 
 def new_membership(team_id, user, role, now):
@@ -239,7 +246,7 @@ def _write_keeping_an_organizer(team_id, user_id, change):
 def _member_or_404(team_id, user_id):
     member = membership(team_id, user_id)
     if member is None:
-        raise NotFound('They are not a member of this team.')
+        raise NotFound(_('They are not a member of this team.'))
     return member
 
 
@@ -248,7 +255,7 @@ def change_role(team_id, by_user_id, user_id, role, now=None):
     cannot be demoted."""
     require_organizer(team_id, by_user_id)
     if role not in ROLES:
-        raise ValidationFailed({'role': ['Choose organizer or facilitator.']})
+        raise ValidationFailed({'role': [_('Choose organizer or facilitator.')]})
     member = _member_or_404(team_id, user_id)
     if member.role == role:
         return member
@@ -263,7 +270,7 @@ def change_role(team_id, by_user_id, user_id, role, now=None):
     return member
 
 
-KEPT_CIRCLES = ('Their circles stay in the team: its organizers still see and manage them.')
+KEPT_CIRCLES = N_('Their circles stay in the team: its organizers still see and manage them.')   # _() where shown
 
 
 def remove_member(team_id, by_user_id, user_id):
@@ -272,14 +279,15 @@ def remove_member(team_id, by_user_id, user_id):
     require_organizer(team_id, by_user_id)
     member = _member_or_404(team_id, user_id)
     _delete_membership(team_id, member)
-    return RemovedMember(member, f'They no longer belong to the team. {KEPT_CIRCLES}')
+    return RemovedMember(member, _('They no longer belong to the team. Their circles stay in the team: its organizers '
+                                   'still see and manage them.'))
 
 
 def leave_team(team_id, user_id):
     """A member leaves the team (their circles stay in it); the last organizer cannot."""
     member = _member_or_404(team_id, user_id)
     _delete_membership(team_id, member)
-    return RemovedMember(member, 'You left the team. Your circles stay in it.')
+    return RemovedMember(member, _('You left the team. Your circles stay in it.'))
 
 
 def _delete_membership(team_id, member):

@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from chalicelib.core.clock import zone_info
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.formatting import clock
+from chalicelib.core.i18n import _
 from chalicelib.models import MeetingEntry, MeetingFeedback
 from chalicelib.models.meeting_entry import FEEDBACK, MEETING, team_day_pk
 from chalicelib.teams.organizing import visible_feedback
@@ -36,7 +38,7 @@ def week_start(value, now):
         except ValueError:
             day = None
         if day is None or not EARLIEST <= day <= LATEST:
-            raise ValidationFailed({'week': ['Please give a date as YYYY-MM-DD, for example 2026-11-30.']})
+            raise ValidationFailed({'week': [_('Please give a date as YYYY-MM-DD, for example 2026-11-30.')]})
     return day - timedelta(days=day.weekday())
 
 
@@ -104,7 +106,7 @@ def week_feedback(team_id, monday):
 
 def _clock(entry):
     local = entry.starts_at.astimezone(zone_info(entry.timezone))
-    return f'{local:%H:%M} {local.tzname()}'
+    return f'{clock(local.time())} {local.tzname()}'
 
 
 def _meeting(entry, feedback, now):
