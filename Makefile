@@ -35,7 +35,7 @@ test: install chromium
 LOCALES := chalicelib/locales
 messages: install
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --project=Circles \
-	  --add-comments=Translators: -o $(LOCALES)/messages.pot chalicelib templates
+	  --add-comments=Translators: -o $(LOCALES)/messages.pot .
 	@if [ -n "$(NEW)" ]; then $(BIN)/pybabel -q init -i $(LOCALES)/messages.pot -d $(LOCALES) -l $(NEW); fi
 	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel -q compile -d $(LOCALES)

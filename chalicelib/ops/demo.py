@@ -167,7 +167,7 @@ def _first_meeting_date(today, week, weekday):
     return monday + timedelta(weeks=week, days=weekday)
 
 
-def _create_user(login, now):
+def _create_user(login, now, language=None):
     """A confirmed account, written as `accounts.register` writes one: the user and the
     claim on its email address together, so `accounts.log_in` finds it."""
     from chalicelib.accounts.accounts import hash_password
@@ -175,7 +175,7 @@ def _create_user(login, now):
     user_id = new_id()
     user = User(*User.key(user_id), user_id=user_id, name=login['name'], first_name=login['first_name'],
                 email=login['email'], password_hash=hash_password(login['password']),
-                email_confirmed=True, created_at=now, updated_at=now)
+                email_confirmed=True, language=language, created_at=now, updated_at=now)
     claim = EmailClaim(*EmailClaim.key(login['email']), user_id=user_id, created_at=now)
 
     def build(transaction):
@@ -190,7 +190,7 @@ def _already_loaded():
     return user_for_email(FACILITATOR['email']) is not None
 
 
-def _create_circle(spec, facilitators, team, now):
+def _create_circle(spec, facilitators, team, now, language=None):
     spec = dict(spec)
     facilitator = facilitators[spec.pop('by', 'first')]
     place = dict(PLACES[spec.pop('place')])
@@ -207,6 +207,8 @@ def _create_circle(spec, facilitators, team, now):
                   facilitator_ids=[facilitator.user_id], facilitator_names=[facilitator.first_name],
                   facilitator_emails=[facilitator.email], team_id=team.team_id if in_team else None)
     fields.update(spec)
+    if language:
+        fields['language'] = language
     course = Course(title=title, provider=provider, link=link, topics=topics)
     circle = circles.new_circle(name=fields.pop('name'), course=course, timezone_name=tz_name,
                                 meetings=meetings, **fields)
@@ -269,18 +271,19 @@ def _sign_up_learners(circle, now):
                             'goals': 'Grow my small business online.'}, now)
 
 
-def load_demo_data(now=None):
+def load_demo_data(now=None, language=None):
     """Write the demo world into the table; returns the demo logins.
 
-    Running it again on a table that already has the demo accounts writes nothing.
+    `language` puts every circle and account in that one language (tests/i18n crawls the demo
+    in each). Running it again on a table that already has the demo accounts writes nothing.
     """
     now = now or circles.utcnow()
     if _already_loaded():
         return demo_logins()
     from chalicelib.teams.teams import create_team, new_membership
-    facilitator = _create_user(FACILITATOR, now)
-    organizer = _create_user(ORGANIZER, now)
-    second = _create_user(SECOND_FACILITATOR, now)
+    facilitator = _create_user(FACILITATOR, now, language)
+    organizer = _create_user(ORGANIZER, now, language)
+    second = _create_user(SECOND_FACILITATOR, now, language)
     team = create_team(TEAM_NAME, ORGANIZER['email'], slug=TEAM_SLUG, introduction=TEAM_INTRODUCTION,
                        city='Chicago', country='United States', now=now).team
     new_membership(team.team_id, facilitator, 'facilitator', now).save()
@@ -288,7 +291,7 @@ def load_demo_data(now=None):
     facilitators = {'first': facilitator, 'second': second}
     team_circles = []
     for spec in CIRCLES:
-        circle = _create_circle(spec, facilitators, team, now)
+        circle = _create_circle(spec, facilitators, team, now, language)
         if circle.capacity is not None:
             _sign_up_learners(circle, now)
         if circle.team_id:
