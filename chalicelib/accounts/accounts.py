@@ -17,8 +17,9 @@ from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 
 from chalicelib.circles import circles
 from chalicelib.core import fields as rules
-from chalicelib.core import links
+from chalicelib.core import i18n, links
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.i18n import N_, _, ngettext
 from chalicelib.core.ids import new_id
 from chalicelib.models.transactions import transact_write
 from chalicelib.messaging import outbox
@@ -30,7 +31,7 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 MAX_EMAIL_LENGTH = 320          # longer is no address (RFC 5321); refused before any lookup
 MIN_PASSWORD_SCORE = 3          # zxcvbn's 0-4 scale: 3 is about 10^8 guesses
-WEAK_PASSWORD = ('This password is too easy to guess: it is a common password or close to one. '
+WEAK_PASSWORD = N_('This password is too easy to guess: it is a common password or close to one. '
                  'Try a few unrelated words, or a longer phrase.')
 CONFIRM_EMAIL = links.CONFIRM_EMAIL
 RESET_PASSWORD = links.RESET_PASSWORD
@@ -95,11 +96,11 @@ def password_too_guessable(password, user_inputs=()):
 
 def _validate_password(password, errors, field='password', user_inputs=()):
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors[field] = [f'Use at least {MIN_PASSWORD_LENGTH} characters.']
+        errors[field] = [_('Use at least %(limit)s characters.') % {'limit': MIN_PASSWORD_LENGTH}]
     elif len(password) > MAX_PASSWORD_LENGTH:
-        errors[field] = [f'Use at most {MAX_PASSWORD_LENGTH} characters.']
+        errors[field] = [_('Use at most %(limit)s characters.') % {'limit': MAX_PASSWORD_LENGTH}]
     elif password_too_guessable(password, user_inputs):
-        errors[field] = [WEAK_PASSWORD]
+        errors[field] = [_(WEAK_PASSWORD)]
 
 
 def _validate_email(address, errors, field='email'):
@@ -107,12 +108,14 @@ def _validate_email(address, errors, field='email'):
 
     from chalicelib.learners.signup import normalise_email
     if len(address) > MAX_EMAIL_LENGTH:
-        errors[field] = [f'This email address is too long (at most {MAX_EMAIL_LENGTH} characters).']
+        errors[field] = [_('This email address is too long (at most %(limit)s characters).')
+                         % {'limit': MAX_EMAIL_LENGTH}]
         return None
     try:
         return normalise_email(address)
     except EmailNotValidError as error:
-        errors[field] = [f'This email address is not valid: {error}']
+        # the reason is email_validator's own (English) explanation
+        errors[field] = [_('This email address is not valid: %(reason)s') % {'reason': error}]
 
 
 def get_user(user_id):
@@ -135,12 +138,13 @@ def register(name, email, password, now=None, client_ip=None):
 
     Returns the new User, or None when the address already has an account (its owner
     is emailed instead); the caller shows the same "check your email" page either way.
+    The account remembers the language of the moment (the page's) as its own.
     A request passes `client_ip`: RateLimited (nothing written or sent) when that client or
     this address registered too often.
     """
     now = now or circles.utcnow()
     errors = {}
-    name, problem = rules.clean_text(rules.PERSON_NAME, name, missing='Please tell us your name.')
+    name, problem = rules.clean_text(rules.PERSON_NAME, name, missing=_('Please tell us your name.'))
     if problem:
         errors['name'] = [problem]
     email = _validate_email((email or '').strip(), errors)
@@ -151,7 +155,8 @@ def register(name, email, password, now=None, client_ip=None):
         spend(now, (REGISTRATIONS_PER_CLIENT, client_ip), (REGISTRATIONS_PER_ADDRESS, email))
     user_id = new_id()
     user = User(*User.key(user_id), user_id=user_id, name=name, first_name=name.split()[0], email=email,
-                password_hash=hash_password(password), email_confirmed=False, created_at=now, updated_at=now)
+                password_hash=hash_password(password), email_confirmed=False, language=i18n.current(),
+                created_at=now, updated_at=now)
     claim = EmailClaim(*EmailClaim.key(email), user_id=user_id, created_at=now)
 
     def write(transaction):
@@ -175,11 +180,11 @@ def _url(path):
 
 ALREADY_REGISTERED = 'already-registered'
 EMAIL_CHANGED = 'email-changed'
-ACCOUNT_EMAILS = {  # kind -> (template, subject)
-    CONFIRM_EMAIL: ('confirm_email', 'Confirm your email address for Circles'),
-    RESET_PASSWORD: ('password_reset', 'Reset your Circles password'),
-    ALREADY_REGISTERED: ('already_registered', 'You already have a Circles account'),
-    EMAIL_CHANGED: ('email_changed', 'The email address of your Circles account was changed'),
+ACCOUNT_EMAILS = {  # kind -> (template, subject: translated when the email is rendered)
+    CONFIRM_EMAIL: ('confirm_email', N_('Confirm your email address for Circles')),
+    RESET_PASSWORD: ('password_reset', N_('Reset your Circles password')),
+    ALREADY_REGISTERED: ('already_registered', N_('You already have a Circles account')),
+    EMAIL_CHANGED: ('email_changed', N_('The email address of your Circles account was changed')),
 }
 
 
@@ -216,7 +221,7 @@ def _render_account_email(item, reads, to, now):
             {'u': user.user_id, 'old': params['old'], 'new': params['new'], 'at': params['at']}))
     else:
         context = dict(login_url=_url('/login'), reset_url=_url('/password/forgot'))
-    return email_.build_message(to=to, subject=subject, text=render(f'email/{template}.txt', **context),
+    return email_.build_message(to=to, subject=_(subject), text=render(f'email/{template}.txt', **context),
                                 html=render(f'email/{template}.html', **context))
 
 
@@ -281,7 +286,7 @@ def confirm_email(token, now=None):
     try:
         transact_write(write)
     except TransactWriteError:
-        raise ValidationFailed({'email': ['This address already belongs to another account.']}) from None
+        raise ValidationFailed({'email': [_('This address already belongs to another account.')]}) from None
     from chalicelib.accounts import sessions
     sessions.revoke_all(user.user_id)
     return get_user(user.user_id)
@@ -333,8 +338,14 @@ class LoginThrottled(LoginRefused):
 
 
 def _wait_message(seconds):
-    wait = f'{seconds} second{"s" if seconds != 1 else ""}' if seconds < 90 else f'{-(-seconds // 60)} minutes'
-    return f'Too many failed attempts. Please wait {wait} and try again, or reset your password.'
+    if seconds < 90:
+        return ngettext('Too many failed attempts. Please wait %(num)d second and try again, or reset your password.',
+                        'Too many failed attempts. Please wait %(num)d seconds and try again, or reset your password.',
+                        seconds) % {'num': seconds}
+    minutes = -(-seconds // 60)
+    return ngettext('Too many failed attempts. Please wait %(num)d minute and try again, or reset your password.',
+                    'Too many failed attempts. Please wait %(num)d minutes and try again, or reset your password.',
+                    minutes) % {'num': minutes}
 
 
 def login_delay(failures):
@@ -397,7 +408,7 @@ def clear_login_throttles(email):
             batch.delete(throttle)
 
 
-WRONG = 'That email and password do not match an account.'
+WRONG = N_('That email and password do not match an account.')
 
 
 def log_in(email, password, client_ip, now=None):
@@ -412,7 +423,7 @@ def log_in(email, password, client_ip, now=None):
     now = now or circles.utcnow()
     email, password = (email or '').strip(), password or ''
     if len(email) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
-        raise LoginRefused(WRONG)       # no lookup and no hashing for input no account can have
+        raise LoginRefused(_(WRONG))       # no lookup and no hashing for input no account can have
     errors = {}
     email = _validate_email(email, errors) or email.lower()
     hashed_client = hashed(f'login\n{client_ip or "unknown"}')
@@ -424,12 +435,27 @@ def log_in(email, password, client_ip, now=None):
         password_matches(_decoy_hash(), password)
     if user is None or not password_matches(user.password_hash, password):
         _record_failure(pair, failures, hashed_client, now)
-        raise LoginRefused(WRONG)
+        raise LoginRefused(_(WRONG))
     try:
         pair.delete()
     except DeleteError:
         pass        # forgetting the pair is a courtesy; it expires by itself
+    remember_language(user)
     return user
+
+
+def remember_language(user):
+    """The account's language becomes the one of the moment (the login page's), when it differs:
+    one conditional UpdateItem then, nothing otherwise. The emails about no circle that a job
+    writes later (the digest) are in it."""
+    language = i18n.current()
+    if user.language == language:
+        return
+    try:
+        user.update(actions=[User.language.set(language)], condition=User.pk.exists())
+    except UpdateError as error:
+        if error.cause_response_code != 'ConditionalCheckFailedException':
+            raise       # otherwise deleted meanwhile: nothing to remember it for
 
 
 def _password_fingerprint(user):
@@ -481,7 +507,7 @@ def set_password(user, new_password, now=None, field='password'):
 
 def change_password(user, current_password, new_password):
     if not password_matches(user.password_hash, current_password or ''):
-        raise ValidationFailed({'current_password': ['This is not your current password.']})
+        raise ValidationFailed({'current_password': [_('This is not your current password.')]})
     set_password(user, new_password, field='new_password')
 
 
@@ -489,10 +515,10 @@ def change_email(user, password, new_email):
     """Send a confirmation link to the new address; the account moves when it is followed."""
     errors = {}
     if not password_matches(user.password_hash, password or ''):
-        errors['password'] = ['This is not your current password.']
+        errors['password'] = [_('This is not your current password.')]
     address = _validate_email((new_email or '').strip(), errors, 'new_email')
     if address and address == user.email:
-        errors['new_email'] = ['This is already your address.']
+        errors['new_email'] = [_('This is already your address.')]
     if errors:
         raise ValidationFailed(errors)
     send_confirmation(user, address)

@@ -26,6 +26,7 @@ from http.cookies import SimpleCookie
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from chalicelib.circles import circles
+from chalicelib.core.i18n import _
 from chalicelib.core.ids import new_id
 from chalicelib.core.settings import get_settings
 from chalicelib.models import Session, TableItem, Team, TeamMember
@@ -152,7 +153,7 @@ def from_cookie_header(header, now=None):
         return None
     session.team_ids = sorted(m.team_id for m in members)
     session.organizer_team_ids = sorted(m.team_id for m in members if m.role == ORGANIZER)
-    session.teams = sorted(({'team_id': m.team_id, 'name': getattr(named.get(m.team_id), 'name', None) or 'Your team',
+    session.teams = sorted(({'team_id': m.team_id, 'name': getattr(named.get(m.team_id), 'name', None) or _('Your team'),
                              'slug': getattr(named.get(m.team_id), 'slug', None), 'role': m.role} for m in members),
                            key=lambda t: (t['name'].lower(), t['team_id']))
     return session

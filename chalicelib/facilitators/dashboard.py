@@ -15,6 +15,7 @@ from pynamodb.attributes import UTCDateTimeAttribute
 
 from chalicelib.circles import circles
 from chalicelib.core.formatting import meeting_when_short
+from chalicelib.core.i18n import N_
 from chalicelib.models import raw as reads
 from chalicelib.models import Circle, CircleFacilitator, Team
 from chalicelib.models.circle import Meeting
@@ -101,7 +102,9 @@ def my_circle_cards(user_id):
     keys = [Circle.key(link[CircleFacilitator.circle_id.attr_name]['S']) for link in links]
     return [card_from_raw(item) for item in reads.batch_get(keys, CARD_ATTRIBUTES)] if keys else []
 
-GROUPS = [('drafts', 'Drafts'), ('upcoming', 'Upcoming'), ('running', 'Running'), ('finished', 'Finished')]
+# (group, label): the labels are translated where they are shown (`_(label)` in the templates).
+GROUPS = [('drafts', N_('Drafts')), ('upcoming', N_('Upcoming')), ('running', N_('Running')),
+          ('finished', N_('Finished'))]
 
 
 @dataclass
@@ -159,7 +162,7 @@ def _order(entry_):
 def grouped(circles_, now):
     """{group: [Entry, ...]} for every group, in display order (empty groups included)."""
     entries = [entry(circle, now) for circle in circles_]
-    result = {name: [] for name, _ in GROUPS}
+    result = {name: [] for name, _label in GROUPS}
     for item in entries:
         result[item.group].append(item)
     for items in result.values():

@@ -3,6 +3,7 @@ email, undo an email change. Every anonymous form carries a CSRF token bound to 
 cookie (`auth.anonymous_form`), every signed-in form the session's (`auth.signed_in`)."""
 from chalice import Blueprint, Response
 
+from chalicelib.core.i18n import N_, _
 from chalicelib.handlers.auth import anonymous_form, client_ip, safe_next, signed_in
 from chalicelib.handlers.web import form_fields, page, redirect, refusal_page
 
@@ -11,13 +12,14 @@ FORM = ['application/x-www-form-urlencoded']
 
 
 def _message(title, message, status=200):
+    """The message page; `title` and `message` are translated already."""
     return page('message.html', status, title=title, message=message)
 
 
-CHECK_EMAIL = ('Check your email', 'We sent you a link to confirm your address. '
-               'Follow it to finish creating your account.')
-RESENT = ('Check your email', 'If this address has an account that is not confirmed yet, we sent it a new '
-          'confirmation link. It works for 7 days.')
+CHECK_EMAIL = (N_('Check your email'), N_('We sent you a link to confirm your address. '
+                                          'Follow it to finish creating your account.'))
+RESENT = (N_('Check your email'), N_('If this address has an account that is not confirmed yet, we sent it a new '
+                                     'confirmation link. It works for 7 days.'))
 
 
 def _kept_next(value):
@@ -51,7 +53,7 @@ def register(csrf_token):
                     errors=error.errors, csrf_token=csrf_token)
     except RateLimited as refusal:
         return refusal_page(refusal)        # 429 with Retry-After; nothing written or sent
-    response = _message(*CHECK_EMAIL)
+    response = _message(*map(_, CHECK_EMAIL))
     kept = _kept_next(fields.get('next'))
     if kept:
         response.headers['Set-Cookie'] = sessions.next_cookie(kept)
@@ -77,7 +79,7 @@ def resend_account_confirmation(csrf_token):
         return page('resend.html', 400, values=fields, errors=error.errors, csrf_token=csrf_token)
     except Refusal as refusal:
         return refusal_page(refusal)
-    return _message(*RESENT)
+    return _message(*map(_, RESENT))
 
 
 @bp.route('/confirm/{token}', methods=['GET'])
@@ -90,8 +92,8 @@ def confirm(token):
     except BadLink:
         return page('link_invalid.html', 400)
     except ValidationFailed as error:
-        return _message('That address is taken', error.errors['email'][0], 409)
-    return _message('Email confirmed', 'Thank you! Your email address is confirmed. You can now log in.')
+        return _message(_('That address is taken'), error.errors['email'][0], 409)
+    return _message(_('Email confirmed'), _('Thank you! Your email address is confirmed. You can now log in.'))
 
 
 @bp.route('/login', methods=['GET'])
@@ -123,7 +125,7 @@ def login(csrf_token):
         if isinstance(error, accounts.LoginThrottled):
             response.headers['Retry-After'] = str(error.retry_after)
         return response
-    _, cookie = sessions.start(user)
+    _session, cookie = sessions.start(user)
     response = Response(body='', status_code=303,
                         headers={'Location': safe_next(fields.get('next')), 'Set-Cookie': cookie})
     if sessions.next_from_cookie((request.headers or {}).get('cookie')) is not None:
@@ -159,8 +161,8 @@ def forgot(csrf_token):
         return page('forgot.html', 400, values=fields, errors=error.errors, csrf_token=csrf_token)
     except RateLimited as refusal:
         return refusal_page(refusal)        # 429 with Retry-After; nothing sent
-    return _message('Check your email', 'If this address has an account, we sent it a link to choose a '
-                    'new password. The link works once, for one hour.')
+    return _message(_('Check your email'), _('If this address has an account, we sent it a link to choose a '
+                                             'new password. The link works once, for one hour.'))
 
 
 @bp.route('/password/reset/{token}', methods=['GET'])
@@ -188,8 +190,8 @@ def reset(csrf_token, token):
         return page('link_invalid.html', 400)
     except ValidationFailed as error:
         return page('reset.html', 400, token=token, errors=error.errors, csrf_token=csrf_token)
-    return _message('Password changed', 'Your new password is set, and every device was signed out. '
-                    'You can log in now.')
+    return _message(_('Password changed'), _('Your new password is set, and every device was signed out. '
+                                             'You can log in now.'))
 
 
 @bp.route('/account/email/undo/{token}', methods=['GET'])
@@ -212,7 +214,7 @@ def undo_email_change(csrf_token, token):
     from chalicelib.accounts import accounts
     from chalicelib.core.links import BadLink
     try:
-        _, reset_token = accounts.undo_email_change(token)
+        _user, reset_token = accounts.undo_email_change(token)
     except BadLink:
         return page('link_invalid.html', 400)
     return redirect(f'/password/reset/{reset_token}')
@@ -242,7 +244,7 @@ def change_password(session):
         accounts.change_password(user, fields.get('current_password'), fields.get('new_password'))
     except ValidationFailed as error:
         return _account_page(session, 400, errors=error.errors)
-    _, cookie = sessions.start(accounts.get_user(user.user_id))
+    _session, cookie = sessions.start(accounts.get_user(user.user_id))
     return Response(body='', status_code=303, headers={'Location': '/account?changed=password', 'Set-Cookie': cookie})
 
 
@@ -256,8 +258,8 @@ def change_email(session):
         accounts.change_email(accounts.get_user(session.user_id), fields.get('password'), fields.get('new_email'))
     except ValidationFailed as error:
         return _account_page(session, 400, errors=error.errors, new_email=fields.get('new_email', ''))
-    return _message('Check your new inbox', 'We sent a confirmation link to your new address. '
-                    'Your account moves to it when you follow the link.')
+    return _message(_('Check your new inbox'), _('We sent a confirmation link to your new address. '
+                                                 'Your account moves to it when you follow the link.'))
 
 
 # --- the person's data: download it, delete the account ---------------------------------------

@@ -5,6 +5,7 @@ import re
 from urllib.parse import quote, unquote
 
 from chalicelib.core.errors import Refusal
+from chalicelib.core.i18n import _
 from chalicelib.handlers.web import form_fields, html_response, redirect, refusal_page
 
 
@@ -35,7 +36,7 @@ def safe_next(value):
     if not value or len(value) > 2000 or not value.isascii():
         return DEFAULT_NEXT
     decoded = value
-    for _ in range(3):
+    for _attempt in range(3):
         decoded, previous = unquote(decoded), decoded
         if decoded == previous:
             break
@@ -122,5 +123,5 @@ def anonymous_form(blueprint):
 
 def forbidden_page():
     from chalicelib.core.rendering import render
-    return html_response(render('message.html', title='This form has expired',
-                                message='Please go back, reload the page and try again.'), 403)
+    return html_response(render('message.html', title=_('This form has expired'),
+                                message=_('Please go back, reload the page and try again.')), 403)

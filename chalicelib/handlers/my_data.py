@@ -9,6 +9,7 @@ import json
 
 from chalice import Blueprint, Response
 
+from chalicelib.core.i18n import _
 from chalicelib.handlers.auth import anonymous_form, client_ip
 from chalicelib.handlers.web import form_fields, page, refusal_page
 
@@ -103,11 +104,13 @@ def my_data_withdraw(token):
     current = circles_of(contact).current
     chosen = current if wanted == 'all' else [h for h in current if h.signup.circle_id == wanted]
     if not chosen:
-        return _data_page(token, 400, message='Please choose a circle you are signed up for.')
+        return _data_page(token, 400, message=_('Please choose a circle you are signed up for.'))
     for held in chosen:
         leave(held.signup, channel=consent.MY_DATA)
-    names = ', '.join(h.circle.name for h in chosen if h.circle) or 'the circle'
-    return _data_page(token, message=f'You have left {names}. Your details there were removed.')
+    names = ', '.join(h.circle.name for h in chosen if h.circle)
+    if not names:
+        return _data_page(token, message=_('You have left the circle. Your details there were removed.'))
+    return _data_page(token, message=_('You have left %(circles)s. Your details there were removed.') % {'circles': names})
 
 
 @bp.route('/my-data/{token}/erase', methods=['POST'], content_types=FORM)
@@ -117,6 +120,6 @@ def my_data_erase(token):
     if contact is None:
         return _invalid()
     if form_fields(bp.current_request).get('confirm') != 'yes':
-        return _data_page(token, 400, errors={'confirm': ['Please tick the box to confirm: erasing cannot be undone.']})
+        return _data_page(token, 400, errors={'confirm': [_('Please tick the box to confirm: erasing cannot be undone.')]})
     done = erase_all(contact)
     return _page('my_data/erased.html', channel=contact.channel, confirmed=done.confirmed)

@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.core.clock import utcnow
+from chalicelib.core import i18n
 from chalicelib.core.errors import Refusal, ValidationFailed
+from chalicelib.core.i18n import N_, _
 from chalicelib.core.ids import new_id
 from chalicelib.messaging import prepared
 from chalicelib.models import (Circle, CircleFacilitator, CircleMessage, Course, Delivery, EmailClaim,
@@ -42,19 +44,21 @@ from chalicelib.models.transactions import transact_write
 from chalicelib.teams.teams import LastOrganizer
 
 HAND_OVER, TEAM, ANONYMISE, DELETE = 'hand-over', 'team', 'anonymise', 'delete'
+# Stored in the circle's items (data, in English like every stored value): not translated.
 FORMER_FACILITATOR = 'A former facilitator'
 FORMER_ID = 'former'
 DELETED_NAME = 'Deleted circle'
-WRONG_PASSWORD = 'This is not your current password.'
+WRONG_PASSWORD = N_('This is not your current password.')
 MAX_NOTICES_WITH_CIRCLE = 99        # a transaction holds 100 items: the circle and 99 notices
-CONFIRMATION_SUBJECT = 'Your Circles account is deleted'
+CONFIRMATION_SUBJECT = N_('Your Circles account is deleted')
 
 
 class TeamNeedsOrganizer(LastOrganizer):
     """Deleting the account would leave a team without an organizer; nothing was changed."""
     def __init__(self, team_name):
-        super().__init__(f'You are the last organizer of {team_name}. Make another member an organizer '
-                         '(or ask the site administrators to), then delete your account. Nothing was changed.')
+        super().__init__(_('You are the last organizer of %(team)s. Make another member an organizer '
+                           '(or ask the site administrators to), then delete your account. Nothing was changed.')
+                         % {'team': team_name})
 
 
 @dataclass
@@ -97,7 +101,7 @@ def chosen(plans, fields):
     for plan in plans:
         choice = plan.choices[0] if len(plan.choices) == 1 else (fields.get(plan.field) or '').strip()
         if choice not in plan.choices:
-            errors[plan.field] = [f'Choose what becomes of {plan.circle.name}.']
+            errors[plan.field] = [_('Choose what becomes of %(circle)s.') % {'circle': plan.circle.name}]
         result[plan.circle.id] = choice
     if errors:
         raise ValidationFailed(errors)
@@ -113,7 +117,7 @@ def delete_account(user, password, fields, now=None):
     from chalicelib.teams.teams import ORGANIZER, leave_team, memberships_of, team_partition
     now = now or utcnow()
     if not password_matches(user.password_hash, password or ''):
-        raise ValidationFailed({'password': [WRONG_PASSWORD]})
+        raise ValidationFailed({'password': [_(WRONG_PASSWORD)]})
     plans = deletion_plan(user.user_id)
     choices = chosen(plans, fields)
     memberships = memberships_of(user.user_id)
@@ -236,14 +240,18 @@ def _delete_circle(circle, items, now):
 
 
 def _deleted_notice(circle, signup, now):
-    """The learner's email, written whole: the circle and their signup are gone when it is sent."""
+    """The learner's email, written whole (in the circle's language, as every message about a
+    circle): the circle and their signup are gone when it is sent."""
     first = (signup.name or '').split()[0] if signup.name else ''
-    text = (f'Hello {first},\n\n' if first else 'Hello,\n\n') + (
-        f'"{circle.name}" will not take place: its facilitator deleted it. Your signup and everything you '
-        'told us for it were deleted with it, and you will get no more emails about it.\n\n'
-        'Other learning circles may meet near you: see the listing on our website.\n')
-    return prepared.email(circle.pk, f'circle-deleted#{now:%Y%m%dT%H%M%S%f}', f'learner-{new_id()}', signup.email,
-                          f'{circle.name} is cancelled', text, _html(text), now, circle_id=circle.id)
+    with i18n.language(circle.language):
+        text = _paragraphs(
+            _('Hello %(name)s,') % {'name': first} if first else _('Hello,'),
+            _('"%(circle)s" will not take place: its facilitator deleted it. Your signup and everything you '
+              'told us for it were deleted with it, and you will get no more emails about it.') % {'circle': circle.name},
+            _('Other learning circles may meet near you: see the listing on our website.'))
+        subject = _('%(circle)s is cancelled') % {'circle': circle.name}
+        return prepared.email(circle.pk, f'circle-deleted#{now:%Y%m%dT%H%M%S%f}', f'learner-{new_id()}',
+                              signup.email, subject, text, _html(text), now, circle_id=circle.id)
 
 
 def _tombstone(circle):
@@ -311,17 +319,23 @@ def _delete_user(user, now):
     try:
         transact_write(write)
     except TransactWriteError:
-        raise Refusal('Your account changed while it was being deleted (a new password or address?). '
-                      'Please sign in again and delete it once more.') from None
+        raise Refusal(_('Your account changed while it was being deleted (a new password or address?). '
+                        'Please sign in again and delete it once more.')) from None
 
 
 def confirmation_email(user, now):
     """The email that confirms the deletion, written whole: the account is gone when it is sent."""
-    text = (f'Hello {user.first_name},\n\nYour Circles account and what it held are deleted, as you asked. '
-            'Circles you handed over stay with their facilitators or team, without your name.\n\n'
-            'You may register again with this address at any time.\n')
+    text = _paragraphs(
+        _('Hello %(name)s,') % {'name': user.first_name},
+        _('Your Circles account and what it held are deleted, as you asked. '
+          'Circles you handed over stay with their facilitators or team, without your name.'),
+        _('You may register again with this address at any time.'))
     return prepared.email(f'ACCOUNT#{user.user_id}', f'account-deleted#{now:%Y%m%dT%H%M%S%f}',
-                          f'user-{user.user_id}', user.email, CONFIRMATION_SUBJECT, text, _html(text), now)
+                          f'user-{user.user_id}', user.email, _(CONFIRMATION_SUBJECT), text, _html(text), now)
+
+
+def _paragraphs(*paragraphs):
+    return '\n\n'.join(paragraphs) + '\n'
 
 
 def _html(text):

@@ -33,6 +33,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.circles import circles as circle_rules
 from chalicelib.circles import meeting_entries
 from chalicelib.core import ids
+from chalicelib.core.i18n import _
 from chalicelib.core.rendering import render
 from chalicelib.core.settings import get_settings
 from chalicelib.learners.rsvp import short_code
@@ -160,12 +161,12 @@ def confirmation_item(contact, now):
 
 
 def _render_email(item, reads, to, now):
-    return email.build_message(to=to, subject='We erased your data', text=render('email/my_data_erased.txt'),
+    return email.build_message(to=to, subject=_('We erased your data'), text=render('email/my_data_erased.txt'),
                                html=render('email/my_data_erased.html'))
 
 
 def _render_sms(item, reads, to, now):
-    return 'Learning circles: we erased your data. We will not text this number again.'
+    return _('Learning circles: we erased your data. We will not text this number again.')
 
 
 # The confirmation goes to the contact it has just put on the suppression list, and its item

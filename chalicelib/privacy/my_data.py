@@ -23,6 +23,7 @@ from email_validator import EmailNotValidError
 from chalicelib.circles import circles as circle_rules
 from chalicelib.core import links
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.i18n import _, ngettext
 from chalicelib.core.rendering import render
 from chalicelib.learners.signup import left_key, normalise_email, normalise_mobile
 from chalicelib.messaging import email, outbox
@@ -83,17 +84,17 @@ def parse_contact(text, region=None):
     """The Contact a person typed (an address when it has an @), or ValidationFailed."""
     text = (text or '').strip()
     if not text:
-        raise ValidationFailed({'contact': ['Please give the email address or mobile number you signed up with.']})
+        raise ValidationFailed({'contact': [_('Please give the email address or mobile number you signed up with.')]})
     if '@' in text:
         try:
             return Contact(EMAIL, normalise_email(text))
         except EmailNotValidError as error:
-            raise ValidationFailed({'contact': [f'This email address is not valid: {error}']}) from None
+            raise ValidationFailed({'contact': [_('This email address is not valid: %(reason)s') % {'reason': error}]}) from None
     try:
         return Contact(SMS, normalise_mobile(text, region))
     except ValueError:
-        raise ValidationFailed({'contact': ['This is neither an email address nor a mobile number we can read. '
-                                            'Start a mobile number with + and the country code.']}) from None
+        raise ValidationFailed({'contact': [_('This is neither an email address nor a mobile number we can read. '
+                                              'Start a mobile number with + and the country code.')]}) from None
 
 
 def signups_of(contact):
@@ -152,13 +153,15 @@ def held_signup(contact, circle_id):
 
 def _render_link_email(item, reads, to, now):
     context = {'url': link(Contact(EMAIL, to)), 'hours': LINK_HOURS}
-    return email.build_message(to=to, subject='Your data at Learning Circles',
+    return email.build_message(to=to, subject=_('Your data at Learning Circles'),
                                text=render('email/my_data_link.txt', **context),
                                html=render('email/my_data_link.html', **context))
 
 
 def _render_link_sms(item, reads, to, now):
-    return f'Learning circles: your data, for {LINK_HOURS} hours: {link(Contact(SMS, to))}'
+    return ngettext('Learning circles: your data, for %(num)d hour: %(url)s',
+                    'Learning circles: your data, for %(num)d hours: %(url)s',
+                    LINK_HOURS) % {'num': LINK_HOURS, 'url': link(Contact(SMS, to))}
 
 
 MY_DATA_LINK = Template(keys=lambda item: [], render=_render_link_email)
