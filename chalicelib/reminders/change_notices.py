@@ -11,12 +11,15 @@ circle) announces what a crash left unannounced.
 from datetime import date, timedelta
 
 from chalicelib.circles import circles
+from chalicelib.core import formatting
+from chalicelib.core.i18n import N_, _
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
+from chalicelib.messaging.sms_text import fold_to_gsm7
 from chalicelib.models import Signup
 from chalicelib.models.reminder import DUE_QUEUE, MeetingReminder
-from chalicelib.reminders.words import long_date, sms_date, words_for
-from chalicelib.reminders.render import email_context, local_start, render_sms, render_template
+from chalicelib.reminders.render import (email_context, facts, in_circle_language, local_start, render_sms,
+                                         render_template)
 from chalicelib.reminders.schedule import CANCELLED, CHANGE_QUEUE, MOVED  # noqa: F401 - CHANGE_QUEUE is known here
 
 CHANGE_RETRY = timedelta(minutes=5)
@@ -58,29 +61,45 @@ def send_due_change_notices(now=None):
     return done
 
 
+SUBJECTS = {MOVED: N_('Meeting moved: %(name)s'), CANCELLED: N_('Meeting cancelled: %(name)s')}
+
+
 def _before(circle, meeting, kind):
-    """The date and time learners were told before this change, in the circle's language."""
+    """The date and time learners were told before this change, in the language of the moment:
+    (for the email, for the SMS in GSM-7)."""
     last = next((c for c in reversed(meeting.changes) if c.kind == kind), None)
     if last and last.from_date and last.from_time:
         day, clock = last.from_date, last.from_time
     else:
         local = local_start(meeting, circle)
         day, clock = local.date().isoformat(), f'{local:%H:%M}'
-    value = date.fromisoformat(day)
-    return f'{long_date(value, circle.language)}, {clock}', f'{sms_date(value, circle.language)} {clock}'
+    value, moment = date.fromisoformat(day), formatting.clock(clock)
+    # Translators: a meeting's date and time, e.g. "Tuesday, December 1, 2026, 18:00".
+    before = _('%(date)s, %(time)s') % {'date': formatting.long_date(value), 'time': moment}
+    return before, fold_to_gsm7(f'{formatting.short_date(value)} {moment}')
 
 
+def _sms_change(kind, sms_before, sms_when):
+    """What changed, in a text message (GSM-7): 'Tue, Feb 2 18:00 moved to Wed, Feb 3 17:00 CST'."""
+    if kind == CANCELLED:
+        # Translators: a text message: the meeting of this date and time (e.g. "Tue, Feb 9 18:00") is cancelled.
+        return fold_to_gsm7(_('%(before)s cancelled.') % {'before': sms_before})
+    # Translators: a text message: the meeting of the first date and time moved to the second ("Tue, Feb 2 18:00 moved to Wed, Feb 3 17:00 CST").
+    return fold_to_gsm7(_('%(before)s moved to %(when)s') % {'before': sms_before, 'when': sms_when})
+
+
+@in_circle_language
 def change_notice(circle, meeting, signup, links, kind):
-    """(subject, text, html, sms) telling one learner that `meeting` moved or is cancelled.
+    """(subject, text, html, sms) telling one learner that `meeting` moved or is cancelled, in
+    the circle's language.
 
     The facts are the meeting's current ones; `before` is what the reminder said."""
-    words = words_for(circle.language)
     before, sms_before = _before(circle, meeting, kind)
     context = dict(email_context(circle, meeting, None, signup.name, links, facilitator=False),
                    kind=kind, before=before, sms_before=sms_before)
-    subject = words[f'{kind}_subject'].format(name=circle.name)
-    sms = render_sms(circle, meeting, '', links['short'], template='sms/reminder_change.txt',
-                     kind=kind, sms_before=sms_before)
+    subject = _(SUBJECTS[kind]) % {'name': circle.name}
+    sms = render_sms(circle, meeting, '', links['short'], template='sms/reminder_change.txt', kind=kind,
+                     sms_before=sms_before, sms_change=_sms_change(kind, sms_before, facts(circle, meeting)['sms_when']))
     return subject, render_template('email/reminder_change.txt', **context), render_template('email/reminder_change.html', **context), sms
 
 

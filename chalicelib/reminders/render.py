@@ -5,21 +5,60 @@ links) is rendered from the CURRENT meeting each time a reminder is previewed or
 (`chalicelib.reminders.schedule` decides when; `chalicelib.reminders.job` sends; change
 notices (`chalicelib.reminders.change_notices`) reuse the same facts and SMS fitting).
 """
+import functools
 import re
 from datetime import timedelta
 
 from chalicelib.circles import circles
+from chalicelib.core import formatting, i18n
+from chalicelib.core.i18n import N_, _
 from chalicelib.core.rendering import render as render_template
 from chalicelib.core.settings import get_settings
 from chalicelib.messaging import sms_text
-from chalicelib.reminders.words import long_date, sms_date, words_for
+from chalicelib.messaging.sms_text import fold_to_gsm7
 from chalicelib.core.clock import zone_info
 
-__all__ = ['SMS_LIMIT_SEGMENTS', 'local_start', 'facts', 'render_template', 'email_context', 'reminder_subject',
+__all__ = ['SMS_LIMIT_SEGMENTS', 'in_circle_language', 'sms_stop', 'longest_sms_stop', 'answer_words',
+           'local_start', 'when_of', 'facts', 'render_template', 'email_context', 'reminder_subject',
            'render_for_learner', 'render_email_for_learner', 'render_for_facilitator', 'fits_one_sms',
            'render_sms', 'sms_renderer', 'short_name']
 
 SMS_LIMIT_SEGMENTS = 1
+
+
+def in_circle_language(function):
+    """`function(circle, ...)` renders in the circle's language (English when it is not shipped),
+    whoever calls it: the sender (which sets it already), the facilitator's preview page, a job."""
+    @functools.wraps(function)
+    def in_language(circle, *args, **kwargs):
+        with i18n.language(circle.language):
+            return function(circle, *args, **kwargs)
+    return in_language
+
+
+def sms_stop():
+    """The opt-out words every text ends with, in the language of the moment, in GSM-7."""
+    # Translators: the last words of every text message. Keep the word STOP in capitals, untranslated: the SMS provider acts on the English STOP in every language. Letters outside GSM-7 (e.g. ç, û, õ) lose their accents.
+    return fold_to_gsm7(_('Reply STOP to stop texts'))
+
+
+def longest_sms_stop():
+    """The longest opt-out words of any shipped language: what a form counts when it is not
+    told the circle."""
+    texts = []
+    for code in i18n.SHIPPED:
+        with i18n.language(code):
+            texts.append(sms_stop())
+    return max(texts, key=len)
+
+
+ANSWER_WORDS = {'yes': N_("Yes, I'll be there"), 'no': N_("No, I can't make it")}
+
+
+def answer_words(answer):
+    """A learner's RSVP answer ('yes' or 'no') as the reminder's buttons say it, in the
+    language of the moment."""
+    return _(ANSWER_WORDS[answer])
 
 
 def local_start(meeting, circle):
@@ -27,25 +66,38 @@ def local_start(meeting, circle):
     return meeting.starts_at.astimezone(zone_info(circle.timezone))
 
 
-def facts(circle, meeting):
-    """What the reminder says about the meeting, from the meeting as it is now, in the
-    circle's language and timezone."""
-    words = words_for(circle.language)
+def when_of(circle, meeting):
+    """'Tuesday, December 1, 2026, 18:00–19:30 CST' in the language of the moment."""
     local = local_start(meeting, circle)
     end = local + timedelta(minutes=int(meeting.duration_minutes or 0))
-    when = f'{long_date(local.date(), circle.language)}, {local:%H:%M}–{end:%H:%M} {local.tzname()}'
-    place_lines = ([words['online']] if circle.online else
+    # Translators: when a meeting is, e.g. "Tuesday, December 1, 2026, 18:00–19:30 CST": the date, the start and end times and the timezone's abbreviation.
+    return _('%(date)s, %(start)s–%(end)s %(zone)s') % {
+        'date': formatting.long_date(local.date()), 'start': formatting.clock(local.time()),
+        'end': formatting.clock(end.time()), 'zone': local.tzname()}
+
+
+@in_circle_language
+def facts(circle, meeting):
+    """What the reminder says about the meeting, from the meeting as it is now, in the
+    circle's language and timezone. The `sms_` words keep to GSM-7 (fold_to_gsm7), so that a
+    date's accent never makes a text UCS-2 (70 characters instead of 160)."""
+    local = local_start(meeting, circle)
+    when = when_of(circle, meeting)
+    place_lines = ([_('Online')] if circle.online else
                    [line for line in (circle.venue_name, circle.venue_address, circle.city) if line])
+    short_when = f'{formatting.short_date(local.date())} {formatting.clock(local.time())}'
     return {
-        't': words,
         'when': when,
         'timezone': circle.timezone,
         'place_lines': place_lines,
         'venue_details': None if circle.online else circle.venue_details,
         'online_link': circle.online_link if circle.online else None,
-        'sms_when': f'{sms_date(local.date(), circle.language)} {local:%H:%M} {local.tzname()}',
-        'sms_place': words['sms_online'] if circle.online else (circle.venue_name or circle.city or ''),
-        'short_when': f'{sms_date(local.date(), circle.language)} {local:%H:%M}',
+        'sms_when': fold_to_gsm7(formatting.short_moment(meeting.starts_at, circle.timezone)),
+        'sms_place': fold_to_gsm7(_('Online')) if circle.online else (circle.venue_name or circle.city or ''),
+        'sms_rsvp': fold_to_gsm7(_('Coming?')),
+        'sms_stop': sms_stop(),
+        'short_when': short_when,
+        'sms_short_when': fold_to_gsm7(short_when),
     }
 
 
@@ -53,6 +105,7 @@ def _paragraphs(text):
     return [p.strip() for p in (text or '').replace('\r\n', '\n').split('\n\n') if p.strip()]
 
 
+@in_circle_language
 def email_context(circle, meeting, reminder, recipient_name, links, facilitator):
     """The template context of a reminder email (`reminder` may be None: a change notice)."""
     return dict(circle=circle, meeting=meeting, reminder=reminder, intro_paragraphs=_paragraphs(reminder.intro if reminder else ''),
@@ -62,10 +115,12 @@ def email_context(circle, meeting, reminder, recipient_name, links, facilitator)
                 signature=', '.join(circle.facilitator_names), **facts(circle, meeting))
 
 
+@in_circle_language
 def reminder_subject(circle, meeting, reminder):
     return f'{reminder.subject} · {facts(circle, meeting)["short_when"]}'
 
 
+@in_circle_language
 def render_for_learner(circle, meeting, reminder, signup, links):
     """(subject, text, html, sms) of the reminder for one learner. `links` holds the learner's
     'yes', 'no', 'withdraw', 'unsubscribe' and 'short' URLs (`rsvp.learner_links`)."""
@@ -73,6 +128,7 @@ def render_for_learner(circle, meeting, reminder, signup, links):
             render_sms(circle, meeting, reminder.sms_text, links['short']))
 
 
+@in_circle_language
 def render_email_for_learner(circle, meeting, reminder, signup, links):
     """(subject, text, html) of the learner's reminder email."""
     context = email_context(circle, meeting, reminder, signup.name, links, facilitator=False)
@@ -80,6 +136,7 @@ def render_email_for_learner(circle, meeting, reminder, signup, links):
             render_template('email/reminder.html', **context))
 
 
+@in_circle_language
 def render_for_facilitator(circle, meeting, reminder, facilitator_email):
     """(subject, text, html): the facilitators' copy, with the circle's pages instead of RSVP links."""
     name = _facilitator_name(circle, facilitator_email)
@@ -149,6 +206,7 @@ def _fit(build, parts, shrink_order):
 SHRINK_ORDER = [('sms_words', 0), ('sms_place', 0), ('name', 4)]
 
 
+@in_circle_language
 def render_sms(circle, meeting, sms_words, short_link, template='sms/reminder.txt', **extra):
     """The reminder SMS: one message (160 GSM-7 characters, or 70 when a character forces UCS-2)
     that starts with the circle's short name and ends with the opt-out words, with the date,
@@ -157,6 +215,7 @@ def render_sms(circle, meeting, sms_words, short_link, template='sms/reminder.tx
     return sms_renderer(circle, meeting, sms_words, template, **extra)(short_link)
 
 
+@in_circle_language
 def sms_renderer(circle, meeting, sms_words, template='sms/reminder.txt', **extra):
     """`render_sms` for many learners of one meeting: a function short link -> SMS text. How
     much to shorten is worked out once per shape of link (the learners' links differ only in
@@ -172,7 +231,8 @@ def sms_renderer(circle, meeting, sms_words, template='sms/reminder.txt', **extr
     def render(short_link):
         # Letters and digits all count one GSM-7 character: links differing only in them fit alike.
         shape = re.sub('[A-Za-z0-9]', 'x', short_link)
-        if shape not in fitted:
-            fitted[shape] = _fit(lambda fields: build(fields, shape), parts, SHRINK_ORDER)
-        return build(fitted[shape], short_link)
+        with i18n.language(circle.language):        # called later, by whoever holds the function
+            if shape not in fitted:
+                fitted[shape] = _fit(lambda fields: build(fields, shape), parts, SHRINK_ORDER)
+            return build(fitted[shape], short_link)
     return render

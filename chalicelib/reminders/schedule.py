@@ -18,15 +18,17 @@ sends what is due.
 import logging
 from datetime import timedelta, timezone
 
+from markupsafe import Markup
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.circles import circles
 from chalicelib.core import fields as rules
+from chalicelib.core.i18n import _
 from chalicelib.messaging import sms_text
 from chalicelib.core.errors import Refusal, ValidationFailed
 from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED, MeetingReminder
-from chalicelib.reminders.render import email_context, facts, render_sms, render_template, reminder_subject, short_name
-from chalicelib.reminders.words import words_for
+from chalicelib.reminders.render import (email_context, facts, in_circle_language, render_sms, render_template,
+                                         reminder_subject, short_name, when_of)
 from chalicelib.core.settings import get_settings
 from chalicelib.core.clock import zone_info
 
@@ -81,11 +83,12 @@ def is_due(circle, meeting, reminder, now):
 
 # --- the facilitator's words -----------------------------------------------------------
 
+@in_circle_language
 def default_words(circle):
-    """(subject, intro, sms words) in the circle's language."""
-    words = words_for(circle.language)
-    return (words['default_subject'].format(name=circle.name)[:MAX_SUBJECT], words['default_intro'],
-            words['default_sms'])
+    """(subject, intro, sms words) in the circle's language: what a reminder says until the
+    facilitator writes their own (stored so; rewritten when the circle's name or language changes)."""
+    return ((_('Reminder: %(name)s') % {'name': circle.name})[:MAX_SUBJECT],
+            _('Our next meeting is coming up. We look forward to seeing you!'), _('See you soon!'))
 
 
 def new_reminder(circle, meeting, now):
@@ -239,20 +242,20 @@ def validate_words(fields):
     if problems['subject']:
         errors['subject'] = [problems['subject']]
     elif not subject:
-        errors['subject'] = ['Please write a subject.']
+        errors['subject'] = [_('Please write a subject.')]
     elif len(subject) > MAX_SUBJECT:
-        errors['subject'] = [f'Please keep the subject under {MAX_SUBJECT} characters.']
+        errors['subject'] = [_('Please keep the subject under %(limit)s characters.') % {'limit': MAX_SUBJECT}]
     if problems['intro']:
         errors['intro'] = [problems['intro']]
     elif not intro:
-        errors['intro'] = ['Please write a few words to your learners.']
+        errors['intro'] = [_('Please write a few words to your learners.')]
     elif len(intro) > MAX_INTRO:
-        errors['intro'] = [f'Please keep the message under {MAX_INTRO} characters.']
+        errors['intro'] = [_('Please keep the message under %(limit)s characters.') % {'limit': MAX_INTRO}]
     if problems['sms_text']:
         errors['sms_text'] = [problems['sms_text']]
     elif len(sms_words) > MAX_SMS_WORDS:
-        errors['sms_text'] = [f'Please keep the text message words under {MAX_SMS_WORDS} characters; '
-                              'only what fits beside the date and the link is sent.']
+        errors['sms_text'] = [_('Please keep the text message words under %(limit)s characters; only what fits '
+                                'beside the date and the link is sent.') % {'limit': MAX_SMS_WORDS}]
     if errors:
         raise ValidationFailed(errors)
     return subject, intro, sms_words
@@ -272,9 +275,9 @@ def save_words(circle, meeting, reminder, fields, editor_id=None, now=None):
         subject, intro, sms_words = validate_words(fields)
         edited = True
     if meeting.cancelled or meeting.starts_at <= now:
-        raise ValidationFailed({'meeting': ['This meeting is cancelled or has started: it gets no reminder.']})
+        raise ValidationFailed({'meeting': [_('This meeting is cancelled or has started: it gets no reminder.')]})
     if reminder is not None and reminder.state in WENT_OUT:
-        raise ReminderSent('This reminder has been sent already.')
+        raise ReminderSent(_('This reminder has been sent already.'))
     if reminder is None:
         reminder = new_reminder(circle, meeting, now)
         reminder.subject, reminder.intro, reminder.sms_text, reminder.edited = subject, intro, sms_words, edited
@@ -296,7 +299,7 @@ def save_words(circle, meeting, reminder, fields, editor_id=None, now=None):
         reminder.update(actions=actions, condition=MeetingReminder.state.is_in(SCHEDULED, SKIPPED))
     except UpdateError as error:
         if error.cause_response_code == 'ConditionalCheckFailedException':
-            raise ReminderSent('This reminder has been sent already.') from None
+            raise ReminderSent(_('This reminder has been sent already.')) from None
         raise
     return reminder
 
@@ -312,32 +315,40 @@ def reminder_of(ws, meeting_id):
 
 
 def status_of(circle, meeting, reminder, now):
-    """(state, words for the facilitator) of one meeting's reminder."""
+    """(state, words for the facilitator) of one meeting's reminder, in the language of the
+    moment (the facilitator's page)."""
     from chalicelib.core.formatting import local_moment
     tz_name = circle.timezone
     if reminder is not None and reminder.state == SENT:
-        return SENT, f'Sent {local_moment(reminder.sent_at, tz_name)}' if reminder.sent_at else 'Sent'
+        if reminder.sent_at:
+            # Translators: a reminder's status, e.g. "Sent Wed, Jan 20, 06:00 CST".
+            return SENT, _('Sent %(moment)s') % {'moment': local_moment(reminder.sent_at, tz_name)}
+        return SENT, _('Sent')
     if reminder is not None and reminder.state == SENDING:
-        return SENDING, 'Going out now'
+        return SENDING, _('Going out now')
     if meeting.cancelled:
-        return SKIPPED, 'No reminder: the meeting is cancelled'
+        return SKIPPED, _('No reminder: the meeting is cancelled')
     if meeting.starts_at <= now:
-        return SKIPPED, 'No reminder: the meeting has started'
+        return SKIPPED, _('No reminder: the meeting has started')
     if not circle.published:
-        return SKIPPED, 'Goes out 2 days before, once the circle is published'
+        return SKIPPED, _('Goes out 2 days before, once the circle is published')
     due = send_time(circle, meeting)
     if due is None:
-        return SKIPPED, 'No reminder: the previous meeting ends too close to this one'
+        return SKIPPED, _('No reminder: the previous meeting ends too close to this one')
     if due <= now:
-        return SCHEDULED, 'Goes out within minutes'
-    return SCHEDULED, f'Goes out {local_moment(due, tz_name)}'
+        return SCHEDULED, _('Goes out within minutes')
+    # Translators: a reminder's status, e.g. "Goes out Sun, Jan 31, 18:00 CST".
+    return SCHEDULED, _('Goes out %(moment)s') % {'moment': local_moment(due, tz_name)}
 
 
 def preview(ws, meeting, values=None, now=None):
     """What the preview page shows: the email and SMS as a learner would get them now, with the
     words from `values` (the form being edited) or the stored reminder (or the defaults).
 
-    The links are stand-ins of the real links' length, so the SMS preview counts right."""
+    The email and SMS are in the circle's language, as learners get them (`email_html` is the
+    email's body, ready for the page); the status and `when` (the page's own words) in the
+    language of the moment. The links are stand-ins of the real links' length, so the SMS
+    preview counts right."""
     from chalicelib.learners.rsvp import SHORT_CODE_LENGTH
     now = now or circles.utcnow()
     circle = ws.circle
@@ -354,14 +365,7 @@ def preview(ws, meeting, values=None, now=None):
              'withdraw': f'{base}/withdraw/example', 'unsubscribe': f'{base}/unsubscribe/example', 'short': short}
     first_learner = next(iter(sorted(ws.active_signups, key=lambda s: s.name or '')), None)
     name = first_learner.name if first_learner else None
-    context = email_context(circle, meeting, reminder, name, links, facilitator=False)
-    sms_facts = facts(circle, meeting)
-    marked = ' '.join(render_template('sms/reminder.txt', **{**sms_facts, 'sms_words': SMS_WORDS_MARK, 'name': short_name(circle),
-                                                             'link': short}).split())
-    prefix, _, suffix = marked.partition(SMS_WORDS_MARK)
     state, status = status_of(circle, meeting, stored_reminder, now)
-    sms = render_sms(circle, meeting, reminder.sms_text, short)
-    encoding, length, _ = sms_text.segments(sms)
     return {
         'reminder': reminder,
         'stored': stored_reminder,
@@ -369,8 +373,25 @@ def preview(ws, meeting, values=None, now=None):
         'state': state,
         'status': status,
         'edited': bool(stored_reminder and stored_reminder.edited),
+        **_as_learners_get_it(circle, meeting, reminder, name, links),
+        'when': when_of(circle, meeting),     # in the page's language
+    }
+
+
+@in_circle_language
+def _as_learners_get_it(circle, meeting, reminder, name, links):
+    """The preview's email and SMS, in the circle's language."""
+    short = links['short']
+    context = email_context(circle, meeting, reminder, name, links, facilitator=False)
+    marked = ' '.join(render_template('sms/reminder.txt', **{**facts(circle, meeting), 'sms_words': SMS_WORDS_MARK,
+                                                             'name': short_name(circle), 'link': short}).split())
+    prefix, _mark, suffix = marked.partition(SMS_WORDS_MARK)
+    sms = render_sms(circle, meeting, reminder.sms_text, short)
+    encoding, length, _segments = sms_text.segments(sms)
+    return {
         'subject': reminder_subject(circle, meeting, reminder),
         'email_text': render_template('email/reminder.txt', **context),
+        'email_html': Markup(render_template('email/_reminder_content.html', **context)),
         'email': context,
         'sms': sms,
         'sms_encoding': encoding,
@@ -378,5 +399,4 @@ def preview(ws, meeting, values=None, now=None):
         'sms_limit': sms_text.SINGLE[encoding],
         'sms_prefix': prefix,
         'sms_suffix': suffix,
-        'when': context['when'],
     }

@@ -73,7 +73,7 @@ def test_the_browser_counter_agrees_with_the_server_on_every_case():
 from chalicelib.facilitators import messages  # noqa: E402
 from chalicelib.reminders import change_notices, render  # noqa: E402
 from chalicelib.reminders import schedule as reminders  # noqa: E402
-from chalicelib.reminders.words import WORDS  # noqa: E402
+from chalicelib.core import i18n  # noqa: E402
 from tests.support.factories import make_circle  # noqa: E402
 
 LONG_NAME = 'A very long learning circle name that goes on and on about what we study together'
@@ -85,9 +85,14 @@ class Learner:
     name, mobile = 'Grace', '+13125550101'
 
 
-@pytest.mark.parametrize('language', sorted(WORDS))
+def opt_out_words(language):
+    with i18n.language(language):
+        return render.sms_stop()
+
+
+@pytest.mark.parametrize('language', sorted(i18n.SHIPPED))
 def test_every_language_has_gsm7_opt_out_words_with_the_stop_keyword(language):
-    words = WORDS[language]['sms_stop']
+    words = opt_out_words(language)
     assert 'STOP' in words.split() and encoding_of(words) == 'GSM-7'
 
 
@@ -101,7 +106,7 @@ def test_a_long_circle_name_is_cut_at_a_word_to_its_short_name(name, expected):
     assert render.short_name(circle) == expected and len(expected) <= render.SHORT_NAME_LENGTH
 
 
-@pytest.mark.parametrize('language', sorted(WORDS))
+@pytest.mark.parametrize('language', sorted(i18n.SHIPPED))
 @pytest.mark.parametrize('name, words, venue', [
     ('Python for Everybody', 'See you soon!', 'Harold Washington Library'),
     (LONG_NAME, 'Please read chapters 3 and 4 before we meet, and bring your laptop, charger and questions!',
@@ -117,7 +122,7 @@ def test_a_reminder_sms_starts_with_the_short_name_and_ends_with_the_opt_out_wor
     sms = render.render_sms(circle, meeting, reminder.sms_text, DEPLOYED_SHORT)
     assert segments(sms)[2] == 1, sms
     assert sms.startswith(render.short_name(circle)[:4])
-    assert sms.endswith(f'{DEPLOYED_SHORT} {WORDS[language]["sms_stop"]}'), sms
+    assert sms.endswith(f'{DEPLOYED_SHORT} {opt_out_words(language)}'), sms
     assert render.facts(circle, meeting)['sms_when'] in sms      # the date and time whole
 
 
