@@ -25,6 +25,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles
 from chalicelib.core import observability
+from chalicelib.core.i18n import _
 from chalicelib.core.settings import get_settings
 from chalicelib.ending.schedule import INSIGHTS, SURVEY_REMINDER, reminder_due, surveys_due, sync_closing, until
 from chalicelib.ending.surveys import is_open, survey_link
@@ -189,14 +190,14 @@ def _render_learner_email(item, reads, to, now):
     circle, ending, signup = _learner_context(item, reads, now)
     context = {'circle': circle, 'signup': signup, 'reminder': _reminding(item), 'survey_url': survey_link(signup),
                'closes': _closes(circle, ending), 'withdraw_url': withdraw_link(signup)}
-    subject = (f'Reminder: how did {circle.name} go for you?' if _reminding(item)
-               else f'{circle.name} has ended: how far did you get?')
+    subject = (_('Reminder: how did %(name)s go for you?') if _reminding(item)
+               else _('%(name)s has ended: how far did you get?')) % {'name': circle.name}
     return email.build_message(to=to, subject=subject, text=render('email/survey.txt', **context),
                                html=render('email/survey.html', **context), reply_to=list(circle.facilitator_emails))
 
 
 def _render_learner_sms(item, reads, to, now):
-    circle, _, signup = _learner_context(item, reads, now)
+    circle, _ending, signup = _learner_context(item, reads, now)
     return survey_sms(circle, survey_link(signup), reminder=_reminding(item))
 
 
@@ -216,8 +217,8 @@ def _render_facilitator_email(item, reads, to, now):
         raise Skip('The facilitator has answered the survey.')
     context = {'circle': circle, 'reminder': _reminding(item), 'closes': _closes(circle, ending),
                'survey_url': facilitator_survey_url(circle.id)}
-    subject = (f'Reminder: your survey for {circle.name}' if _reminding(item)
-               else f'{circle.name} has ended: your facilitator survey')
+    subject = (_('Reminder: your survey for %(name)s') if _reminding(item)
+               else _('%(name)s has ended: your facilitator survey')) % {'name': circle.name}
     return email.build_message(to=to, subject=subject, text=render('email/survey_facilitator.txt', **context),
                                html=render('email/survey_facilitator.html', **context))
 
@@ -234,7 +235,6 @@ def _closes(circle, ending):
 # --- the SMS ---------------------------------------------------------------------------------
 
 SMS_NAME_LENGTH = 24
-SMS_STOP = 'Reply STOP to stop texts'
 
 
 def sms_name(circle):
@@ -249,11 +249,10 @@ def sms_name(circle):
 def survey_sms(circle, link, reminder=False):
     """The survey text: the circle's short name, the question, the link whole and the opt-out
     words: two segments with a ~110-character link (tests/ending check it keeps within
-    chalicelib.messaging.sms_text.MAX_SEGMENTS)."""
+    chalicelib.messaging.sms_text.MAX_SEGMENTS). In the language of the moment (the sender's:
+    the circle's)."""
     from chalicelib.core.rendering import render
-    text = ' '.join(render('sms/survey.txt', name=sms_name(circle), link=link, reminder=reminder,
-                           stop=SMS_STOP).split())
-    return text
+    return ' '.join(render('sms/survey.txt', name=sms_name(circle), link=link, reminder=reminder).split())
 
 
 SURVEY_FAN_OUT = Template(keys=lambda item: [Circle.key(item.circle_id)], expand=_expand)

@@ -23,6 +23,7 @@ from chalicelib.circles import circles
 from chalicelib.core import fields as rules
 from chalicelib.core import links
 from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
+from chalicelib.core.i18n import N_, _
 from chalicelib.models import Circle, CircleSetup, MeetingFeedback, Signup, TableItem
 from chalicelib.models.ending import CircleEnding, FacilitatorSurvey, LearnerSurvey
 from chalicelib.models.transactions import condition_failed, transact_write
@@ -35,20 +36,33 @@ LEARNER_TEXTS = ('worked_well', 'improve', 'next_step')
 FACILITATOR_TEXTS = ('course_rating_reason', 'worked_well', 'improve')
 
 
-class SurveyClosed(Refusal):
+class SurveyRefusal(Refusal):
+    """A refusal of the survey: its `message` (the class's, marked N_) translated when raised, in
+    the language of the moment; `text()` translates it again once the page has chosen its
+    language (the circle's, `language`, when it is known: a survey page is a circle's page)."""
+
+    def __init__(self, language=None):
+        self.language = language
+        super().__init__(_(type(self).message))
+
+    def text(self):
+        return _(type(self).message)
+
+
+class SurveyClosed(SurveyRefusal):
     """The survey closed (or has not opened yet): answers are no longer taken."""
     status = 410
-    message = 'This survey has closed: answers are no longer taken. Thank you all the same.'
+    message = N_('This survey has closed: answers are no longer taken. Thank you all the same.')
 
 
-class SurveyNotOpen(Refusal):
+class SurveyNotOpen(SurveyRefusal):
     status = 400
-    message = 'This survey opens when the circle\'s last meeting has ended.'
+    message = N_('This survey opens when the circle\'s last meeting has ended.')
 
 
-class NoLongerSignedUp(Refusal):
+class NoLongerSignedUp(SurveyRefusal):
     status = 400
-    message = 'You are no longer signed up for this learning circle, so there is no survey to answer.'
+    message = N_('You are no longer signed up for this learning circle, so there is no survey to answer.')
 
 
 # --- links and reading --------------------------------------------------------------------------
@@ -68,11 +82,11 @@ def is_open(ending, now):
                 and now < ending.surveys_close_at)
 
 
-def check_open(ending, now):
+def check_open(ending, now, language=None):
     if ending is None or ending.surveys_sent_at is None:
-        raise SurveyNotOpen()
+        raise SurveyNotOpen(language)
     if not is_open(ending, now):
-        raise SurveyClosed()
+        raise SurveyClosed(language)
 
 
 @dataclass
@@ -97,9 +111,9 @@ def open_learner_survey(token, now=None):
     found = {(i.pk, i.sk): i for i in TableItem.batch_get(keys, consistent_read=True)}
     circle, signup = found.get(keys[0]), found.get(keys[1])
     if circle is None or signup is None or not signup.active:
-        raise NoLongerSignedUp()
+        raise NoLongerSignedUp(circle.language if circle is not None else None)
     ending = found.get(keys[2])
-    check_open(ending, now)
+    check_open(ending, now, circle.language)
     return LearnerSurveyView(token, circle, signup, ending, found.get(keys[3]))
 
 
@@ -139,9 +153,9 @@ def validate_learner(fields):
     errors = {}
     answer = {
         'goal_reached': _number(GOAL_REACHED, fields.get('goal_reached'), errors, 'goal_reached',
-                                'Please choose how far you reached your goal, from 1 to 5.'),
+                                _('Please choose how far you reached your goal, from 1 to 5.')),
         'recommend': _number(RECOMMEND, fields.get('recommend'), errors, 'recommend',
-                             'Please choose how likely you are to recommend a learning circle, from 0 to 10.'),
+                             _('Please choose how likely you are to recommend a learning circle, from 0 to 10.')),
         **_texts(fields, LEARNER_TEXTS, errors),
         'may_quote': rules.is_true(fields.get('may_quote')),
     }
@@ -154,7 +168,7 @@ def save_learner_answer(view, answer, now=None):
     """Store (or overwrite) the learner's answer, with the goal it restated. One transaction,
     on the condition that the learner is still signed up; NoLongerSignedUp otherwise."""
     now = now or circles.utcnow()
-    check_open(view.ending, now)
+    check_open(view.ending, now, view.circle.language)
     signup = view.signup
     item = LearnerSurvey(*LearnerSurvey.key(signup.circle_id, signup.signup_id), circle_id=signup.circle_id,
                          signup_id=signup.signup_id, goal=signup.goals or None, answered_at=now,
@@ -168,7 +182,7 @@ def save_learner_answer(view, answer, now=None):
         transact_write(write)
     except TransactWriteError as error:
         if condition_failed(error):
-            raise NoLongerSignedUp() from None
+            raise NoLongerSignedUp(view.circle.language) from None
         raise
     view.answer = item
     return item
@@ -193,9 +207,9 @@ def facilitator_survey(ws, session, now=None):
     now = now or circles.utcnow()
     circle = ws.circle
     if session.user_id not in (circle.facilitator_ids or []):
-        raise NotFound('No such survey.')
+        raise NotFound(_('No such survey.'))
     ending = next(iter(ws.of_kind(CircleEnding)), None)
-    check_open(ending, now)
+    check_open(ending, now, circle.language)
     setup = next(iter(ws.of_kind(CircleSetup)), None)
     feedback = {f.meeting_id: f for f in ws.of_kind(MeetingFeedback)}
     reflections = [(m, feedback[m.meeting_id]) for m in sorted(circle.meetings, key=lambda m: m.starts_at)
@@ -210,21 +224,21 @@ def validate_facilitator(fields, view):
     errors = {}
     happened = fields.get('happened')
     if happened not in ('yes', 'no'):
-        raise ValidationFailed({'happened': ['Please say whether the circle took place.']})
+        raise ValidationFailed({'happened': [_('Please say whether the circle took place.')]})
     if happened == 'no':
         reason, problem = rules.clean_text(ANSWER, fields.get('not_happened_reason'),
-                                           missing='Please tell us briefly why it did not take place.')
+                                           missing=_('Please tell us briefly why it did not take place.'))
         if problem:
             raise ValidationFailed({'not_happened_reason': [problem]})
         return {'happened': False, 'not_happened_reason': reason}
     answer = {
         'happened': True,
         'goal_reached': _number(GOAL_REACHED, fields.get('goal_reached'), errors, 'goal_reached',
-                                'Please choose how far you reached your goal, from 1 to 5.'),
+                                _('Please choose how far you reached your goal, from 1 to 5.')),
         'course_rating': _number(COURSE_RATING, fields.get('course_rating'), errors, 'course_rating',
-                                 'Please rate the course from 1 to 5.'),
+                                 _('Please rate the course from 1 to 5.')),
         **_texts(fields, FACILITATOR_TEXTS, errors),
-        'shared_reflections': [m.meeting_id for m, _ in view.reflections
+        'shared_reflections': [m.meeting_id for m, _feedback in view.reflections
                                if rules.is_true(fields.get(f'share_{m.meeting_id}'))],
     }
     if errors:
@@ -235,7 +249,7 @@ def validate_facilitator(fields, view):
 def save_facilitator_answer(view, answer, now=None):
     """Store (or overwrite) the facilitator's answer, with the goal it restated: one PutItem."""
     now = now or circles.utcnow()
-    check_open(view.ending, now)
+    check_open(view.ending, now, view.circle.language)
     item = FacilitatorSurvey(*FacilitatorSurvey.key(view.circle.id, view.user_id), circle_id=view.circle.id,
                              user_id=view.user_id, goal=view.goal, answered_at=now,
                              created_at=view.answer.created_at if view.answer else now, updated_at=now, **answer)

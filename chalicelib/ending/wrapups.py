@@ -22,6 +22,7 @@ from collections import Counter
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.circles import circles
+from chalicelib.core.i18n import _
 from chalicelib.core.settings import get_settings
 from chalicelib.ending.schedule import (SCHEDULED, SENT, SKIPPED, in_wrapup_window, meeting_end, until,
                                         wrapup_due)
@@ -188,7 +189,8 @@ def wrapup_email(circle, meeting, to, now=None):
                'when': meeting_when(meeting, circle.timezone), 'name': _facilitator_name(circle, to),
                'rating_links': [(r, feedback_url(circle.id, meeting.meeting_id, r)) for r in RATINGS],
                'feedback_url': feedback_url(circle.id, meeting.meeting_id)}
-    return email.build_message(to=to, subject=f'How did meeting {number} of {circle.name} go?',
+    subject = _('How did meeting %(number)s of %(name)s go?') % {'number': number, 'name': circle.name}
+    return email.build_message(to=to, subject=subject,
                                text=render('email/wrapup.txt', **context), html=render('email/wrapup.html', **context))
 
 

@@ -30,11 +30,13 @@ if os.environ.get('_HANDLER', '') == f'{__name__}.publish_insights_job':
 
 @bp.route('/circles/{circle_id}/insights', methods=['GET'])
 def insights_page(circle_id):
-    from chalicelib.insights.page import page_context
-    context = page_context(circle_id)
-    if context is None:
+    from chalicelib.core import i18n
+    from chalicelib.insights.page import published_report, report_context
+    found = published_report(circle_id)
+    if found is None:
         return page('not_found.html', 404)
-    return page('insights/report.html', **context)
+    i18n.prefer(found[0].language)      # a circle's page: in its language, unless the visitor chose one
+    return page('insights/report.html', **report_context(*found))
 
 
 @bp.route('/insights/report.css', methods=['GET'])

@@ -82,8 +82,9 @@ def _reply_page(session, ws, signup_id, status=200, values=None, errors=None, no
 @with_workspace
 def text_reply_page(session, ws, signup_id):
     sent = (bp.current_request.query_params or {}).get('sent')
-    return _reply_page(session, ws, signup_id, notice={'1': 'Your answer is on its way.',
-                                                       'again': 'That answer was sent already.'}.get(sent))
+    from chalicelib.core.i18n import _
+    notice = {'1': _('Your answer is on its way.'), 'again': _('That answer was sent already.')}.get(sent)
+    return _reply_page(session, ws, signup_id, notice=notice)
 
 
 @bp.route('/facilitate/circles/{circle_id}/texts/{signup_id}', methods=['POST'], content_types=FORM)

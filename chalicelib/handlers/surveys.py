@@ -9,6 +9,8 @@ facilitators, everyone else gets the 404 of a circle that is not there. A GET ne
 anything; errors re-render the form with their messages (400); a closed survey, a foreign or
 altered link, a learner who has left get a page that says so (4xx), never an error.
 
+The survey pages are the circle's: in its language (`i18n.prefer`) unless the visitor chose one.
+
 The two jobs live here so that their Lambda's cold start imports no page: when this module is
 the Lambda's handler (`_HANDLER`), the job's module is loaded in the init phase (see jobs.py).
 """
@@ -17,7 +19,8 @@ import os
 
 from chalice import Blueprint, Rate
 
-from chalicelib.core import observability, tracing
+from chalicelib.core import i18n, observability, tracing
+from chalicelib.core.i18n import _
 from chalicelib.handlers.auth import anonymous_form, signed_in, signed_in_context, with_workspace
 from chalicelib.handlers.web import form_fields, page, redirect
 
@@ -63,26 +66,39 @@ def _learner_page(template, status=200, **context):
     return response
 
 
+def _refusal_text(refusal):
+    """A survey's refusal in the page's language (the circle's, when it is known)."""
+    from chalicelib.ending import surveys
+    if isinstance(refusal, surveys.SurveyRefusal):
+        i18n.prefer(refusal.language)
+        return refusal.text()
+    return refusal.message
+
+
 def _unavailable(refusal):
     from chalicelib.core.links import BadLink
     from chalicelib.ending import surveys
+    message = _refusal_text(refusal)
     if isinstance(refusal, surveys.SurveyClosed):
-        heading = 'This survey has closed'
+        heading = _('This survey has closed')
     elif isinstance(refusal, BadLink):
-        heading = 'This link does not work'
+        heading = _('This link does not work')
     else:
-        heading = 'This survey is not open'
-    return _learner_page('surveys/unavailable.html', refusal.status, heading=heading, message=refusal.message)
+        heading = _('This survey is not open')
+    return _learner_page('surveys/unavailable.html', refusal.status, heading=heading, message=message)
 
 
 def _open(token):
-    """(view, None) or (None, the page that says why the survey cannot be answered)."""
+    """(view, None) or (None, the page that says why the survey cannot be answered). The page
+    is in the circle's language from here on, unless the visitor chose one."""
     from chalicelib.core.errors import Refusal
     from chalicelib.ending import surveys
     try:
-        return surveys.open_learner_survey(token), None
+        view = surveys.open_learner_survey(token)
     except Refusal as refusal:
         return None, _unavailable(refusal)
+    i18n.prefer(view.circle.language)
+    return view, None
 
 
 def _closes(view):
@@ -102,7 +118,7 @@ def _learner_form(csrf_token, view, status=200, values=None, errors=None):
     return _learner_page('surveys/learner.html', status, csrf_token=csrf_token, token=view.token, circle=view.circle,
                          goal=view.signup.goals, values=values, errors=errors or {}, scales=LEARNER_SCALES,
                          answered=answer and local_moment(answer.answered_at, view.circle.timezone),
-                         closes=_closes(view), lang=view.circle.language)
+                         closes=_closes(view))
 
 
 @bp.route('/survey/{token}', methods=['GET'])
@@ -137,7 +153,7 @@ def learner_survey_thanks(token):
         return refused
     return _learner_page('surveys/thanks.html', circle=view.circle, closes=_closes(view), happened=None,
                          again_url=f'/survey/{token}', back_url=f'/circles/{view.circle.id}',
-                         back_words="The circle's page")
+                         back_words=_("The circle's page"))
 
 
 # --- the facilitator's survey -----------------------------------------------------------------
@@ -171,14 +187,16 @@ def _facilitator_refusal(session, refusal):
     from chalicelib.handlers.web import refusal_page
     if isinstance(refusal, NotFound):
         return refusal_page(refusal, session=session)
-    heading = 'This survey has closed' if refusal.status == 410 else 'This survey is not open yet'
-    return page('surveys/unavailable.html', refusal.status, heading=heading, message=refusal.message,
-                back_url='/dashboard', back_words='Your dashboard', **signed_in_context(session))
+    message = _refusal_text(refusal)
+    heading = _('This survey has closed') if refusal.status == 410 else _('This survey is not open yet')
+    return page('surveys/unavailable.html', refusal.status, heading=heading, message=message,
+                back_url='/dashboard', back_words=_('Your dashboard'), **signed_in_context(session))
 
 
 def with_facilitator_survey(view_function):
-    """`view_function(session, ws, view)` with the facilitator's survey view; its refusal (not
-    theirs, not open yet, closed) answered in one place."""
+    """`view_function(session, ws, view)` with the facilitator's survey view, in the circle's
+    language unless the visitor chose one; its refusal (not theirs, not open yet, closed)
+    answered in one place."""
     @functools.wraps(view_function)
     def view_or_refusal(session, ws, **kwargs):
         from chalicelib.core.errors import Refusal
@@ -186,6 +204,7 @@ def with_facilitator_survey(view_function):
             view = _facilitator_view(session, ws)
         except Refusal as refusal:
             return _facilitator_refusal(session, refusal)
+        i18n.prefer(view.circle.language)
         return view_function(session, ws, view, **kwargs)
     return view_or_refusal
 
@@ -224,5 +243,5 @@ def facilitator_survey_thanks(session, ws, view):
     return page('surveys/thanks.html', circle=view.circle, happened=view.answer.happened if view.answer else None,
                 closes=local_moment(view.ending.surveys_close_at, view.circle.timezone),
                 again_url=f'/facilitate/circles/{view.circle.id}/survey',
-                back_url=f'/facilitate/circles/{view.circle.id}', back_words="The circle's page",
+                back_url=f'/facilitate/circles/{view.circle.id}', back_words=_("The circle's page"),
                 **signed_in_context(session))

@@ -6,22 +6,27 @@ figures beside it for screen readers (templates/insights/report.html). Drawn on 
 viewBox, so that on a 390 px phone the text is at its size; the stylesheet caps the width on a
 desktop and on A4 paper (templates/static/insights.css). No `style` attribute: the site's
 Content-Security-Policy allows no inline style, and presentation attributes are enough.
+Every word and number is in the language of the moment (the report page's).
 """
 from datetime import date
 
+from babel import dates as babel_dates
 from markupsafe import Markup, escape
+
+from chalicelib.core import i18n
+from chalicelib.core.formatting import number
+from chalicelib.core.i18n import _, ngettext
 
 WIDTH = 360
 INK, MUTED, GRID = '#1d1d1f', '#4a4a52', '#d5d5db'
 RSVP_COLOUR, CAME_COLOUR = '#3f6896', '#0b6e4f'
 DETRACTOR, PASSIVE, PROMOTER = '#b3261e', '#6b6b75', '#0b6e4f'
 FONT = 12
-MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
 
 def short_date(iso):
-    value = date.fromisoformat(iso)
-    return f'{MONTHS[value.month - 1]} {value.day}'
+    """'Mar 16', '16 mar', '16. März': a meeting's day on a chart."""
+    return babel_dates.format_skeleton('MMMd', date.fromisoformat(iso), locale=i18n.current())
 
 
 def _text(x, y, content, anchor='start', fill=INK, size=FONT, weight=None):
@@ -42,10 +47,6 @@ def _svg(chart_id, height, title, description, body):
         + ''.join(body) + '</svg>')
 
 
-def _plural(count, one, many=None):
-    return f'{count} {one if count == 1 else (many or one + "s")}'
-
-
 # --- attendance ---------------------------------------------------------------------------
 
 def attendance_chart(attendance, chart_id='attendance'):
@@ -54,8 +55,8 @@ def attendance_chart(attendance, chart_id='attendance'):
     label_width, value_room, top = 78, 78, 44
     scale_max = max([1, *(r['rsvp_yes'] for r in rows), *(r['attended'] or 0 for r in rows)])
     span = WIDTH - label_width - value_room
-    body = [_rect(0, 4, 12, 12, RSVP_COLOUR), _text(18, 14, 'Said they would come (RSVP yes)'),
-            _rect(0, 22, 12, 12, CAME_COLOUR), _text(18, 32, "Came (the facilitator's count)")]
+    body = [_rect(0, 4, 12, 12, RSVP_COLOUR), _text(18, 14, _('Said they would come (RSVP yes)')),
+            _rect(0, 22, 12, 12, CAME_COLOUR), _text(18, 32, _("Came (the facilitator's count)"))]
     sentences = []
     for index, row in enumerate(rows):
         y = top + index * 36
@@ -63,19 +64,22 @@ def attendance_chart(attendance, chart_id='attendance'):
         yes_width = span * row['rsvp_yes'] / scale_max
         body.append(_rect(label_width, y + 2, yes_width, 13, RSVP_COLOUR))
         body.append(_text(label_width + yes_width + 4, y + 13, str(row['rsvp_yes']), fill=INK, size=11))
+        facts = {'number': row['number'], 'date': short_date(row['date']), 'yes': row['rsvp_yes'],
+                 'came': row['attended']}
         if row['attended'] is None:
-            body.append(_text(label_width, y + 28, 'not recorded', fill=MUTED, size=11))
-            came = 'attendance not recorded'
+            body.append(_text(label_width, y + 28, _('not recorded'), fill=MUTED, size=11))
+            sentences.append(_('meeting %(number)s on %(date)s: %(yes)s said they would come, '
+                               'attendance not recorded') % facts)
         else:
             came_width = span * row['attended'] / scale_max
             body.append(_rect(label_width, y + 17, came_width, 13, CAME_COLOUR))
             body.append(_text(label_width + came_width + 4, y + 28, str(row['attended']), fill=INK, size=11))
-            came = f"{row['attended']} came"
-        sentences.append(f"meeting {row['number']} on {short_date(row['date'])}: {row['rsvp_yes']} said they "
-                         f"would come, {came}")
+            sentences.append(_('meeting %(number)s on %(date)s: %(yes)s said they would come, %(came)s came') % facts)
     height = top + max(len(rows), 1) * 36
-    description = ('Attendance per meeting. ' + '; '.join(sentences) + '.') if rows else 'No meetings took place.'
-    return _svg(chart_id, height, 'Attendance per meeting, against RSVPs', description, body)
+    # The sentences of the meetings, joined by '; '.
+    description = (_('Attendance per meeting. %(meetings)s.') % {'meetings': '; '.join(sentences)} if rows
+                   else _('No meetings took place.'))
+    return _svg(chart_id, height, _('Attendance per meeting, against RSVPs'), description, body)
 
 
 # --- a 1-5 scale --------------------------------------------------------------------------
@@ -89,13 +93,19 @@ def scale_chart(question, title, chart_id):
     body, sentences = [], []
     for index, entry in enumerate(reversed(counts)):
         y = top + index * row_height
-        body.append(_text(0, y + 15, f"{entry['value']} {entry['label']}"))
+        label = _(entry['label'])       # stored in English (report.GOAL_LABELS)
+        body.append(_text(0, y + 15, f"{entry['value']} {label}"))
         width = span * entry['count'] / scale_max
         body.append(_rect(label_width, y + 3, width, 16, CAME_COLOUR))
         body.append(_text(label_width + width + 4, y + 15, str(entry['count']), size=11))
-        sentences.append(f"{entry['value']} ({entry['label'].lower()}): {_plural(entry['count'], 'learner')}")
-    description = (f"{title}: {'; '.join(sentences)}. {_plural(question['answers'], 'answer')}, "
-                   f"mean {question['mean']} out of 5.")
+        sentences.append(ngettext('%(value)s (%(label)s): %(num)s learner', '%(value)s (%(label)s): %(num)s learners',
+                                  entry['count']) % {'value': entry['value'], 'label': label.lower(),
+                                                     'num': entry['count']})
+    # The title, then each value's sentence joined by '; '.
+    description = ngettext('%(title)s: %(values)s. %(num)s answer, mean %(mean)s out of 5.',
+                           '%(title)s: %(values)s. %(num)s answers, mean %(mean)s out of 5.',
+                           question['answers']) % {'title': title, 'values': '; '.join(sentences),
+                                                   'num': question['answers'], 'mean': number(question['mean'])}
     return _svg(chart_id, top + len(counts) * row_height, title, description, body)
 
 
@@ -123,9 +133,13 @@ def recommend_chart(question, chart_id='recommend'):
     legend = [(DETRACTOR, '0-6', left), (PASSIVE, '7-8', left + 110), (PROMOTER, '9-10', left + 220)]
     for colour, label, x in legend:
         body += [_rect(x, legend_y - 10, 12, 12, colour), _text(x + 17, legend_y, label)]
-    body.append(_text(left, legend_y + 20, '0 = not at all likely, 10 = extremely likely', fill=MUTED, size=11))
+    body.append(_text(left, legend_y + 20, _('0 = not at all likely, 10 = extremely likely'), fill=MUTED, size=11))
     spread = '; '.join(f"{c['value']}: {c['count']}" for c in counts)
-    description = (f"Answers from 0 (not at all likely) to 10 (extremely likely), by value: {spread}. "
-                   f"{_plural(question['promoters'], 'learner')} gave 9 or 10, {question['passives']} gave 7 or 8, "
-                   f"{question['detractors']} gave 6 or less: a score of {question['score']}.")
-    return _svg(chart_id, legend_y + 28, 'Would they recommend a learning circle?', description, body)
+    description = ngettext(
+        'Answers from 0 (not at all likely) to 10 (extremely likely), by value: %(spread)s. %(num)s learner gave '
+        '9 or 10, %(passives)s gave 7 or 8, %(detractors)s gave 6 or less: a score of %(score)s.',
+        'Answers from 0 (not at all likely) to 10 (extremely likely), by value: %(spread)s. %(num)s learners gave '
+        '9 or 10, %(passives)s gave 7 or 8, %(detractors)s gave 6 or less: a score of %(score)s.',
+        question['promoters']) % {'spread': spread, 'num': question['promoters'], 'passives': question['passives'],
+                                  'detractors': question['detractors'], 'score': number(question['score'])}
+    return _svg(chart_id, legend_y + 28, _('Would they recommend a learning circle?'), description, body)

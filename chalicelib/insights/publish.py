@@ -42,6 +42,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.circles import circles
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import NotFound, Refusal
+from chalicelib.core.i18n import N_, _
 from chalicelib.insights import report as figures_of
 from chalicelib.insights.report import FAN_OUT_PURPOSE
 from chalicelib.messaging import outbox
@@ -60,7 +61,10 @@ PUBLISHED, UPDATED, UNCHANGED, SKIPPED = 'published', 'updated', 'unchanged', 's
 class TooEarly(Refusal):
     """The report asked for before the circle's last meeting has ended."""
     status = 400
-    message = 'The report can be generated once the last meeting of the circle has ended.'
+    message = N_('The report can be generated once the last meeting of the circle has ended.')
+
+    def __init__(self, message=None, errors=None):
+        super().__init__(message or _(self.message), errors)      # translated when raised
 
 
 def insights_path(circle_id):
@@ -102,7 +106,7 @@ def _due(ending, now):
 
 def publish_at_close(circle_id, now):
     """The job's step for one circle (read consistently: the index may be behind)."""
-    for _ in range(ATTEMPTS):
+    for _attempt in range(ATTEMPTS):
         part = figures_of.read_partition(circle_id)
         if part is None or not _due(part.ending, now):
             return UNCHANGED
@@ -124,14 +128,14 @@ def generate_now(session, circle_id, now=None):
     ended. True when it was published now, False when it existed already (nothing changes)."""
     from chalicelib.facilitators.access import can_manage
     now = now or utcnow()
-    for _ in range(ATTEMPTS):
+    for _attempt in range(ATTEMPTS):
         part = figures_of.read_partition(circle_id)
         if part is None or not can_manage(session, part.circle):
-            raise NotFound('No such learning circle.')
+            raise NotFound(_('No such learning circle.'))
         if part.report is not None:
             return False
         if not part.circle.published:
-            raise NotFound('No such learning circle.')
+            raise NotFound(_('No such learning circle.'))
         ends = last_meeting_end(part.circle)
         if ends is None or ends > now:
             raise TooEarly()
@@ -279,7 +283,7 @@ def _render_email(item, reads, to, now):
 
 
 def _render_sms(item, reads, to, now):
-    circle, _ = _published(item, reads)
+    circle, _report = _published(item, reads)
     return report_sms(circle)
 
 
@@ -302,15 +306,16 @@ def report_email(circle, figures, audience, to, signup=None):
         from chalicelib.learners.signup import withdraw_link
         from chalicelib.learners.texts import texts_link
         context.update(withdraw_url=withdraw_link(signup), texts_url=texts_link(signup))
-    return email.build_message(to=to, subject=f'The insights report of {circle.name}',
+    return email.build_message(to=to, subject=_('The insights report of %(name)s') % {'name': circle.name},
                                text=render('email/insights.txt', **context),
                                html=render('email/insights.html', **context),
                                reply_to=list(circle.facilitator_emails) if audience == LEARNER else ())
 
 
 def report_sms(circle):
-    """One text: the circle's short name, the link, and the opt-out words every text ends with."""
+    """One text: the circle's short name, the link, and the opt-out words every text ends with
+    (in the language of the moment: the sender's, the circle's)."""
     from chalicelib.reminders.render import short_name
-    from chalicelib.reminders.words import words_for
-    return f'{short_name(circle)}: the report of your learning circle is ready: {insights_url(circle.id)} ' \
-           f'{words_for(circle.language)["sms_stop"]}'
+    # Translators: an SMS. Keep STOP in capitals, untranslated: the network acts on the English word.
+    return _('%(name)s: the report of your learning circle is ready: %(link)s Reply STOP to stop texts') % {
+        'name': short_name(circle), 'link': insights_url(circle.id)}

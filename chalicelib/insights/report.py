@@ -24,6 +24,8 @@ which the public page and every email render. What it holds, and what it never h
 import re
 from dataclasses import dataclass, field
 
+from chalicelib.core import i18n
+from chalicelib.core.i18n import N_, _
 from chalicelib.models import (Circle, CircleEnding, Delivery, FacilitatorSurvey, InsightsReport, LearnerSurvey,
                                MeetingFeedback, Rsvp, Signup, TableItem)
 from chalicelib.models import raw as reads
@@ -31,7 +33,8 @@ from chalicelib.models.rsvp import answer_holds
 
 MIN_ANSWERS = 3             # fewer answers to a question than this: "too few answers"
 FAN_OUT_PURPOSE = 'insights'
-GOAL_LABELS = {1: 'Not at all', 2: 'A little', 3: 'Halfway', 4: 'Mostly', 5: 'Completely'}
+# Stored in the snapshot in English (N_), translated where shown (`_(label)`).
+GOAL_LABELS = {1: N_('Not at all'), 2: N_('A little'), 3: N_('Halfway'), 4: N_('Mostly'), 5: N_('Completely')}
 RECOMMEND_VALUES = range(0, 11)
 TEXT_QUESTIONS = ('worked_well', 'improve', 'next_step')
 _KINDS = {'Signup', 'Rsvp', 'MeetingFeedback', 'LearnerSurvey', 'FacilitatorSurvey', 'InsightsReport',
@@ -119,7 +122,7 @@ def snapshot(part, now):
     active = {s.signup_id: s for s in part.active_signups}
     # Answers of learners who left are not counted (leaving erases a learner's data).
     surveys = sorted((s for s in part.surveys if s.signup_id in active), key=lambda s: s.signup_id)
-    redactor = Redactor(part.signups)
+    redactor = Redactor(part.signups, circle.language)
     goals = [(s.goal or active[s.signup_id].goals or '').strip() for s in surveys]
     return {
         'version': SNAPSHOT_VERSION,
@@ -232,15 +235,19 @@ def course_rating(facilitator_surveys):
 _EMAIL = re.compile(r'[\w.+-]+@[\w-]+(?:\.[\w-]+)+')
 _PHONE = re.compile(r'\+?\d(?:[\s().-]*\d){6,}')      # seven digits or more, however written
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
-NAME_REPLACEMENT, CONTACT_REPLACEMENT = '[a learner]', '[contact removed]'
+# Written into the quoted words of the snapshot, in the circle's language.
+NAME_REPLACEMENT, CONTACT_REPLACEMENT = N_('[a learner]'), N_('[contact removed]')
 
 
 class Redactor:
     """Replaces, in quoted words, every learner's name (whole, any case; or each part of three
     letters or more as written or capitalised), email address and mobile number, and any other
-    email address or phone number: a quote may name another learner, a reflection may too."""
+    email address or phone number: a quote may name another learner, a reflection may too. The
+    replacements are in `language` (the circle's; English by default)."""
 
-    def __init__(self, signups):
+    def __init__(self, signups, language=None):
+        with i18n.language(language):
+            self._name_replacement, self._contact_replacement = _(NAME_REPLACEMENT), _(CONTACT_REPLACEMENT)
         names, parts = set(), set()
         for signup in signups:
             name = ' '.join((signup.name or '').split())
@@ -253,11 +260,12 @@ class Redactor:
         self._parts = _alternatives(parts, 0)
 
     def clean(self, text):
-        text = _EMAIL.sub(CONTACT_REPLACEMENT, text)
-        text = _PHONE.sub(CONTACT_REPLACEMENT, text)
+        # A function as the replacement: its text is taken as it is (no backslash escapes).
+        text = _EMAIL.sub(lambda match: self._contact_replacement, text)
+        text = _PHONE.sub(lambda match: self._contact_replacement, text)
         for pattern in (self._names, self._parts):
             if pattern is not None:
-                text = pattern.sub(NAME_REPLACEMENT, text)
+                text = pattern.sub(lambda match: self._name_replacement, text)
         return text
 
 

@@ -9,13 +9,18 @@ links (the text is often "running late" or "can't come tonight").
 
 Any other number (no current learner, or learners of several current circles: we cannot tell
 which circle the text is about) goes to the configured support address, once per SID.
+
+The facilitators' email is written in the circle's language (a message about the circle), the
+support email in English (the language of no one in particular: the messages' source).
 """
 from datetime import timedelta
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles
+from chalicelib.core import i18n
 from chalicelib.core.formatting import meeting_when
+from chalicelib.core.i18n import _
 from chalicelib.core.rendering import render
 from chalicelib.core.settings import get_settings
 from chalicelib.learners import rsvp
@@ -50,14 +55,18 @@ def _to_facilitators(number, text, message_sid, match, now):
                'circle_url': circles.circle_url(circle.id), 'reply_url': reply_url(circle.id, signup.signup_id),
                'circle_names': [], 'meeting_when': None}
     meeting = match.next_meeting(now, FORWARD_RSVP_WINDOW)
-    if meeting is not None:
-        context.update(meeting_when=meeting_when(meeting, circle.timezone),
-                       yes_url=rsvp.rsvp_url(signup, meeting, 'yes'), no_url=rsvp.rsvp_url(signup, meeting, 'no'))
-    subject = f'Text from {signup.name or "a learner"} ({circle.name})'
-    emails = [prepared.email(outbox.circle_partition(circle.id), f'text#{message_sid}', recipient_id, address,
-                             subject, render('email/forwarded_text.txt', **context),
-                             render('email/forwarded_text.html', **context), now, circle_id=circle.id)
-              for recipient_id, address in circles.facilitator_recipients(circle)]
+    with i18n.language(circle.language):
+        if meeting is not None:
+            context.update(meeting_when=meeting_when(meeting, circle.timezone),
+                           yes_url=rsvp.rsvp_url(signup, meeting, 'yes'), no_url=rsvp.rsvp_url(signup, meeting, 'no'))
+        if signup.name:
+            subject = _('Text from %(name)s (%(circle)s)') % {'name': signup.name, 'circle': circle.name}
+        else:
+            subject = _('Text from a learner (%(circle)s)') % {'circle': circle.name}
+        text_body, html_body = render('email/forwarded_text.txt', **context), render('email/forwarded_text.html', **context)
+        emails = [prepared.email(outbox.circle_partition(circle.id), f'text#{message_sid}', recipient_id, address,
+                                 subject, text_body, html_body, now, circle_id=circle.id)
+                  for recipient_id, address in circles.facilitator_recipients(circle)]
 
     def write(transaction):
         transaction.save(kept, condition=InboundText.pk.does_not_exist())
@@ -73,8 +82,12 @@ def _to_facilitators(number, text, message_sid, match, now):
 def _to_support(number, text, message_sid, matches, now):
     context = {'signup': None, 'circle': None, 'number': number, 'text': text, 'reply_url': None,
                'meeting_when': None, 'circle_names': sorted(m.circle.name for m in matches)}
-    subject = f'Text from {number}' + (' (learner of several circles)' if matches else '')
-    item = prepared.email(f'INBOUND#{message_sid}', 'text', 'support', get_settings().support_email, subject,
-                          render('email/forwarded_text.txt', **context),
-                          render('email/forwarded_text.html', **context), now)
+    with i18n.language(i18n.SOURCE):
+        if matches:
+            subject = _('Text from %(number)s (learner of several circles)') % {'number': number}
+        else:
+            subject = _('Text from %(number)s') % {'number': number}
+        item = prepared.email(f'INBOUND#{message_sid}', 'text', 'support', get_settings().support_email, subject,
+                              render('email/forwarded_text.txt', **context),
+                              render('email/forwarded_text.html', **context), now)
     outbox.write([item])

@@ -24,23 +24,32 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles
+from chalicelib.core import i18n
+from chalicelib.core.i18n import N_, _
 from chalicelib.learners import rsvp
 from chalicelib.models import Signup
 from chalicelib.models.rate_limits import Limit
 from chalicelib.models.rsvp import Rsvp
-from chalicelib.reminders.render import facts, short_name
-from chalicelib.reminders.words import words_for
+from chalicelib.reminders.render import short_name
 from chalicelib.sms_inbound import forwarding, keywords, matching
 
 # A person texts a few times an hour at most; a loop between two auto-responders, thousands.
 INBOUND_PER_NUMBER = Limit('sms-inbound-number', 30, timedelta(hours=1))
 
-HELP_TEXT = ('{name}: texts about your learning circle. Reply Y or N to say if you come to the next '
-             'meeting. Reply STOP to stop texts.')
-HELP_UNKNOWN = 'Learning circles: reply STOP to stop texts. Questions: {support}'
-NOTHING_TO_ANSWER = 'Thanks! No meeting of yours starts in the next 3 days, so there is nothing to answer.'
-SEVERAL_TO_ANSWER = ('Thanks! You have meetings of several circles soon: please answer with the link '
-                     'in the reminder of the one you mean.')
+# The answers, in the language of the learner's circles when they share one, else English
+# (`answer_language`). Texts: keep to GSM-7 (a date is folded: sms_text.fold_to_gsm7).
+# Translators: an SMS (160 letters). Keep STOP in capitals, untranslated: the network acts on the English word. Y or N: your yes and no words.
+HELP_TEXT = N_('%(name)s: texts about your learning circle. Reply Y or N to say if you come to the next '
+               'meeting. Reply STOP to stop texts.')
+# Translators: an SMS (160 letters). Keep STOP in capitals, untranslated: the network acts on the English word.
+HELP_UNKNOWN = N_('Learning circles: reply STOP to stop texts. Questions: %(support)s')
+NOTHING_TO_ANSWER = N_('Thanks! No meeting of yours starts in the next 3 days, so there is nothing to answer.')
+SEVERAL_TO_ANSWER = N_('Thanks! You have meetings of several circles soon: please answer with the link '
+                       'in the reminder of the one you mean.')
+# Translators: an SMS confirming a learner's answer: the circle's name, the meeting's date and time, then the answer.
+CONFIRM_YES = N_("%(circle)s, %(when)s: Yes, I'll be there")
+# Translators: an SMS confirming a learner's answer: the circle's name, the meeting's date and time, then the answer.
+CONFIRM_NO = N_("%(circle)s, %(when)s: No, I can't make it")
 
 
 def receive(fields, now=None):
@@ -91,22 +100,29 @@ def set_opted_out(signups, opted_out, now):
                 raise
 
 
+def answer_language(matches):
+    """The language of the answer: the circles' when they share one, else English."""
+    languages = {m.circle.language for m in matches}
+    return languages.pop() if len(languages) == 1 else i18n.SOURCE
+
+
 def help_text(matches):
     if not matches:
         from chalicelib.core.settings import get_settings
-        return HELP_UNKNOWN.format(support=get_settings().support_email)
+        with i18n.language(i18n.SOURCE):
+            return _(HELP_UNKNOWN) % {'support': get_settings().support_email}
     names = ', '.join(sorted({short_name(m.circle) for m in matches}))
-    return HELP_TEXT.format(name=names)
+    with i18n.language(answer_language(matches)):
+        return _(HELP_TEXT) % {'name': names}
 
 
 def answer_by_text(matches, answer, now):
     """Record `answer` for the one learner with a meeting in the next 3 days; the confirmation."""
     soon = [(m, m.next_meeting(now)) for m in matches]
     soon = [(m, meeting) for m, meeting in soon if meeting is not None]
-    if not soon:
-        return NOTHING_TO_ANSWER
-    if len(soon) > 1:
-        return SEVERAL_TO_ANSWER
+    if not soon or len(soon) > 1:
+        with i18n.language(answer_language(matches)):
+            return _(SEVERAL_TO_ANSWER if soon else NOTHING_TO_ANSWER)
     (match, meeting), = soon
     circle, signup = match.circle, match.signup
     current = _current_answer(circle.id, meeting, signup.signup_id)
@@ -124,9 +140,15 @@ def _current_answer(circle_id, meeting, signup_id):
 
 
 def confirmation(circle, meeting, answer):
-    """'Python for Everybody, Tue Mar 16 18:00: Yes, I'll be there' in the circle's language."""
-    words = words_for(circle.language)
-    return f'{short_name(circle)}, {facts(circle, meeting)["short_when"]}: {words[answer]}'
+    """'Python for Everybody, Tue, Mar 16 18:00: Yes, I'll be there' in the circle's language
+    (its date folded to GSM-7: 'sáb' -> 'sab')."""
+    from chalicelib.core.clock import zone_info
+    from chalicelib.core.formatting import clock, short_date
+    from chalicelib.messaging.sms_text import fold_to_gsm7
+    local = meeting.starts_at.astimezone(zone_info(circle.timezone))
+    with i18n.language(circle.language):
+        when = fold_to_gsm7(f'{short_date(local.date())} {clock(local.time())}')
+        return _(CONFIRM_YES if answer == keywords.YES else CONFIRM_NO) % {'circle': short_name(circle), 'when': when}
 
 
 # --- abuse ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from chalicelib.circles import circles
 from chalicelib.core import fields as rules
 from chalicelib.core.errors import NotFound, ValidationFailed
+from chalicelib.core.i18n import _
 from chalicelib.core.ids import new_id
 from chalicelib.facilitators.messages import full_sms
 from chalicelib.messaging import outbox, prepared, sms_text
@@ -44,7 +45,7 @@ def learner_of(ws, signup_id):
     """The current learner of the workspace's circle, or NotFound (also for a withdrawn one)."""
     signup = next((s for s in ws.signups if s.signup_id == signup_id and s.active), None)
     if signup is None:
-        raise NotFound('No such learner in this circle.')
+        raise NotFound(_('No such learner in this circle.'))
     return signup
 
 
@@ -65,16 +66,16 @@ def validate(values, ws, author_name):
     text = sms_text.normalise(values.get('text'))
     errors = {}
     if not _REPLY_KEY.match(key):
-        errors['reply_key'] = ['This form has expired. Please write your answer again.']
+        errors['reply_key'] = [_('This form has expired. Please write your answer again.')]
     problem = rules.text_problem(text, multiline=True)
     full = full_sms(ws.circle, author_name, text) if text else ''
     if not text:
-        errors['text'] = ['Please write your answer.']
+        errors['text'] = [_('Please write your answer.')]
     elif problem:
         errors['text'] = [problem]
     elif len(text) > MAX_REPLY or sms_text.segments(full)[2] > sms_text.MAX_SEGMENTS:
-        errors['text'] = [f'Please keep it within {sms_text.MAX_SEGMENTS} text messages '
-                          '(about 420 letters, fewer with emoji or accents).']
+        errors['text'] = [_('Please keep it within %(segments)s text messages '
+                            '(about 420 letters, fewer with emoji or accents).') % {'segments': sms_text.MAX_SEGMENTS}]
     if errors:
         raise ValidationFailed(errors)
     return key, full
@@ -85,7 +86,7 @@ def send_reply(ws, session, signup_id, values, now=None):
     form was sent before. Raises NotFound (no such current learner) or ValidationFailed."""
     signup = learner_of(ws, signup_id)
     if not signup.mobile:
-        raise ValidationFailed({'text': ['This learner gave no mobile number.']})
+        raise ValidationFailed({'text': [_('This learner gave no mobile number.')]})
     key, full = validate(values, ws, session.name)
     now = now or circles.utcnow()
     item = prepared.sms_to_learner(signup, f'{purpose_prefix(signup_id)}{key}', full, now)
