@@ -14,6 +14,7 @@ from chalicelib.circles.catalog import current
 from chalicelib.circles.circles import normalise_city, search_words, utcnow
 from chalicelib.core import fields as rules
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.i18n import _
 
 SCOPES = ('active', 'upcoming', 'current', 'completed')
 ORDERS = ('name', 'start_date', 'created_at', 'first_meeting_date', 'last_meeting_date')
@@ -62,7 +63,7 @@ def _boolean(value, name, errors):
         return True
     if value in ('false', 'False', '0'):
         return False
-    errors[name] = ['Must be true or false.']
+    errors[name] = [_('Must be true or false.')]
 
 
 def _number(value, name, errors, low, high, kind=float):
@@ -71,10 +72,10 @@ def _number(value, name, errors, low, high, kind=float):
         if kind is float and not math.isfinite(number):
             raise ValueError
     except (TypeError, ValueError):
-        errors[name] = ['Must be a whole number.' if kind is int else 'Must be a number.']
+        errors[name] = [_('Must be a whole number.') if kind is int else _('Must be a number.')]
         return None
     if not low <= number <= high:
-        errors[name] = [f'Must be between {low} and {high}.']
+        errors[name] = [_('Must be between %(low)s and %(high)s.') % {'low': low, 'high': high}]
         return None
     return number
 
@@ -90,7 +91,7 @@ def parse_browse_query(params):
     if 'latitude' in params or 'longitude' in params:
         if 'latitude' not in params or 'longitude' not in params:
             missing = 'longitude' if 'latitude' in params else 'latitude'
-            errors[missing] = ['Required with latitude and longitude.']
+            errors[missing] = [_('Required with latitude and longitude.')]
         query.latitude = _number(params.get('latitude'), 'latitude', errors, -90, 90)
         query.longitude = _number(params.get('longitude'), 'longitude', errors, -180, 180)
     if params.get('distance'):
@@ -109,22 +110,22 @@ def parse_browse_query(params):
             if not query.weekdays <= set(range(7)):
                 raise ValueError
         except ValueError:
-            errors['weekdays'] = ['Must be a comma-separated list of numbers from 0 (Monday) to 6 (Sunday).']
+            errors['weekdays'] = [_('Must be a comma-separated list of numbers from 0 (Monday) to 6 (Sunday).')]
     if 'online' in params:
         query.online = _boolean(params['online'], 'online', errors)
     if 'active' in params:
         query.active = _boolean(params['active'], 'active', errors)
     if 'scope' in params:
         if params['scope'] not in SCOPES:
-            errors['scope'] = [f'Must be one of: {", ".join(SCOPES)}.']
+            errors['scope'] = [_('Must be one of: %(values)s.') % {'values': ', '.join(SCOPES)}]
         query.scope = params['scope']
     if 'signup' in params:
         if params['signup'] not in ('open', 'closed'):
-            errors['signup'] = ['Must be open or closed.']
+            errors['signup'] = [_('Must be open or closed.')]
         query.signup = params['signup']
     if 'order' in params:
         if params['order'] not in ORDERS:
-            errors['order'] = [f'Must be one of: {", ".join(ORDERS)}.']
+            errors['order'] = [_('Must be one of: %(values)s.') % {'values': ', '.join(ORDERS)}]
         query.order = params['order']
     if 'limit' in params or 'offset' in params:
         query.limit = _number(params.get('limit', DEFAULT_LIMIT), 'limit', errors, 1, MAX_LIMIT, int)
@@ -179,7 +180,7 @@ def _select(catalog, query):
     if query.has_location:
         found = catalog.near(query.latitude, query.longitude, query.distance)
         distances = {entry.id: distance for entry, distance in found}
-        candidates = [entry for entry, _ in found]
+        candidates = [entry for entry, _distance in found]
     elif query.team_id:
         candidates = catalog.grouped('tm').get(query.team_id, [])
     elif query.city:

@@ -5,6 +5,7 @@ from chalicelib.circles import circles
 from chalicelib.circles.browse import browse, parse_browse_query
 from chalicelib.core.errors import ValidationFailed
 from chalicelib.core.formatting import meeting_when, meeting_when_short
+from chalicelib.core.i18n import _
 from chalicelib.learners.signup import CONSENT_TEXT, refusal as signup_refusal
 
 PAGE_FILTERS = ('q', 'city', 'weekday', 'online', 'latitude', 'longitude', 'distance')
@@ -14,7 +15,7 @@ PAGE_SIZE = 20
 def _page_number(params, errors):
     text = (params.get('page') or '1').strip()
     if not text.isdigit() or not 1 <= int(text) <= 10_000:
-        errors['page'] = ['Must be a page number.']
+        errors['page'] = [_('Must be a page number.')]
         return 1
     return int(text)
 
@@ -53,15 +54,17 @@ def browse_page_context(params):
     except ValidationFailed as error:
         result, errors = {'count': 0, 'items': []}, {**page_errors, **error.errors}
     return {'filters': filters, 'result': result, 'errors': errors, 'pages': _pages(filters, number, result['count']),
-            'near_me': bool(filters['latitude'] and filters['longitude'])}
+            'near_me': bool(filters['latitude'] and filters['longitude']), 'weekday_index': circles.WEEKDAY_INDEX}
 
 
-def circle_page_context(circle_id, values=None, errors=None, refusal=None):
-    """The circle page's data, or None when no published circle has this id."""
+def circle_page_context(circle_id, values=None, errors=None, refusal=None, circle=None):
+    """The circle page's data, or None when no published circle has this id (`circle`: the
+    circle, read already). `refusal`: a message in the language of the moment."""
     now = circles.utcnow()
-    circle = circles.get_circle(circle_id)
+    circle = circle or circles.get_circle(circle_id)
     if circle is None or not circle.published:
         return None
+    reason = signup_refusal(circle, now)      # in English (learners.signup)
     meetings = [{'when': meeting_when_short(m, circle.timezone), 'when_full': meeting_when(m, circle.timezone),
                  'past': m.starts_at <= now}
                 for m in circles.active_meetings(circle)]
@@ -70,9 +73,10 @@ def circle_page_context(circle_id, values=None, errors=None, refusal=None):
         'item': circles.to_api_item(circle, now),
         'meetings': meetings,
         'next_meeting': circles.next_meeting(circle, now),
-        'refusal': refusal or signup_refusal(circle, now),
+        'refusal': refusal or (_(reason) if reason else None),
         'values': values or {},
         'errors': errors or {},
-        'consent_text': CONSENT_TEXT,
+        'consent_text': CONSENT_TEXT,       # in English: the form translates it
+        'weekday_index': circles.WEEKDAY_INDEX,
     }
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta, timezone
 
 from chalicelib.circles import circles
 from chalicelib.core.fields import one_line
+from chalicelib.core.i18n import _
 from chalicelib.models import Circle, Signup
 from chalicelib.core.clock import zone_info
 
@@ -45,7 +46,7 @@ def learner_feed_ics(email, now=None):
     the circles: the cost follows the learner's circles, never the table's size.
     """
     pairs = [(circle, meeting) for circle in learner_circles(email) for meeting in circle.meetings]
-    return _calendar(pairs, name='My learning circles', private=True, now=now).to_ical()
+    return _calendar(pairs, name=_('My learning circles'), private=True, now=now).to_ical()
 
 
 def learner_circles(email):
@@ -75,9 +76,9 @@ def _calendar(pairs, method='PUBLISH', name=None, private=True, now=None):
         # Transitions for about a year either side of these meetings (calendar programs may
         # reuse a VTIMEZONE for other events with its TZID): the zone's whole 1970-2038 history
         # would make every attachment several kilobytes long.
-        starts = [meeting.starts_at for _, meeting in pairs]
+        starts = [meeting.starts_at for _circle, meeting in pairs]
         first_year, last_year = (min(starts) - ZONE_MARGIN).year, (max(starts) + ZONE_MARGIN).year
-        for tzid in sorted({circle.timezone for circle, _ in pairs}):
+        for tzid in sorted({circle.timezone for circle, _meeting in pairs}):
             calendar.add_component(_vtimezone(tzid, first_year, last_year))
     return calendar
 
@@ -126,18 +127,18 @@ def _event(circle, meeting, private, now):
 
 def _location(circle, private):
     if circle.online:
-        return circle.online_link if private and circle.online_link else 'Online'
+        return circle.online_link if private and circle.online_link else _('Online')
     parts = [circle.venue_name, circle.venue_address, circle.city]
     return ', '.join(one_line(part) for part in parts if part)
 
 
 def _description(circle, private):
-    lines = [f'A learning circle studying {circle.course.title}.']
+    lines = [_('A learning circle studying %(course)s.') % {'course': circle.course.title}]
     if circle.venue_details and not circle.online:
         lines.append(circle.venue_details)
     if circle.online and private and circle.online_link:
-        lines.append(f'Join online: {circle.online_link}')
-    lines.append(f'Details: {circles.circle_url(circle.id)}')
+        lines.append(_('Join online: %(link)s') % {'link': circle.online_link})
+    lines.append(_('Details: %(link)s') % {'link': circles.circle_url(circle.id)})
     return '\n'.join(lines)
 
 

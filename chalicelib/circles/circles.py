@@ -18,10 +18,14 @@ from chalicelib.models import Circle, Meeting
 from chalicelib.core.clock import utcnow  # noqa: F401 - circles.utcnow is the clock callers know
 from chalicelib.core.settings import get_settings
 from chalicelib.core.clock import zone_info
+from chalicelib.core.i18n import _
 
 CATALOG = 'C'   # the `catalog` index's one partition: every circle ever published
 EMPTY_CARD = b''
+# The API's `day` (English, like every value of the API); pages name it by its index in the
+# visitor's language (WEEKDAY_INDEX, the `weekday_name` filter).
 WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
+WEEKDAY_INDEX = {name: index for index, name in enumerate(WEEKDAYS)}
 
 
 def local_start(local_date, local_time, tz_name):
@@ -355,7 +359,7 @@ def list_item(card, signup_count, facts):
 def to_api_item(circle, now):
     """A circle as the public `GET /api/learningcircles/` lists it."""
     card = card_of(circle)
-    facts, _, _ = day_facts(card, local_today(circle, now))
+    facts, _weekday, _finished = day_facts(card, local_today(circle, now))
     return list_item(card, circle.signup_count, facts)
 
 
@@ -366,7 +370,7 @@ def public_details(circle_id, now=None):
     now = now or utcnow()
     circle = get_circle(circle_id)
     if circle is None or not circle.published:
-        raise NotFound('No such learning circle.')
+        raise NotFound(_('No such learning circle.'))
     item = to_api_item(circle, now)
     item['description'] = circle.description
     item['venue_details'] = circle.venue_details

@@ -1,5 +1,10 @@
 """Refusals a user can read. Handlers map each kind to one HTTP status in one place
-(`chalicelib.handlers.web`): the refusal page, or the public API's JSON error shape."""
+(`chalicelib.handlers.web`): the refusal page, or the public API's JSON error shape.
+
+A refusal's message is read by a person: a message passed in is translated by its caller
+(`_('...')`); a subclass's default `message` is marked `N_('...')` and translated here, when
+the refusal is made (in the language of the moment)."""
+from chalicelib.core.i18n import N_, _
 
 
 class Refusal(Exception):
@@ -9,11 +14,12 @@ class Refusal(Exception):
     `errors` ({field: [messages]}) names the fields at fault, empty when no field is.
     Subclasses set `status` (and may set a default `message`)."""
     status = 400
-    message = 'We could not do that.'
+    message = N_('We could not do that.')
 
     def __init__(self, message=None, errors=None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
+        message = message or _(self.message)
+        super().__init__(message)
+        self.message = message
         self.errors = errors or {}
 
 
@@ -28,7 +34,7 @@ class ValidationFailed(Refusal):
 class NotFound(Refusal):
     """There is no such thing, or the person may not know whether there is (same answer)."""
     status = 404
-    message = 'We could not find that.'
+    message = N_('We could not find that.')
 
 
 class SignupRefused(Refusal):

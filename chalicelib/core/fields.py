@@ -34,13 +34,17 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-REQUIRED = 'Please fill this in.'
-NOT_A_LINK = 'Please give a full web address starting with https:// (or http://).'
-NOT_A_LANGUAGE = 'Please choose a language from the list.'
-NOT_ONE_LINE = 'Please keep this on one line, without tabs or other control characters.'
-CONTROL_CHARACTER = 'Please remove the tabs and other control characters from this text.'
-BROKEN_CHARACTER = ('This text contains a broken character (an unpaired surrogate), often left by copying '
-                    'and pasting: please type it again.')
+from chalicelib.core.i18n import N_, _
+
+# The messages, in English (N_: translated by `_()` where they are returned, in the language
+# of the moment; compare a returned message with `_(REQUIRED)`, or these codes before it is).
+REQUIRED = N_('Please fill this in.')
+NOT_A_LINK = N_('Please give a full web address starting with https:// (or http://).')
+NOT_A_LANGUAGE = N_('Please choose a language from the list.')
+NOT_ONE_LINE = N_('Please keep this on one line, without tabs or other control characters.')
+CONTROL_CHARACTER = N_('Please remove the tabs and other control characters from this text.')
+BROKEN_CHARACTER = N_('This text contains a broken character (an unpaired surrogate), often left by copying '
+                      'and pasting: please type it again.')
 # What str.splitlines() breaks lines at, besides the C0/C1 controls: NEL, LINE and PARAGRAPH SEPARATOR.
 LINE_SEPARATORS = '\x85\u2028\u2029'
 
@@ -91,9 +95,10 @@ SIGNUP_QUESTION = Text(500)
 CAPACITY = Number(1, 1000, required=False)
 GOAL = Text(2000, required=True, multiline=True)
 CONCERNS = Text(2000, multiline=True)
-# The languages the public circle page can name (templates/circle.html).
-LANGUAGES = {'en': 'English', 'es': 'Spanish', 'pt': 'Portuguese', 'fr': 'French', 'de': 'German',
-             'sw': 'Swahili'}
+# The languages the public circle page can name (templates/circle.html); the names are
+# translated where shown (`_(rules.LANGUAGES[code])`).
+LANGUAGES = {'en': N_('English'), 'es': N_('Spanish'), 'pt': N_('Portuguese'), 'fr': N_('French'),
+             'de': N_('German'), 'sw': N_('Swahili')}
 
 # --- running it: messages, feedback, reminders --------------------------------------------
 
@@ -153,6 +158,12 @@ def _is_control(ch):
 def text_problem(value, multiline=False):
     """The message for a character `value` may not hold, or None (see the module's docstring).
     `multiline` text is expected with its line breaks normalised to `\n` already."""
+    problem = _text_problem_code(value, multiline)
+    return _(problem) if problem else None
+
+
+def _text_problem_code(value, multiline):
+    """`text_problem`'s message in English (one of the constants above), or None."""
     if has_lone_surrogate(value):
         return BROKEN_CHARACTER
     if any(_is_control(ch) for ch in value if not (multiline and ch == '\n')):
@@ -184,22 +195,24 @@ def clean_text(rule, raw, missing=None):
         value = normalise_line_breaks(value)
     value = value.strip()
     if not value:
-        return value, (missing or REQUIRED) if (missing or rule.required) else None
-    problem = text_problem(value, rule.multiline)
+        return value, (missing or _(REQUIRED)) if (missing or rule.required) else None
+    problem = _text_problem_code(value, rule.multiline)
     if problem:
         if isinstance(rule, Link) and problem != BROKEN_CHARACTER:
             problem = NOT_A_LINK    # an address with a tab or a line break in it is no address
-        return without_surrogates(value), problem
+        return without_surrogates(value), _(problem)
     if len(value) > rule.max_length:
-        return value, f'Please keep this to at most {rule.max_length} characters.'
+        return value, _('Please keep this to at most %(limit)s characters.') % {'limit': rule.max_length}
     if isinstance(rule, Link) and not is_web_link(value):
-        return value, NOT_A_LINK
+        return value, _(NOT_A_LINK)
     return value, None
 
 
 def number_message(rule):
-    empty = ', or leave it empty' if not rule.required else ''
-    return f'Please give a whole number from {rule.low} to {rule.high}{empty}.'
+    values = {'low': rule.low, 'high': rule.high}
+    if rule.required:
+        return _('Please give a whole number from %(low)s to %(high)s.') % values
+    return _('Please give a whole number from %(low)s to %(high)s, or leave it empty.') % values
 
 
 def clean_whole_number(rule, raw, message=None):
@@ -221,7 +234,7 @@ def clean_language(raw, keep=None):
     code = without_surrogates(raw.strip()) if isinstance(raw, str) else ''
     if code in LANGUAGES or (keep and code == keep):
         return code, None
-    return code, NOT_A_LANGUAGE
+    return code, _(NOT_A_LANGUAGE)
 
 
 def is_true(value):
@@ -246,19 +259,23 @@ def meeting_date_problem(value, today):
     EARLIEST_MEETING_DATE (whether a later past date may stay is the caller's rule), or None."""
     latest = latest_meeting_date(today)
     if value > latest:
-        return f'Please choose a date within {MEETING_YEARS} years from today (by {latest.isoformat()}).'
+        return _('Please choose a date within %(years)s years from today (by %(latest)s).') % {
+            'years': MEETING_YEARS, 'latest': latest.isoformat()}
     if value < EARLIEST_MEETING_DATE:
-        return 'Please choose a date that has not passed.'
+        return _('Please choose a date that has not passed.')
     return None
 
 
-def clean_meeting_date(raw, today, message='Please give the date as YYYY-MM-DD.'):
+NOT_A_DATE = N_('Please give the date as YYYY-MM-DD.')
+
+
+def clean_meeting_date(raw, today, message=None):
     """(date or None, message or None): an ISO date `meeting_date_problem` accepts (`message`
-    when it is no date)."""
+    when it is no date; by default NOT_A_DATE, translated)."""
     text = raw.strip() if isinstance(raw, str) else ''
     try:
         value = date.fromisoformat(text)
     except ValueError:
-        return None, message
+        return None, message or _(NOT_A_DATE)
     problem = meeting_date_problem(value, today)
     return (None, problem) if problem else (value, None)

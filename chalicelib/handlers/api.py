@@ -1,6 +1,7 @@
 """The JSON API: the public endpoints partner websites call, plus the OpenAPI document."""
 from chalice import Blueprint
 
+from chalicelib.core.i18n import _
 from chalicelib.handlers.web import api_errors, json_body, json_response, public_json_response
 
 bp = Blueprint(__name__)
@@ -40,7 +41,7 @@ def signup():
     }
     circle_id = body.get('learning_circle')
     if not isinstance(circle_id, (str, int)) or not str(circle_id).strip():
-        return json_response({'status': 'error', 'errors': {'learning_circle': ['Required.']}}, 400)
+        return json_response({'status': 'error', 'errors': {'learning_circle': [_('Required.')]}}, 400)
     sign_up(str(circle_id).strip(), fields, client=client_ip(request), channel=consent.PARTNER_API)
     # Partner clients read only `status`; a repeated signup answers the same so that
     # the response does not reveal whether an address had signed up before. Over a rate

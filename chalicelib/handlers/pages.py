@@ -5,6 +5,8 @@ the browser's geolocation.
 """
 from chalice import Blueprint, Response
 
+from chalicelib.core import i18n
+from chalicelib.core.i18n import _
 from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
@@ -26,11 +28,22 @@ def browse_page():
 
 @bp.route('/circles/{circle_id}', methods=['GET'])
 def circle_page(circle_id):
-    from chalicelib.circles.browse_page import circle_page_context
-    context = circle_page_context(circle_id)
+    context = _in_circle_language(circle_id)
     if context is None:
         return page('not_found.html', 404)
     return _circle_page(context)
+
+
+def _in_circle_language(circle_id, **values):
+    """The circle page's context, the page in the circle's language unless the visitor chose one
+    (None when no published circle has this id)."""
+    from chalicelib.circles.browse_page import circle_page_context
+    from chalicelib.circles import circles
+    circle = circles.get_circle(circle_id)
+    if circle is None:
+        return None
+    i18n.prefer(circle.language)
+    return circle_page_context(circle_id, circle=circle, **values)
 
 
 def _circle_page(context, status=200):
@@ -41,22 +54,26 @@ def _circle_page(context, status=200):
 
 @bp.route('/circles/{circle_id}/signup', methods=['POST'], content_types=FORM)
 def circle_signup(circle_id):
+    from chalicelib.circles import circles
     from chalicelib.circles.browse_page import circle_page_context
-    from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
+    from chalicelib.core.errors import SignupRefused, ValidationFailed
     from chalicelib.handlers.auth import client_ip
     from chalicelib.handlers.web import refusal_page
-    from chalicelib.learners.signup import sign_up
+    from chalicelib.learners.signup import sign_up_for
     from chalicelib.models.rate_limits import RateLimited
     request = bp.current_request
     fields = form_fields(request)
     if fields.get(HONEYPOT):
         # A bot filled the field people cannot see: answer as if it worked, write nothing.
         return redirect(f'/circles/{circle_id}/thanks')
+    # The circle read here is the one `sign_up` would read: its messages come in its language.
+    circle = circles.get_circle(circle_id)
+    if circle is None or not circle.published:
+        return page('not_found.html', 404)
+    i18n.prefer(circle.language)
     try:
         # A repeated signup is answered as a new one: the same redirect, the same thanks page.
-        sign_up(circle_id, fields, client=client_ip(request))
-    except NotFound:
-        return page('not_found.html', 404)
+        sign_up_for(circle, fields, client=client_ip(request))
     except ValidationFailed as error:
         return _circle_page(circle_page_context(circle_id, values=fields, errors=error.errors), 400)
     except SignupRefused as error:
@@ -68,8 +85,7 @@ def circle_signup(circle_id):
 
 @bp.route('/circles/{circle_id}/thanks', methods=['GET'])
 def thanks_page(circle_id):
-    from chalicelib.circles.browse_page import circle_page_context
-    context = circle_page_context(circle_id)
+    context = _in_circle_language(circle_id)
     if context is None:
         return page('not_found.html', 404)
     return page('thanks.html', **context)
@@ -87,7 +103,8 @@ def withdraw_confirm(token):
 
 def _learner_of_link(read, token):
     """(signup, circle) a learner's link points at, or (None, None) when the link is bad or
-    what it names is gone; `read` is the link kind's reader (it raises BadLink)."""
+    what it names is gone; `read` is the link kind's reader (it raises BadLink). The page is in
+    the circle's language unless the visitor chose one."""
     from chalicelib.circles import circles
     from chalicelib.core.links import BadLink
     try:
@@ -95,7 +112,10 @@ def _learner_of_link(read, token):
     except BadLink:
         return None, None
     circle = signup and circles.get_circle(signup.circle_id)
-    return (signup, circle) if circle is not None else (None, None)
+    if circle is None:
+        return None, None
+    i18n.prefer(circle.language)
+    return signup, circle
 
 
 def _withdraw(token, confirm):
@@ -172,6 +192,7 @@ def _texts(token, turn):
     circle = signup and circles.get_circle(signup.circle_id)
     if signup is None or circle is None:
         return page('link_invalid.html', 400)
+    i18n.prefer(circle.language)
     changed = turn is not None and bool(signup.mobile) and bool(signup.sms_opted_out) == turn
     if changed:
         try:
@@ -239,4 +260,4 @@ def unknown_page():
 def unknown_api_endpoint():
     from chalicelib.core.errors import NotFound
     from chalicelib.handlers.web import refusal_json
-    return refusal_json(NotFound('There is no such endpoint in this API.'), field='path')
+    return refusal_json(NotFound(_('There is no such endpoint in this API.')), field='path')

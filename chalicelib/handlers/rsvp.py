@@ -9,6 +9,8 @@ error. Every page and feed here is about one learner: `Cache-Control: no-store`.
 """
 from chalice import Blueprint, Response
 
+from chalicelib.core import i18n
+from chalicelib.core.i18n import N_, _
 from chalicelib.handlers.web import SECURITY_HEADERS, form_fields, page
 
 bp = Blueprint(__name__)
@@ -34,7 +36,7 @@ def _learner_page(template, status=200, **context):
 
 
 def _not_found():
-    return Response(body='No such calendar.', status_code=404,
+    return Response(body=_('No such calendar.'), status_code=404,
                     headers={'Content-Type': 'text/plain; charset=utf-8', **SECURITY_HEADERS, **NO_STORE})
 
 
@@ -56,7 +58,8 @@ def rsvp_answer(token):
     fields = form_fields(bp.current_request)
     answer = fields.get('answer')
     if answer not in ANSWERS:
-        return _rsvp(lambda: rsvp.open_rsvp(token), status=400, error='Please choose one of the two answers.')
+        return _rsvp(lambda: rsvp.open_rsvp(token), status=400,
+                     error=N_('Please choose one of the two answers.'))
     return _rsvp(lambda: rsvp.open_rsvp(token), answer=answer, seen=fields.get('sequence'))
 
 
@@ -67,11 +70,13 @@ def short_rsvp_page(code):
     return _rsvp(lambda: rsvp.open_short_link(code))
 
 
-MOVED_MEANWHILE = 'This meeting moved after you opened the page. Here is its new time: please answer again.'
+MOVED_MEANWHILE = N_('This meeting moved after you opened the page. Here is its new time: please answer again.')
 
 
 def _rsvp(open_page, answer=None, status=200, error=None, seen=None):
-    """The RSVP page; with `answer` (a POST), recorded first unless the meeting moved since `seen`."""
+    """The RSVP page, in the circle's language unless the visitor chose one; with `answer` (a
+    POST), recorded first unless the meeting moved since `seen`. `error`: an English message
+    (N_), translated here."""
     from chalicelib.learners import rsvp
     from chalicelib.core.formatting import meeting_when
     from chalicelib.core.links import BadLink
@@ -81,6 +86,7 @@ def _rsvp(open_page, answer=None, status=200, error=None, seen=None):
         return _learner_page('rsvp_invalid.html', 400, started=False)
     except rsvp.MeetingStarted:
         return _learner_page('rsvp_invalid.html', 400, started=True)
+    i18n.prefer(view.circle.language)
     saved = False
     if answer and not view.cancelled:
         try:
@@ -89,7 +95,7 @@ def _rsvp(open_page, answer=None, status=200, error=None, seen=None):
         except rsvp.MeetingMoved:
             view.offered, status, error = answer, 409, MOVED_MEANWHILE
     return _learner_page('rsvp.html', status, page=view, circle=view.circle, meeting=view.meeting,
-                         when=meeting_when(view.meeting, view.circle.timezone), saved=saved, error=error,
+                         when=meeting_when(view.meeting, view.circle.timezone), saved=saved, error=error and _(error),
                          withdraw_url=_withdraw_url(view.signup), feed_url=rsvp.learner_feed_url(view.signup))
 
 
@@ -112,6 +118,7 @@ def unsubscribe_page(token):
         return _learner_page('link_invalid.html', 400)
     if circle is None or signup is None:
         return _learner_page('link_invalid.html', 400)
+    i18n.prefer(circle.language)
     stopped = bool(signup.reminders_stopped) or not signup.active
     return _learner_page('unsubscribe.html', circle=circle, done=stopped, token=token)
 
@@ -127,7 +134,10 @@ def unsubscribe(token):
         circle_id = rsvp.stop_reminders(token)
     except BadLink:
         return _learner_page('link_invalid.html', 400)
-    return _learner_page('unsubscribe.html', circle=circles.get_circle(circle_id), done=True, token=token)
+    circle = circles.get_circle(circle_id)
+    if circle is not None:
+        i18n.prefer(circle.language)
+    return _learner_page('unsubscribe.html', circle=circle, done=True, token=token)
 
 
 # --- calendars --------------------------------------------------------------------------------
@@ -139,6 +149,7 @@ def circle_calendar(circle_id):
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
         return _not_found()
+    i18n.prefer(circle.language)
     return _calendar(calendar_ics.circle_feed_ics(circle), f'{circle_id}.ics', 'public, max-age=300')
 
 

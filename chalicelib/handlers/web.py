@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 from chalice import Response
 
 from chalicelib.core.errors import Refusal, ValidationFailed
+from chalicelib.core.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,9 @@ def json_body(request):
     try:
         body = json.loads(request.raw_body or b'null')
     except (ValueError, RecursionError):
-        raise ValidationFailed({'body': ['Must be a JSON object.']}) from None
+        raise ValidationFailed({'body': [_('Must be a JSON object.')]}) from None
     if not isinstance(body, dict):
-        raise ValidationFailed({'body': ['Must be a JSON object.']})
+        raise ValidationFailed({'body': [_('Must be a JSON object.')]})
     problems = _json_problems(body)
     if problems:
         raise ValidationFailed(problems)
@@ -114,23 +115,25 @@ def _json_problems(body):
     while pending:
         value, depth, field = pending.pop()
         if isinstance(value, (dict, list)) and depth > MAX_JSON_DEPTH:
-            return {'body': [f'Please nest arrays and objects at most {MAX_JSON_DEPTH} deep.']}
+            return {'body': [_('Please nest arrays and objects at most %(depth)s deep.') % {'depth': MAX_JSON_DEPTH}]}
         if isinstance(value, dict):
             for key, inner in value.items():
                 name = key if field == 'body' else f'{field}.{key}'
                 if has_lone_surrogate(key):
-                    return {without_surrogates(name): [BROKEN_CHARACTER]}
+                    return {without_surrogates(name): [_(BROKEN_CHARACTER)]}
                 pending.append((inner, depth + 1, name))
         elif isinstance(value, list):
             pending.extend((inner, depth + 1, field) for inner in value)
         elif isinstance(value, str) and has_lone_surrogate(value):
-            return {field: [BROKEN_CHARACTER]}
+            return {field: [_(BROKEN_CHARACTER)]}
     return {}
 
 
 # --- refusals: one seam from the domain's Refusal to an answer ---------------------------
 
-REFUSAL_TITLES = {400: 'We could not accept that', 409: 'This changed meanwhile', 429: 'Too many requests'}
+REFUSAL_TITLES = {400: N_('We could not accept that'), 409: N_('This changed meanwhile'),
+                  429: N_('Too many requests')}
+REFUSAL_TITLE = N_('We could not do that')      # any other status
 # The public API's refusals without field errors are about the learning circle a request names.
 API_REFUSAL_FIELD = 'learning_circle'
 
@@ -140,7 +143,7 @@ def refusal_page(refusal, **context):
     (title by status, and the message). Pass `session` to keep the nav signed in."""
     if refusal.status == 404:
         return page('not_found.html', 404, **context)
-    title = REFUSAL_TITLES.get(refusal.status, 'We could not do that')
+    title = _(REFUSAL_TITLES.get(refusal.status, REFUSAL_TITLE))
     return with_retry_after(page('refusal.html', refusal.status, title=title, refusal=refusal, **context), refusal)
 
 
@@ -178,15 +181,20 @@ api_errors = answers_refusals(refusal_json)
 
 # --- unexpected errors ----------------------------------------------------------------
 
-SERVER_ERROR_JSON = {'status': 'error', 'errors': {'server': ['Something went wrong on our side. '
-                                                               'Please try again later.']}}
+SERVER_ERROR = N_('Something went wrong on our side. Please try again later.')
+SERVER_ERROR_JSON = {'status': 'error', 'errors': {'server': [SERVER_ERROR]}}     # in English
+
+
+def server_error_json():
+    """SERVER_ERROR_JSON in the language of the moment."""
+    return {'status': 'error', 'errors': {'server': [_(SERVER_ERROR)]}}
 
 
 def without_exception_text(record):
     """Logging filter: an exception is logged as its type and the frames it passed through,
     never its message or locals, which may quote what a person typed or stored."""
     if record.exc_info and record.exc_info[1] is not None:
-        kind, _, trace = record.exc_info
+        kind, _value, trace = record.exc_info
         frames = ''.join(f'\n  {f.filename}:{f.lineno} in {f.name}' for f in traceback.extract_tb(trace))
         record.msg, record.args = f'{record.getMessage()}: {kind.__qualname__}{frames}', ()
         record.exc_info = record.exc_text = None
@@ -199,12 +207,13 @@ log.addFilter(without_exception_text)
 def server_error(request):
     """The answer to an unexpected error: no traceback, no exception text. JSON under /api/."""
     if _route_path(request).startswith('/api/'):
-        return json_response(SERVER_ERROR_JSON, 500)
+        return json_response(server_error_json(), 500)
     try:
         return page('server_error.html', 500)
     except Exception:  # noqa: BLE001 - the error page must not fail in turn
-        return html_response('<!doctype html><title>Something went wrong</title>'
-                             '<h1>Something went wrong on our side</h1>', 500)
+        from html import escape
+        return html_response(f'<!doctype html><title>{escape(_("Something went wrong"))}</title>'
+                             f'<h1>{escape(_("Something went wrong on our side"))}</h1>', 500)
 
 
 def _route_path(request):

@@ -9,6 +9,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from chalicelib.circles import circles
 from chalicelib.core import links
 from chalicelib.core.errors import SignupRefused
+from chalicelib.core.i18n import _
 from chalicelib.learners.signup import CONSENT_VERSION, validate_signup
 from chalicelib.models import Signup, consent
 from chalicelib.models.transactions import condition_failed, transact_write
@@ -72,7 +73,7 @@ def update_details(signup, circle, data, now=None):
     except (UpdateError, TransactWriteError) as error:
         if not _condition_failed(error):
             raise
-        raise SignupRefused('You are no longer signed up for this learning circle.') from None
+        raise SignupRefused(_('You are no longer signed up for this learning circle.')) from None
     return signup
 
 

@@ -28,6 +28,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.circles import circles, meeting_entries
 from chalicelib.core import fields as rules
 from chalicelib.core import links
+from chalicelib.core.i18n import N_, _
 from chalicelib.messaging import outbox
 from chalicelib.core.errors import NotFound, SignupRefused, ValidationFailed
 from chalicelib.models.transactions import transact_write
@@ -43,10 +44,16 @@ from chalicelib.models import consent
 log = logging.getLogger(__name__)
 
 CONSENT_VERSION = '2026-11'
-CONSENT_TEXT = ('I consent to the facilitator and the organizers of this learning circle keeping '
-                'my answers and contacting me about it.')
+# Shown (translated) next to the consent box: `_(consent_text)` in templates/_signup_fields.html.
+CONSENT_TEXT = N_('I consent to the facilitator and the organizers of this learning circle keeping '
+                  'my answers and contacting me about it.')
 MAX_LENGTHS = {name: rule.max_length for name, rule in rules.SIGNUP.items()}
-FULL = 'This learning circle is full.'
+# Why a circle takes no signup (`refusal`): English codes, translated where shown.
+FULL = N_('This learning circle is full.')
+NOT_PUBLISHED = N_('This learning circle is not published yet.')
+FINISHED = N_('This learning circle has finished.')
+CLOSED = N_('Signup for this learning circle is closed.')
+TRY_AGAIN = N_('Please try again in a moment.')
 # A person signs up for a few circles; a script for hundreds. A busy circle's launch stays
 # well under the circle's limit, which bounds what many clients together can make it send.
 SIGNUPS_PER_CLIENT = Limit('signup-client', 10, timedelta(hours=1))
@@ -105,25 +112,25 @@ def validate_signup(data, circle):
         communications_opt_in=rules.is_true(data.get('communications_opt_in')),
     )
     if not form.name:
-        errors['name'] = ['Please tell us your name.']
+        errors['name'] = [_('Please tell us your name.')]
     if not form.email:
-        errors['email'] = ['Please give an email address.']
+        errors['email'] = [_('Please give an email address.')]
     else:
         try:
             form.email = normalise_email(form.email)
         except EmailNotValidError as error:
-            errors['email'] = [f'This email address is not valid: {error}']
+            errors['email'] = [_('This email address is not valid: %(reason)s') % {'reason': error}]
     if form.mobile:
         try:
             from chalicelib.learners.phone import region_for
             form.mobile = normalise_mobile(form.mobile, region_for(circle))
         except ValueError:
-            errors['mobile'] = ['This mobile number is not valid. Check its digits, or start it with + and '
-                                'the country code.']
+            errors['mobile'] = [_('This mobile number is not valid. Check its digits, or start it with + and '
+                                  'the country code.')]
     if not form.consent:
-        errors['consent'] = ['Please give your consent to sign up.']
+        errors['consent'] = [_('Please give your consent to sign up.')]
     if circle.signup_question and not form.custom_answer:
-        errors['custom_answer'] = ['Please answer the question from the facilitator.']
+        errors['custom_answer'] = [_('Please answer the question from the facilitator.')]
     for name, rule in rules.SIGNUP.items():     # line breaks only in the answers (core/fields.py)
         if rule.multiline:
             setattr(form, name, rules.normalise_line_breaks(getattr(form, name)))
@@ -132,20 +139,20 @@ def validate_signup(data, circle):
             errors[name] = [problem]
     for name, limit in MAX_LENGTHS.items():
         if len(getattr(form, name)) > limit and name not in errors:
-            errors[name] = [f'Please keep this under {limit} characters.']
+            errors[name] = [_('Please keep this under %(limit)s characters.') % {'limit': limit}]
     if errors:
         raise ValidationFailed(errors)
     return form
 
 
 def refusal(circle, now):
-    """Why this circle takes no signup now, or None."""
+    """Why this circle takes no signup now, in English (`_(reason)` where shown), or None."""
     if not circle.published:
-        return 'This learning circle is not published yet.'
+        return NOT_PUBLISHED
     if circles.is_finished(circle, now):
-        return 'This learning circle has finished.'
+        return FINISHED
     if not circle.signup_open:
-        return 'Signup for this learning circle is closed.'
+        return CLOSED
     if circles.is_full(circle):
         return FULL
     return None
@@ -194,7 +201,7 @@ def sign_up(circle_id, data, now=None, client=None, channel=consent.SIGNUP_FORM)
     """
     circle = circles.get_circle(circle_id)
     if circle is None or not circle.published:
-        raise NotFound('No such learning circle.')
+        raise NotFound(_('No such learning circle.'))
     return sign_up_for(circle, data, now, client=client, channel=channel)
 
 
@@ -246,7 +253,7 @@ def sign_up_for(circle, data, now=None, client=None, channel=consent.SIGNUP_FORM
     reason = refusal(circle, now)
     if reason and reason != FULL:
         # When full, the transaction decides (and a repeated signup is refused the same way).
-        raise SignupRefused(reason)
+        raise SignupRefused(_(reason))
     spent = rate_limits.uses(now, *_signup_limits(circle, client)) if client is not None else []
     from chalicelib.learners.welcome import welcome_items
     signup = _new_signup(circle, form, now)
@@ -281,7 +288,7 @@ def sign_up_for(circle, data, now=None, client=None, channel=consent.SIGNUP_FORM
             _tell_known_address(existing, spent, now)
         if len(reasons) > at_circle and reasons[at_circle] == 'ConditionalCheckFailed':
             fresh = circles.get_circle(circle.id)
-            raise SignupRefused(refusal(fresh, now) or 'Please try again in a moment.') from None
+            raise SignupRefused(_(refusal(fresh, now) or TRY_AGAIN)) from None
         if known:
             return existing, circle, False
         raise

@@ -14,6 +14,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.core import links
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import SignupRefused
+from chalicelib.core.i18n import _
 from chalicelib.learners.details import active_signup_of_link
 from chalicelib.models import Signup, consent
 from chalicelib.models.transactions import condition_failed, transact_write
@@ -50,6 +51,6 @@ def set_texts(signup, on, now=None):
     except TransactWriteError as error:
         if not condition_failed(error):
             raise
-        raise SignupRefused('You are no longer signed up for this learning circle.') from None
+        raise SignupRefused(_('You are no longer signed up for this learning circle.')) from None
     signup.sms_opted_out = not on
     return signup

@@ -10,6 +10,7 @@ The "already signed up" email (`ALREADY_SIGNED_UP`) holds nothing the repeated r
 it goes to the address stored with the signup and shows what is stored there.
 """
 from chalicelib.circles import circles
+from chalicelib.core.i18n import _
 from chalicelib.core.rendering import render
 from chalicelib.messaging import email, outbox
 from chalicelib.messaging.sender import Skip, Template
@@ -55,7 +56,7 @@ def welcome_message(signup, circle, now, to=None):
     context = welcome_context(signup, circle, now)
     return email.build_message(
         to=to or signup.email,
-        subject=f'You signed up for {circle.name}',
+        subject=_('You signed up for %(circle)s') % {'circle': circle.name},
         text=render('email/welcome.txt', **context),
         html=render('email/welcome.html', **context),
         reply_to=list(circle.facilitator_emails),
@@ -67,7 +68,7 @@ def new_signup_notice(signup, circle, facilitator_email):
                'circle_url': circles.circle_url(circle.id)}
     return email.build_message(
         to=facilitator_email,
-        subject=f'New signup for {circle.name}: {signup.name}',
+        subject=_('New signup for %(circle)s: %(name)s') % {'circle': circle.name, 'name': signup.name},
         text=render('email/new_signup.txt', **context),
         html=render('email/new_signup.html', **context),
         reply_to=[signup.email],
@@ -83,7 +84,7 @@ def already_signed_up_message(signup, circle, now, to=None):
                'details_days': links.MAX_AGE_SECONDS[DETAILS] // (24 * 3600)}
     return email.build_message(
         to=to or signup.email,
-        subject=f'You are already signed up for {circle.name}',
+        subject=_('You are already signed up for %(circle)s') % {'circle': circle.name},
         text=render('email/already_signed_up.txt', **context),
         html=render('email/already_signed_up.html', **context),
         reply_to=list(circle.facilitator_emails),

@@ -26,7 +26,7 @@ def test_moving_the_first_meeting_to_another_day_and_time_keeps_the_circles_week
     assert (item['day'], item['meeting_time']) == ('Tuesday', '18:00')
     assert circle.id in _weekday_filter(client, 1) and circle.id not in _weekday_filter(client, 3)
     page = client.http.get(f'/circles/{circle.id}').body.decode()
-    assert 'Tuesdays, 18:00' in page
+    assert 'Every Tuesday, 18:00' in page
 
 
 def test_the_weekday_follows_the_upcoming_meetings_once_most_have_moved(client, time_machine):
