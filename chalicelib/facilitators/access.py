@@ -13,6 +13,7 @@ as `DeliveryState`s, the few fields the pages show, read from the raw answer
 from dataclasses import dataclass, field
 
 from chalicelib.core.errors import NotFound
+from chalicelib.core.i18n import _
 from chalicelib.models import raw as reads
 from chalicelib.models import Circle, CircleFacilitator, Signup, TableItem
 
@@ -107,7 +108,7 @@ class Workspace:
 
     def learner_names(self):
         """{signup id: name}, a withdrawn learner named as one who has left."""
-        return {s.signup_id: s.name or 'A learner who has left' for s in self.signups}
+        return {s.signup_id: s.name or _('A learner who has left') for s in self.signups}
 
     def tally(self, prefix, channel=None):
         """The deliveries whose sort key starts with `prefix` (e.g. 'DELIVERY#reminder#<meeting>#'),
@@ -135,7 +136,7 @@ def workspace(session, circle_id):
     found = next((item for item in items if item['sk'].get('S') == circle_sk), None)
     circle = Circle.from_raw_data(found) if found else None
     if circle is None or not can_manage(session, circle):
-        raise NotFound('No such learning circle.')
+        raise NotFound(_('No such learning circle.'))
     result = Workspace(circle)
     for item in items:
         kind = (item.get('kind') or {}).get('S')

@@ -27,8 +27,9 @@ from chalicelib.models.rate_limits import Limit, hashed, spend
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.core.clock import zone_info
+from chalicelib.core.i18n import _, N_, ngettext
 
-CONFLICT = 'This circle changed meanwhile, please check and submit again.'
+CONFLICT = N_('This circle changed meanwhile, please check and submit again.')   # shown as _(CONFLICT)
 PLACEHOLDER_TIMEZONE = 'UTC'      # what a draft carries until its timezone is chosen (as in dialog)
 LANGUAGES = rules.LANGUAGES
 # Each text field of the edit form and its rule (chalicelib/core/fields.py holds every limit).
@@ -39,6 +40,11 @@ RULES = {'name': rules.CIRCLE_NAME, 'description': rules.DESCRIPTION, 'course_ti
          'online_link': rules.ONLINE_LINK, 'welcome_message': rules.WELCOME_MESSAGE,
          'signup_question': rules.SIGNUP_QUESTION}
 CSV_FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
+# The facilitator page's badges: a circle's status (circles.status) and a facilitator's role.
+STATUS_LABELS = {'upcoming': N_('upcoming'), 'in_progress': N_('in progress'), 'closed': N_('closed'),
+                 'completed': N_('completed'), 'draft': N_('draft')}
+ROLE_LABELS = {'facilitator': N_('facilitator'), 'co-facilitator': N_('co-facilitator'),
+               'organizer': N_('organizer')}
 
 
 class CircleChanged(Refusal):
@@ -64,7 +70,7 @@ def save(circle, messages=()):
             circles.save(circle)
         except PutError as error:
             if _conditional_failure(error):
-                raise CircleChanged(CONFLICT) from None
+                raise CircleChanged(_(CONFLICT)) from None
             raise
     sync_reminders(circle)
 
@@ -91,11 +97,11 @@ def _save_in_transaction(circle, write_more):
         transact_write(build)
     except TransactionBusy:
         circle.updated_at = read_at
-        raise CircleChanged(CONFLICT) from None
+        raise CircleChanged(_(CONFLICT)) from None
     except TransactWriteError as error:
         circle.updated_at = read_at
         if _conditional_failure(error):
-            raise CircleChanged(CONFLICT) from None
+            raise CircleChanged(_(CONFLICT)) from None
         raise
 
 
@@ -180,8 +186,12 @@ def facilitator_rows(workspace):
     roles = {link.user_id: link.role for link in workspace.facilitators}
     names = list(circle.facilitator_names) + [''] * len(circle.facilitator_ids)
     emails = list(circle.facilitator_emails) + [''] * len(circle.facilitator_ids)
-    return [{'user_id': uid, 'name': names[i], 'email': emails[i], 'role': roles.get(uid, 'facilitator')}
+    rows = [{'user_id': uid, 'name': names[i], 'email': emails[i], 'role': roles.get(uid, 'facilitator')}
             for i, uid in enumerate(circle.facilitator_ids)]
+    for row in rows:
+        label = ROLE_LABELS.get(row['role'])
+        row['role_label'] = _(label) if label else row['role']
+    return rows
 
 
 def page_context(workspace, now=None):
@@ -190,10 +200,12 @@ def page_context(workspace, now=None):
     signups = signup_rows(workspace)
     answers = rsvp_answers(workspace.others, circle.meetings)
     signup_ids = [row['signup'].signup_id for row in signups]
+    circle_status = circles.status(circle, now) if circle.published else 'draft'
     return {
         'ws': workspace,
         'circle': circle,
-        'circle_status': circles.status(circle, now) if circle.published else 'draft',
+        'circle_status': circle_status,
+        'circle_status_label': _(STATUS_LABELS[circle_status]),
         'signups': signups,
         'withdrawn_count': len(workspace.signups) - len(signups),
         'meetings': meeting_rows(circle, signup_ids, answers, now,
@@ -228,9 +240,9 @@ def validate_details(fields, circle):
     may keep a language no longer listed, and its capacity cannot drop below its signups."""
     values, errors = {}, {}
     values['online'] = rules.is_true(fields.get('online'))
-    needed = ({'online_link': 'An online circle needs the link where learners meet.'} if values['online'] else
-              {'venue_name': 'Please name the place where the circle meets, or make it online.',
-               'venue_address': 'Please give the address where the circle meets, or make it online.'})
+    needed = ({'online_link': _('An online circle needs the link where learners meet.')} if values['online'] else
+              {'venue_name': _('Please name the place where the circle meets, or make it online.'),
+               'venue_address': _('Please give the address where the circle meets, or make it online.')})
     for name, rule in RULES.items():
         values[name], error = rules.clean_text(rule, fields.get(name), missing=needed.get(name))
         if error:
@@ -240,13 +252,15 @@ def validate_details(fields, circle):
         errors['language'] = [error]
     values['timezone'] = (fields.get('timezone') or '').strip() or circle.timezone
     if values['timezone'] != circle.timezone and values['timezone'] not in timezone_names():
-        errors['timezone'] = ['Please choose a timezone from the list, e.g. America/Chicago.']
+        errors['timezone'] = [_('Please choose a timezone from the list, e.g. America/Chicago.')]
     values['capacity'], error = rules.clean_whole_number(rules.CAPACITY, fields.get('capacity'))
     signed_up = int(circle.signup_count or 0)
     if error:
         errors['capacity'] = [error]
     elif values['capacity'] is not None and values['capacity'] < signed_up:
-        errors['capacity'] = [f'{signed_up} learners have signed up already: the capacity cannot be lower.']
+        errors['capacity'] = [ngettext('%(num)d learner has signed up already: the capacity cannot be lower.',
+                                       '%(num)d learners have signed up already: the capacity cannot be lower.',
+                                       signed_up) % {'num': signed_up}]
     if errors:
         raise ValidationFailed(errors)
     return values
@@ -319,7 +333,7 @@ def _meeting(circle, meeting_id):
     for meeting in circle.meetings:
         if meeting.meeting_id == meeting_id:
             return meeting
-    raise NotFound('No such meeting.')
+    raise NotFound(_('No such meeting.'))
 
 
 def parse_when(fields, errors, today, date_field='date', time_field='time'):
@@ -336,17 +350,17 @@ def parse_when(fields, errors, today, date_field='date', time_field='time'):
         except ValueError:
             pass
     if local_time is None:
-        errors[time_field] = ['Please give the time as HH:MM, e.g. 18:30.']
+        errors[time_field] = [_('Please give the time as HH:MM, e.g. 18:30.')]
     return local_date, local_time
 
 
 def _check_slot(circle, start, now, errors, date_field, ignore=None):
     if start.astimezone(timezone.utc) <= now:
-        errors[date_field] = ['Please choose a date and time that has not passed.']
+        errors[date_field] = [_('Please choose a date and time that has not passed.')]
         return
     for other in circle.meetings:
         if other is not ignore and not other.cancelled and other.starts_at == start.astimezone(timezone.utc):
-            errors[date_field] = ['Another meeting is already at that date and time.']
+            errors[date_field] = [_('Another meeting is already at that date and time.')]
 
 
 def _change(kind, now, before=None, after=None):
@@ -365,7 +379,8 @@ def add_meeting(circle, fields, now=None):
     if (fields.get('duration') or '').strip():
         low, high = rules.DURATION.low, rules.DURATION.high
         duration, error = rules.clean_whole_number(rules.DURATION, fields['duration'],
-                                                   f'Please give the length in minutes, {low} to {high}.')
+                                                   _('Please give the length in minutes, %(low)s to %(high)s.')
+                                                   % {'low': low, 'high': high})
         if error:
             errors['duration'] = [error]
     if not errors:
@@ -381,9 +396,9 @@ def add_meeting(circle, fields, now=None):
 
 def _changeable(meeting, now):
     if meeting.cancelled:
-        raise ValidationFailed({'meeting': ['This meeting is cancelled.']})
+        raise ValidationFailed({'meeting': [_('This meeting is cancelled.')]})
     if meeting.starts_at <= now:
-        raise ValidationFailed({'meeting': ['This meeting has started already.']})
+        raise ValidationFailed({'meeting': [_('This meeting has started already.')]})
 
 
 def move_meeting(circle, meeting_id, fields, now=None):
@@ -397,7 +412,7 @@ def move_meeting(circle, meeting_id, fields, now=None):
     if not errors:
         start = circles.local_start(local_date, local_time, circle.timezone)
         if start.astimezone(timezone.utc) == meeting.starts_at:
-            errors['date'] = ['The meeting is already at that date and time.']
+            errors['date'] = [_('The meeting is already at that date and time.')]
         else:
             _check_slot(circle, start, now, errors, 'date', ignore=meeting)
     if errors:
@@ -458,7 +473,7 @@ def unpublished_message(circle, signup, to=None):
     from chalicelib.learners.signup import withdraw_link
     from chalicelib.messaging import email
     context = {'circle': circle, 'signup': signup, 'withdraw_url': withdraw_link(signup)}
-    return email.build_message(to=to or signup.email, subject=f'{circle.name} is no longer published',
+    return email.build_message(to=to or signup.email, subject=_('%(name)s is no longer published') % {'name': circle.name},
                                text=render('email/circle_unpublished.txt', **context),
                                html=render('email/circle_unpublished.html', **context),
                                reply_to=list(circle.facilitator_emails))
@@ -520,7 +535,7 @@ def _address(email):
     try:
         return normalise_email((email or '').strip())
     except Exception:  # noqa: BLE001 - email_validator's errors: any of them means "not an address"
-        raise ValidationFailed({'email': ['Please give a valid email address.']}) from None
+        raise ValidationFailed({'email': [_('Please give a valid email address.')]}) from None
 
 
 def invite_facilitator(workspace, email, inviter, now=None):
@@ -533,7 +548,7 @@ def invite_facilitator(workspace, email, inviter, now=None):
     circle = workspace.circle
     address = _address(email)
     if address.lower() in {e.lower() for e in circle.facilitator_emails}:
-        raise ValidationFailed({'email': ['They already facilitate this circle.']})
+        raise ValidationFailed({'email': [_('They already facilitate this circle.')]})
     spend(now, (INVITATIONS_PER_CIRCLE, circle.id), (INVITATIONS_PER_ADDRESS, f'{circle.id}\n{address}'))
     # The key names a keyed hash of the address, never the address itself.
     item = outbox.for_address(circle.id, f'invitation#{now:%Y%m%dT%H%M%S%f}', f'invitee-{hashed(address)}', address,
@@ -552,11 +567,11 @@ def accept_invitation(token, user, now=None):
     from chalicelib.facilitators.access import facilitator_link
     circle, address = read_invitation(token)
     if (user.email or '').lower() != address.lower():
-        raise InvitationRefused('This invitation was sent to another address: sign in with the account '
-                                'of the address it was sent to.')
+        raise InvitationRefused(_('This invitation was sent to another address: sign in with the account '
+                                  'of the address it was sent to.'))
     if not user.email_confirmed:
-        raise InvitationRefused('Please confirm your email address first (follow the link we emailed you), '
-                                'then open the invitation again.')
+        raise InvitationRefused(_('Please confirm your email address first (follow the link we emailed you), '
+                                  'then open the invitation again.'))
     if user.user_id in circle.facilitator_ids:
         return circle
     circle.facilitator_ids = [*circle.facilitator_ids, user.user_id]
@@ -569,10 +584,11 @@ def accept_invitation(token, user, now=None):
 def invitation_message(circle, item, to):
     from chalicelib.core.rendering import render
     from chalicelib.messaging import email
-    context = {'circle': circle, 'inviter': item.params.get('by_name') or 'A facilitator',
+    context = {'circle': circle, 'inviter': item.params.get('by_name') or _('A facilitator'),
                'accept_url': invitation_link(circle.id, to, item.params.get('by')), 'days': INVITATION_DAYS,
                'circle_url': circles.circle_url(circle.id)}
-    return email.build_message(to=to, subject=f'{context["inviter"]} invites you to co-facilitate {circle.name}',
+    return email.build_message(to=to, subject=_('%(inviter)s invites you to co-facilitate %(name)s')
+                               % {'inviter': context['inviter'], 'name': circle.name},
                                text=render('email/cofacilitator_invitation.txt', **context),
                                html=render('email/cofacilitator_invitation.html', **context),
                                reply_to=list(circle.facilitator_emails))
@@ -595,14 +611,14 @@ def remove_facilitator(workspace, user_id, by=None):
     co-facilitator (`by`, the user id removing) cannot remove the circle's creator."""
     circle = workspace.circle
     if user_id not in circle.facilitator_ids:
-        raise NotFound('No such facilitator.')
+        raise NotFound(_('No such facilitator.'))
     if (by and by != user_id and is_creator(workspace, user_id) and by in circle.facilitator_ids
             and not is_creator(workspace, by)):
-        raise ValidationFailed({'facilitators': ['A co-facilitator cannot remove the facilitator who created '
-                                                 'the circle.']})
+        raise ValidationFailed({'facilitators': [_('A co-facilitator cannot remove the facilitator who created '
+                                                   'the circle.')]})
     if len(circle.facilitator_ids) == 1:
-        raise ValidationFailed({'facilitators': ['A circle needs at least one facilitator: '
-                                                 'add someone else before removing the last one.']})
+        raise ValidationFailed({'facilitators': [_('A circle needs at least one facilitator: '
+                                                   'add someone else before removing the last one.')]})
     index = circle.facilitator_ids.index(user_id)
 
     def without(values):
@@ -625,10 +641,10 @@ def safe_cell(value):
 def signups_csv(workspace):
     """Current learners as CSV (UTF-8 with a byte order mark, so spreadsheets read accents right)."""
     circle = workspace.circle
-    header = ['Name', 'Email', 'Mobile', 'Goals', 'Support wanted']
+    header = [_('Name'), _('Email'), _('Mobile'), _('Goals'), _('Support wanted')]
     if circle.signup_question:
         header.append(circle.signup_question)
-    header += ['Signed up', 'Messages opt-in']
+    header += [_('Signed up'), _('Messages opt-in')]
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator='\r\n')
     writer.writerow([safe_cell(h) for h in header])
@@ -637,7 +653,7 @@ def signups_csv(workspace):
         cells = [signup.name, signup.email, signup.mobile, signup.goals, signup.support]
         if circle.signup_question:
             cells.append(signup.custom_answer)
-        cells += [row['signed_up'], 'yes' if signup.communications_opt_in else 'no']
+        cells += [row['signed_up'], _('yes') if signup.communications_opt_in else _('no')]
         writer.writerow([safe_cell(cell) for cell in cells])
     return '\ufeff' + out.getvalue()
 

@@ -27,10 +27,17 @@ from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, CircleSetup, Course, Team, TeamMember, User
 from chalicelib.core.settings import get_settings
 from chalicelib.core.clock import zone_info
+from chalicelib.core import i18n
+from chalicelib.core.i18n import _, N_
 
 log = logging.getLogger(__name__)
 
-STEPS = {1: 'Course', 2: 'Place', 3: 'Schedule', 4: 'Details', 5: 'Goals', 6: 'Review and publish'}
+# Step names, translated where shown (`step_names`); STEP_WORDS name them inside a sentence
+# ('Go to course'), each a message of its own so no language has to lower-case a name.
+STEPS = {1: N_('Course'), 2: N_('Place'), 3: N_('Schedule'), 4: N_('Details'), 5: N_('Goals'),
+         6: N_('Review and publish')}
+STEP_WORDS = {1: N_('course'), 2: N_('place'), 3: N_('schedule'), 4: N_('details'), 5: N_('goals'),
+              6: N_('review and publish')}
 FORM_STEPS = (1, 2, 3, 4, 5)
 REVIEW_STEP = 6
 PLACEHOLDER_TIMEZONE = 'UTC'
@@ -44,6 +51,33 @@ RULES = {'title': rules.COURSE_TITLE, 'provider': rules.COURSE_PROVIDER, 'link':
          'venue_website': rules.VENUE_WEBSITE, 'name': rules.CIRCLE_NAME, 'description': rules.DESCRIPTION,
          'welcome_message': rules.WELCOME_MESSAGE, 'signup_question': rules.SIGNUP_QUESTION,
          'goal': rules.GOAL, 'concerns': rules.CONCERNS}
+
+
+def step_names():
+    """{step: name} in the language of the moment: the dialog's steps as pages show them."""
+    return {number: _(name) for number, name in STEPS.items()}
+
+
+def step_words():
+    """{step: name inside a sentence} in the language of the moment ('Go to course')."""
+    return {number: _(word) for number, word in STEP_WORDS.items()}
+
+
+def language_name(code):
+    """A circle language's name in the language of the moment ('Spanish', 'español'), from
+    Babel's locale data; the English name of LANGUAGES (or the code) if Babel has none."""
+    from babel import Locale, UnknownLocaleError
+    try:
+        name = Locale.parse(i18n.current()).languages.get(code)
+    except (UnknownLocaleError, ValueError, TypeError):
+        name = None
+    return name or LANGUAGES.get(code, code)
+
+
+def language_options(codes=None):
+    """(code, name) of each circle language (or of `codes`), in LANGUAGES' order: the
+    language select of the dialog and the edit form (values stay the codes)."""
+    return [(code, language_name(code)) for code in (LANGUAGES if codes is None else codes)]
 
 
 class DraftChanged(Exception):
@@ -89,16 +123,17 @@ def _fail_if(errors):
 def validate_course(fields):
     errors = {}
     clean = {
-        'title': _text(fields, 'title', errors, 'Please give the course title.'),
+        'title': _text(fields, 'title', errors, _('Please give the course title.')),
         'provider': _text(fields, 'provider', errors),
-        'link': _text(fields, 'link', errors, 'Please give the address of the course online.'),
+        'link': _text(fields, 'link', errors, _('Please give the address of the course online.')),
     }
     raw_topics = _text(fields, 'topics', errors)
     topics = list(dict.fromkeys(t.strip().lower() for t in raw_topics.split(',') if t.strip()))
     if len(topics) > rules.MAX_TOPICS:
-        errors['topics'] = [f'Please choose at most {rules.MAX_TOPICS} topics.']
+        errors['topics'] = [_('Please choose at most %(limit)s topics.') % {'limit': rules.MAX_TOPICS}]
     elif any(len(t) > rules.TOPIC.max_length for t in topics):
-        errors['topics'] = [f'Please keep each topic to at most {rules.TOPIC.max_length} characters.']
+        errors['topics'] = [_('Please keep each topic to at most %(limit)s characters.')
+                            % {'limit': rules.TOPIC.max_length}]
     clean['topics'] = topics
     _fail_if(errors)
     return clean
@@ -112,7 +147,7 @@ def choose_team(fields, teams):
         return teams[0].team_id
     chosen = (fields.get('team_id') or '').strip()
     if chosen not in {team.team_id for team in teams}:
-        raise ValidationFailed({'team_id': ['Please choose the team this circle belongs to.']})
+        raise ValidationFailed({'team_id': [_('Please choose the team this circle belongs to.')]})
     return chosen
 
 
@@ -135,22 +170,22 @@ def validate_place(fields, setup):
     errors = {}
     mode = fields.get('mode')
     if mode not in ('online', 'in_person'):
-        _fail_if({'mode': ['Please choose whether the circle meets online or in person.']})
+        _fail_if({'mode': [_('Please choose whether the circle meets online or in person.')]})
     if mode == 'online':
         clean = {'online': True, 'online_link': _text(fields, 'online_link', errors,
-                                                      'Please give the link learners use to join.')}
+                                                      _('Please give the link learners use to join.'))}
         _fail_if(errors)
         return clean
     clean = {
         'online': False,
-        'venue_name': _text(fields, 'venue_name', errors, 'Please name the venue, e.g. the library.'),
-        'venue_address': _text(fields, 'venue_address', errors, 'Please give the venue\'s street address.'),
+        'venue_name': _text(fields, 'venue_name', errors, _('Please name the venue, e.g. the library.')),
+        'venue_address': _text(fields, 'venue_address', errors, _("Please give the venue's street address.")),
         'venue_details': _text(fields, 'venue_details', errors),
         'venue_website': _text(fields, 'venue_website', errors),
     }
     city = gazetteer.lookup(fields.get('city_id'))
     if city is None:
-        errors['city_id'] = ['Please find your city and choose it from the list.']
+        errors['city_id'] = [_('Please find your city and choose it from the list.')]
     else:
         clean['city'] = city
         clean['latitude'], clean['longitude'] = city.latitude, city.longitude
@@ -167,7 +202,7 @@ def _coordinate(fields, name, rule, errors):
     except ValueError:
         value = None
     if value is None or not rule.low <= value <= rule.high or value != value:
-        errors[name] = [f'Please give a number between {rule.low} and {rule.high}.']
+        errors[name] = [_('Please give a number between %(low)s and %(high)s.') % {'low': rule.low, 'high': rule.high}]
         return None
     return round(value, 6)
 
@@ -261,25 +296,27 @@ def validate_schedule(fields, now):
     errors = {}
     tz_name = (fields.get('timezone') or '').strip()
     if not is_timezone(tz_name):
-        errors['timezone'] = ['Please choose a timezone from the list, e.g. America/Chicago.']
+        errors['timezone'] = [_('Please choose a timezone from the list, e.g. America/Chicago.')]
         tz_name = None
     today = now.astimezone(zone_info(tz_name or PLACEHOLDER_TIMEZONE)).date()
     first = _iso_date(fields.get('first_date'))
     if first is None:
-        errors['first_date'] = ['Please give the date of the first meeting.']
+        errors['first_date'] = [_('Please give the date of the first meeting.')]
     elif first < today:
-        errors['first_date'] = ['The first meeting cannot be in the past.']
+        errors['first_date'] = [_('The first meeting cannot be in the past.')]
     elif rules.meeting_date_problem(first, today):
         errors['first_date'] = [rules.meeting_date_problem(first, today)]
     try:
         meeting_time = time.fromisoformat((fields.get('meeting_time') or '').strip()[:5])
     except ValueError:
         meeting_time = None
-        errors['meeting_time'] = ['Please give the time meetings start, e.g. 18:00.']
+        errors['meeting_time'] = [_('Please give the time meetings start, e.g. 18:00.')]
     duration = _whole_number(fields, 'duration', errors, rules.DURATION,
-                             f'Meetings last between {rules.DURATION.low} and {rules.DURATION.high} minutes.')
+                             _('Meetings last between %(low)s and %(high)s minutes.')
+                             % {'low': rules.DURATION.low, 'high': rules.DURATION.high})
     weeks = _whole_number(fields, 'weeks', errors, rules.WEEKS,
-                          f'A circle meets for {rules.WEEKS.low} to {rules.WEEKS.high} weeks.')
+                          _('A circle meets for %(low)s to %(high)s weeks.')
+                          % {'low': rules.WEEKS.low, 'high': rules.WEEKS.high})
     _fail_if(errors)
     rows = _rows(fields, first, weeks, today, errors)
     _fail_if(errors)
@@ -297,20 +334,20 @@ def _rows(fields, first, weeks, today, errors):
         if posted and posted != shown_as:
             moved_to = _iso_date(posted)
             if moved_to is None:
-                errors[field] = ['Please give a date, e.g. 2026-12-24.']
+                errors[field] = [_('Please give a date, e.g. 2026-12-24.')]
             elif rules.meeting_date_problem(moved_to, today):     # removed rows too: they are stored
                 errors[field] = [rules.meeting_date_problem(moved_to, today)]
             elif moved_to < today and not row.removed:
-                errors[field] = ['This date is in the past.']
+                errors[field] = [_('This date is in the past.')]
             else:
                 row.date = moved_to
         if not row.removed and field not in errors:
             if row.date in seen:
-                errors[field] = [f'Meeting {seen[row.date] + 1} is on this day already.']
+                errors[field] = [_('Meeting %(number)s is on this day already.') % {'number': seen[row.date] + 1}]
             seen[row.date] = index
         rows.append(row)
     if rows and all(row.removed for row in rows):
-        errors['meetings'] = ['Please keep at least one meeting.']
+        errors['meetings'] = [_('Please keep at least one meeting.')]
     return rows
 
 
@@ -336,13 +373,14 @@ def apply_schedule(circle, setup, schedule):
 def preview(schedule):
     """What the preview table lists: each row's date, weekday and local start with the zone's
     abbreviation for that day (so a week across a DST change shows the new offset)."""
+    from chalicelib.core.formatting import at, clock, long_date
     zone = zone_info(schedule.timezone)
     result = []
     for row in schedule.rows:
         start = circles.local_start(row.date, schedule.meeting_time, schedule.timezone).astimezone(zone)
         result.append({'index': row.index, 'planned': row.planned.isoformat(), 'date': row.date.isoformat(),
                        'removed': row.removed, 'moved': row.moved,
-                       'when': f'{start:%A}, {start:%B} {start.day}, {start.year} at {start:%H:%M} {start.tzname()}'})
+                       'when': f'{at(long_date(start.date()), clock(start.time()))} {start.tzname()}'})
     return result
 
 
@@ -351,9 +389,9 @@ def preview(schedule):
 def validate_details(fields):
     errors = {}
     clean = {
-        'name': _text(fields, 'name', errors, 'Please name your learning circle.'),
+        'name': _text(fields, 'name', errors, _('Please name your learning circle.')),
         'description': _text(fields, 'description', errors,
-                             'Please describe the circle: who it is for and what you will do.'),
+                             _('Please describe the circle: who it is for and what you will do.')),
         'welcome_message': _text(fields, 'welcome_message', errors),
         'signup_question': _text(fields, 'signup_question', errors),
         'capacity': _whole_number(fields, 'capacity', errors, rules.CAPACITY),
@@ -374,7 +412,7 @@ def apply_details(circle, setup, clean):
 
 def validate_goals(fields):
     errors = {}
-    clean = {'goal': _text(fields, 'goal', errors, 'Please tell us what you hope to achieve by running it.'),
+    clean = {'goal': _text(fields, 'goal', errors, _('Please tell us what you hope to achieve by running it.')),
              'concerns': _text(fields, 'concerns', errors)}
     _fail_if(errors)
     return clean
@@ -539,16 +577,17 @@ def publish_problems(circle, setup, now):
 
     Only a first publication checks the dates: a circle published before and unpublished
     may have run some meetings already."""
-    problems = {step: [f'Please complete the {STEPS[step]} step.'] for step in missing_steps(setup)}
+    problems = {step: [_('Please complete the %(step)s step.') % {'step': _(STEPS[step])}]
+                for step in missing_steps(setup)}
     if 3 in problems or was_published(setup):
         return problems
     meetings = circles.active_meetings(circle)
     past = [m for m in meetings if m.starts_at <= now]
     if not meetings:
-        problems[3] = ['Please keep at least one meeting.']
+        problems[3] = [_('Please keep at least one meeting.')]
     elif past:
         days = ', '.join(m.local_date for m in past)
-        problems[3] = [f'These meetings are in the past: {days}. Please move or remove them.']
+        problems[3] = [_('These meetings are in the past: %(days)s. Please move or remove them.') % {'days': days}]
     return problems
 
 
@@ -620,7 +659,7 @@ def _render_goals(item, reads, to, now):
     context = dict(circle=circle, facilitator=user, goal=setup.goal or '', concerns=setup.concerns or '',
                    first_meeting=meeting_when(meetings[0], circle.timezone), weeks=len(circle.meetings),
                    circle_url=circles.circle_url(circle.id))
-    return email_.build_message(to=to, subject=f'New learning circle published: {circle.name}',
+    return email_.build_message(to=to, subject=_('New learning circle published: %(name)s') % {'name': circle.name},
                                 text=render('email/circle_published.txt', **context),
                                 html=render('email/circle_published.html', **context), reply_to=[user.email])
 

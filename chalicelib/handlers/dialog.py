@@ -7,6 +7,7 @@ strangers get 404); every Next or Back writes it with one transaction.
 """
 from chalice import Blueprint
 
+from chalicelib.core.i18n import _
 from chalicelib.handlers.auth import signed_in
 from chalicelib.handlers.web import form_fields, page, redirect
 
@@ -61,9 +62,9 @@ def _workspace(session, circle_id):
 
 
 def _draft_changed():
-    return page('message.html', 409, title='This draft changed meanwhile',
-                 message='It was saved from another window, or published. Please open it again from your '
-                         'dashboard and repeat your last change.')
+    return page('message.html', 409, title=_('This draft changed meanwhile'),
+                 message=_('It was saved from another window, or published. Please open it again from your '
+                           'dashboard and repeat your last change.'))
 
 
 def _step_page(session, step, status=200, *, circle=None, setup=None, values, errors=None, **extra):
@@ -71,7 +72,7 @@ def _step_page(session, step, status=200, *, circle=None, setup=None, values, er
     from chalicelib.facilitators import dialog
     from chalicelib.accounts import sessions
     done = set(map(int, setup.steps_done)) if setup else set()
-    context = dict(session=session, csrf_token=sessions.csrf_token(session), step=step, steps=dialog.STEPS,
+    context = dict(session=session, csrf_token=sessions.csrf_token(session), step=step, steps=dialog.step_names(),
                    circle=circle, done=done, values=values, errors=errors or {}, going_back=False,
                    action_url=_step_url(circle.id, step) if circle else '/facilitate/circles/new',
                    back_url=_step_url(circle.id, step - 1) if circle and step > 1 else None)
@@ -82,7 +83,7 @@ def _step_page(session, step, status=200, *, circle=None, setup=None, values, er
     if step == 3:
         context.update(rows=[], timezones=dialog.timezone_names())
     if step == 4:
-        context.update(languages=dialog.LANGUAGES)
+        context.update(languages=dialog.language_options())
     context.update(extra)
     return page(STEP_TEMPLATES[step], status, **context)
 
@@ -197,12 +198,12 @@ def _find_city(session, step, fields):
     from chalicelib.circles import gazetteer
     query = (fields.get('city_query') or '').strip()
     if len(query) < MIN_CITY_QUERY:
-        return _step_page(session, 2, 400, errors={'city_query': ['Please type at least two letters of the city.']},
+        return _step_page(session, 2, 400, errors={'city_query': [_('Please type at least two letters of the city.')]},
                           **step)
     results = gazetteer.search(query)
     step.update(chosen_city=None, city_results=results, values={**fields, 'city_id': ''})
-    errors = {} if results else {'city_query': ['No city starts with these letters. Check the spelling, or try '
-                                                'the name of a larger town nearby.']}
+    errors = {} if results else {'city_query': [_('No city starts with these letters. Check the spelling, or try '
+                                                  'the name of a larger town nearby.')]}
     return _step_page(session, 2, 200 if results else 400, errors=errors, **step)
 
 
@@ -234,12 +235,13 @@ def _review_page(session, workspace, status=200, **extra):
     params = bp.current_request.query_params or {}
     meetings = [meeting_when_short(m, circle.timezone) for m in circles.active_meetings(circle)]
     context = dict(
-        session=session, csrf_token=sessions.csrf_token(session), step=dialog.REVIEW_STEP, steps=dialog.STEPS,
+        session=session, csrf_token=sessions.csrf_token(session), step=dialog.REVIEW_STEP, steps=dialog.step_names(),
+        step_words=dialog.step_words(),
         circle=circle, setup=setup, done=set(map(int, setup.steps_done)), errors={}, going_back=False, back_url=None,
         problems={} if circle.published else dialog.publish_problems(circle, setup, circles.utcnow()),
         confirmed=confirmed, confirmation_sent='sent' in params, meetings=meetings,
         team_name=dialog.team_name(circle.team_id) if circle.team_id else None,
-        languages=dialog.LANGUAGES, public_url=f'/circles/{circle.id}', circle_page_url=_circle_page_url(circle.id),
+        language=dialog.language_name(circle.language), public_url=f'/circles/{circle.id}', circle_page_url=_circle_page_url(circle.id),
         step_url=lambda n: _elsewhere(circle, setup, n) or _step_url(circle.id, n))
     context.update(extra)
     return page('facilitator/review.html', status, **context)

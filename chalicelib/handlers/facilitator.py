@@ -12,6 +12,7 @@ race with someone else's re-reads the circle and asks to check and submit again 
 from chalice import Blueprint, Response
 
 from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
+from chalicelib.core.i18n import _, N_, ngettext
 from chalicelib.handlers.auth import current_session, signed_in, signed_in_context, with_workspace
 from chalicelib.handlers.web import form_fields, page, redirect, refusal_page
 
@@ -20,24 +21,25 @@ FORM = ['application/x-www-form-urlencoded']
 
 # Shown after a change; the query string only names one of these, so no text is reflected.
 DONE = {
-    'details': 'Your changes are saved.',
-    'added': 'The meeting is added.',
-    'moved': 'The meeting is moved. Learners will be told about the new date and time.',
-    'cancelled': 'The meeting is cancelled. Learners will be told.',
-    'signup-opened': 'Signup is open again.',
-    'signup-closed': 'Signup is closed: the circle takes no new learners.',
-    'unpublished': 'The circle is unpublished: it is no longer listed and takes no signups. '
-                   'It waits among your drafts on the dashboard. Its learners are told by email.',
-    'invited': 'The invitation is on its way. They become a co-facilitator when they accept it '
-               '(signing in, or registering, with that address); the link works for 7 days.',
-    'invitation-accepted': 'You co-facilitate this circle now.',
-    'facilitator-removed': 'The facilitator is removed from this circle.',
+    'details': N_('Your changes are saved.'),
+    'added': N_('The meeting is added.'),
+    'moved': N_('The meeting is moved. Learners will be told about the new date and time.'),
+    'cancelled': N_('The meeting is cancelled. Learners will be told.'),
+    'signup-opened': N_('Signup is open again.'),
+    'signup-closed': N_('Signup is closed: the circle takes no new learners.'),
+    'unpublished': N_('The circle is unpublished: it is no longer listed and takes no signups. '
+                      'It waits among your drafts on the dashboard. Its learners are told by email.'),
+    'invited': N_('The invitation is on its way. They become a co-facilitator when they accept it '
+                  '(signing in, or registering, with that address); the link works for 7 days.'),
+    'invitation-accepted': N_('You co-facilitate this circle now.'),
+    'facilitator-removed': N_('The facilitator is removed from this circle.'),
 }
 
 
 def _done_notice():
     params = bp.current_request.query_params or {}
-    return DONE.get(params.get('done'))
+    notice = DONE.get(params.get('done'))
+    return _(notice) if notice else None
 
 
 def _reread(session, ws):
@@ -125,11 +127,17 @@ def facilitator_unpublish_confirm(session, ws):
     if not circle.published:
         return _to_circle(ws, 'unpublished')
     learners = len(ws.active_signups)
-    told = (f'Its {learners} learner{"s" if learners != 1 else ""} will be told by email; they keep their place.'
-            if learners else 'Nobody has signed up yet.')
-    return _confirm_page(session, ws, f'Unpublish {circle.name}?',
-                         f'It leaves every listing, takes no new signups and sends no more reminders. {told}',
-                         f'/facilitate/circles/{circle.id}/unpublish', 'Unpublish this circle',
+    if learners:
+        explanation = ngettext('It leaves every listing, takes no new signups and sends no more reminders. '
+                               'Its %(num)d learner will be told by email; they keep their place.',
+                               'It leaves every listing, takes no new signups and sends no more reminders. '
+                               'Its %(num)d learners will be told by email; they keep their place.',
+                               learners) % {'num': learners}
+    else:
+        explanation = _('It leaves every listing, takes no new signups and sends no more reminders. '
+                        'Nobody has signed up yet.')
+    return _confirm_page(session, ws, _('Unpublish %(name)s?') % {'name': circle.name}, explanation,
+                         f'/facilitate/circles/{circle.id}/unpublish', _('Unpublish this circle'),
                          f'/facilitate/circles/{circle.id}')
 
 
@@ -168,7 +176,7 @@ def _facilitator_named(ws, user_id):
     from chalicelib.facilitators.circle_admin import facilitator_rows
     person = next((row for row in facilitator_rows(ws) if row['user_id'] == user_id), None)
     if person is None:
-        raise NotFound('No such facilitator.')
+        raise NotFound(_('No such facilitator.'))
     return person
 
 
@@ -179,11 +187,13 @@ def facilitator_remove_confirm(session, ws, user_id):
     person = _facilitator_named(ws, user_id)
     circle = ws.circle
     if user_id == session.user_id:
-        title, button = f'Leave {circle.name}?', 'Leave this circle'
-        explanation = 'The circle leaves your dashboard and you can no longer run it, unless someone invites you again.'
+        title, button = _('Leave %(name)s?') % {'name': circle.name}, _('Leave this circle')
+        explanation = _('The circle leaves your dashboard and you can no longer run it, unless someone invites '
+                        'you again.')
     else:
-        title, button = f'Remove {person["name"]} from {circle.name}?', f'Remove {person["name"]}'
-        explanation = f'{person["name"]} can no longer see or run this circle.'
+        title = _('Remove %(person)s from %(name)s?') % {'person': person['name'], 'name': circle.name}
+        button = _('Remove %(person)s') % {'person': person['name']}
+        explanation = _('%(person)s can no longer see or run this circle.') % {'person': person['name']}
     return _confirm_page(session, ws, title, explanation,
                          f'/facilitate/circles/{circle.id}/facilitators/{user_id}/remove', button,
                          f'/facilitate/circles/{circle.id}')
@@ -249,8 +259,15 @@ def _edit_page(session, ws, status=200, values=None, errors=None, conflict=None)
     from chalicelib.facilitators import circle_admin
     return page('facilitator/edit.html', status, **signed_in_context(session), circle=ws.circle,
                  values=values or circle_admin.detail_values(ws.circle), errors=errors or {},
-                 version=circle_admin.version_of(ws.circle), languages=circle_admin.LANGUAGES,
+                 version=circle_admin.version_of(ws.circle), languages=_edit_languages(),
                  timezones=circle_admin.timezone_names(), conflict=conflict)
+
+
+def _edit_languages():
+    """The language select of the edit form: {code: name in the language of the moment}; a
+    language the circle has that is no longer listed is added by the template (its code)."""
+    from chalicelib.facilitators.dialog import language_options
+    return dict(language_options())
 
 
 @bp.route('/facilitate/circles/{circle_id}/edit', methods=['GET'])
@@ -268,7 +285,7 @@ def facilitator_edit(session, ws):
     fields = form_fields(bp.current_request)
     if fields.get('version') != circle_admin.version_of(ws.circle):
         # Someone saved the circle after this form was shown: writing it now would undo their change.
-        return _edit_page(session, ws, 409, values=fields, conflict=circle_admin.CONFLICT)
+        return _edit_page(session, ws, 409, values=fields, conflict=_(circle_admin.CONFLICT))
     return _change_circle(session, ws, lambda circle: circle_admin.apply_details(circle, fields), 'details',
                           lambda fresh, status, errors, conflict: _edit_page(
                               session, fresh, status, values=fields, errors=errors, conflict=conflict))
@@ -336,17 +353,23 @@ def facilitator_cancel_meeting_confirm(session, ws, meeting_id):
     from chalicelib.core.formatting import meeting_when_short
     meeting = next((m for m in ws.circle.meetings if m.meeting_id == meeting_id), None)
     if meeting is None:
-        raise NotFound('No such meeting.')
+        raise NotFound(_('No such meeting.'))
     circle = ws.circle
     back = f'/facilitate/circles/{circle.id}/meetings'
     if meeting.cancelled:
         return redirect(f'{back}?done=cancelled')
     learners = len(ws.active_signups)
-    told = (f'Its {learners} learner{"s" if learners != 1 else ""} will be told by email and text message, '
-            'with an updated calendar entry.' if learners else 'Nobody has signed up yet.')
-    return _confirm_page(session, ws, f'Cancel the meeting of {meeting_when_short(meeting, circle.timezone)}?',
-                         f'The meeting stays in the list as cancelled and gets no reminder. {told}',
-                         f'{back}/{meeting_id}/cancel', 'Cancel this meeting', back)
+    if learners:
+        explanation = ngettext('The meeting stays in the list as cancelled and gets no reminder. Its %(num)d '
+                               'learner will be told by email and text message, with an updated calendar entry.',
+                               'The meeting stays in the list as cancelled and gets no reminder. Its %(num)d '
+                               'learners will be told by email and text message, with an updated calendar entry.',
+                               learners) % {'num': learners}
+    else:
+        explanation = _('The meeting stays in the list as cancelled and gets no reminder. Nobody has signed up yet.')
+    return _confirm_page(session, ws, _('Cancel the meeting of %(when)s?')
+                         % {'when': meeting_when_short(meeting, circle.timezone)}, explanation,
+                         f'{back}/{meeting_id}/cancel', _('Cancel this meeting'), back)
 
 
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/cancel', methods=['POST'], content_types=FORM)
