@@ -375,7 +375,7 @@ def send_one(work, limit, batch):
         failure = classify(error)
         set_failure(item, failure, batch.now)
         if failure.code == OPTED_OUT_CODE:
-            sms_cannot_reach(item, work.to, work.payload, 'you had replied STOP to our texts', batch.now)
+            sms_cannot_reach(item, work.to, work.payload, prepared.OPTED_OUT_REASON, batch.now)
         return
     item.state, item.provider_id, item.sent_at = SENT, provider_id or None, batch.now
     if item.channel == SMS:

@@ -17,13 +17,15 @@ Gateway the host and the stage prefix differ from what Twilio was given).
 import functools
 import time
 
+from chalicelib.core.i18n import N_
 from chalicelib.core.settings import get_settings
 
 OPTED_OUT = 21610          # Twilio: the recipient replied STOP; never retry, mark the number
 # Twilio's delivery errors that say this number cannot get texts from us at all: unreachable,
-# unknown, a landline. The number is marked and its messages go by email instead.
-CANNOT_RECEIVE = {30003: 'the handset is unreachable', 30005: 'the number is unknown',
-                  30006: 'the number is a landline or cannot receive texts'}
+# unknown, a landline. The number is marked and its messages go by email instead, which says
+# why in these words (messages translated where the email is rendered: messaging.prepared).
+CANNOT_RECEIVE = {30003: N_('the handset is unreachable'), 30005: N_('the number is unknown'),
+                  30006: N_('the number is a landline or cannot receive texts')}
 STATUS_ROUTE = '/sms/status'
 INBOUND_ROUTE = '/sms/inbound'
 TOO_MANY_REQUESTS = 429

@@ -133,7 +133,7 @@ def test_a_transient_sms_failure_is_retried_with_backoff_and_a_stop_is_final(mot
     assert retry.due_sk.startswith((now + outcomes.FIRST_RETRY).isoformat())
     assert stop.state == 'failed' and stop.error_code == 21610 and stop.due_pk is None
     # The STOP's text goes by email instead (it has no email of its own), once; the retry waits.
-    [fallback] = items_of(circle.id, 'prepared_email')
+    [fallback] = items_of(circle.id, 'sms_fallback')
     assert (fallback.purpose, fallback.signup_id, fallback.state) == ('sms-fallback#hello', second.signup_id, 'pending')
     assert sender.sweep(test_templates, now + timedelta(minutes=4)) == {'sent': 1}
     [by_email] = welcomes_to(moto, 'b@example.org')[-1:]
