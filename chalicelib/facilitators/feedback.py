@@ -19,6 +19,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib.circles import circles
 from chalicelib.core import fields as rules
 from chalicelib.core.errors import NotFound, Refusal, ValidationFailed
+from chalicelib.core.i18n import N_, _
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import MeetingFeedback
@@ -26,11 +27,12 @@ from chalicelib.models.meeting_entry import FEEDBACK as FEEDBACK_DAY, team_day_p
 
 log = logging.getLogger(__name__)
 
+# Stored in English with the feedback (`prompt`), and shown translated: `prompt_text`.
 PROMPTS = [
-    'What went well in this meeting, and what would you change next time?',
-    'Where did learners get stuck, and how did the group help each other?',
-    'What is one thing a learner said or did that stayed with you?',
-    'How is the group feeling about the course so far, and what will you try at the next meeting?',
+    N_('What went well in this meeting, and what would you change next time?'),
+    N_('Where did learners get stuck, and how did the group help each other?'),
+    N_('What is one thing a learner said or did that stayed with you?'),
+    N_('How is the group feeling about the course so far, and what will you try at the next meeting?'),
 ]
 MAX_ATTENDANCE = rules.ATTENDANCE.high
 MAX_REFLECTION = rules.REFLECTION.max_length
@@ -45,8 +47,11 @@ class TooEarly(Refusal):
 class NotShared(Refusal):
     """An organizer asked for feedback its facilitator kept from the organizers."""
     status = 403
-    message = ('This feedback is private: the facilitator did not share it with the team\'s organizers, '
-               'so only the circle\'s facilitators can read or change it.')
+    message = N_('This feedback is private: the facilitator did not share it with the team\'s organizers, '
+                 'so only the circle\'s facilitators can read or change it.')
+
+    def __init__(self, message=None, errors=None):
+        super().__init__(message or _(self.message), errors)
 
 
 @dataclass
@@ -68,18 +73,24 @@ def find_meeting(circle, meeting_id):
     for number, meeting in enumerate(schedule(circle)):
         if meeting.meeting_id == meeting_id and not meeting.cancelled:
             return number, meeting
-    raise NotFound('No such meeting.')
+    raise NotFound(_('No such meeting.'))
 
 
 def prompt_for(number):
+    """The prompt of the meeting with this number, in English: what the feedback stores."""
     return PROMPTS[number % len(PROMPTS)]
+
+
+def prompt_text(prompt):
+    """A stored (English) prompt in the language of the moment."""
+    return _(prompt) if prompt else prompt
 
 
 def check_started(circle, meeting, now):
     if meeting.starts_at > now:
         from chalicelib.core.formatting import meeting_when
-        raise TooEarly(f'This meeting starts {meeting_when(meeting, circle.timezone)}. '
-                       'You can give feedback once it has started.')
+        raise TooEarly(_('This meeting starts %(when)s. You can give feedback once it has started.')
+                       % {'when': meeting_when(meeting, circle.timezone)})
 
 
 def existing_feedback(ws, meeting_id):
@@ -123,16 +134,17 @@ def _whole_number(value, low, high, errors, name, message):
 def validate(fields):
     errors = {}
     attendance = _whole_number(fields.get('attendance'), 0, MAX_ATTENDANCE, errors, 'attendance',
-                               f'Please give the number of people who came, from 0 to {MAX_ATTENDANCE}.')
+                               _('Please give the number of people who came, from 0 to %(max)s.')
+                               % {'max': MAX_ATTENDANCE})
     rating = _whole_number(fields.get('rating'), RATINGS.start, RATINGS.stop - 1, errors, 'rating',
-                           'Please choose a rating from 1 to 5.')
+                           _('Please choose a rating from 1 to 5.'))
     reflection = (fields.get('reflection') or '').replace('\r\n', '\n').strip()
     if rules.text_problem(reflection, multiline=True):
         errors['reflection'] = [rules.text_problem(reflection, multiline=True)]
     elif not reflection:
-        errors['reflection'] = ['Please write a few words about the meeting.']
+        errors['reflection'] = [_('Please write a few words about the meeting.')]
     elif len(reflection) > MAX_REFLECTION:
-        errors['reflection'] = [f'Please keep this under {MAX_REFLECTION} characters.']
+        errors['reflection'] = [_('Please keep this under %(limit)s characters.') % {'limit': MAX_REFLECTION}]
     if errors:
         raise ValidationFailed(errors)
     return FeedbackForm(attendance=attendance, rating=rating, reflection=reflection,
@@ -259,12 +271,13 @@ def recap_email(circle, feedback, meeting, signup, now, to=None):
     from chalicelib.learners.signup import withdraw_link
     from chalicelib.learners.texts import texts_link
     upcoming = circles.next_meeting(circle, now)
-    context = {'circle': circle, 'feedback': feedback, 'signup': signup,
+    context = {'circle': circle, 'feedback': feedback, 'signup': signup, 'prompt': prompt_text(feedback.prompt),
                'meeting_when': meeting_when(meeting, circle.timezone),
                'next_meeting_when': upcoming and meeting_when(upcoming, circle.timezone),
                'circle_url': circles.circle_url(circle.id), 'withdraw_url': withdraw_link(signup),
                'texts_url': texts_link(signup)}
-    return email.build_message(to=to or signup.email, subject=f'Recap: {circle.name}, {long_date(meeting.local_date)}',
+    return email.build_message(to=to or signup.email, subject=_('Recap: %(circle)s, %(date)s') % {
+                                   'circle': circle.name, 'date': long_date(meeting.local_date)},
                                text=render('email/recap.txt', **context),
                                html=render('email/recap.html', **context),
                                reply_to=list(circle.facilitator_emails))

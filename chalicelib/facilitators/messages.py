@@ -19,6 +19,7 @@ from chalicelib.circles import circles
 from chalicelib.core import fields as rules
 from chalicelib.messaging import sms_text
 from chalicelib.core.errors import ValidationFailed
+from chalicelib.core.i18n import _, ngettext
 from chalicelib.core.ids import new_id
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
@@ -59,27 +60,31 @@ def validate(fields, circle=None, author_name=None):
     problems = {name: rules.text_problem(getattr(draft, name), multiline)
                 for name, multiline in (('subject', False), ('body', True), ('sms_text', True))}
     if not _MESSAGE_KEY.match(draft.message_key):
-        errors['message_key'] = ['This form is incomplete. Please reload the page and write the message again.']
+        errors['message_key'] = [_('This form is incomplete. Please reload the page and write the message again.')]
     if problems['subject']:
         errors['subject'] = [problems['subject']]
     elif not draft.subject:
-        errors['subject'] = ['Please write a subject.']
+        errors['subject'] = [_('Please write a subject.')]
     elif len(draft.subject) > MAX_SUBJECT:
-        errors['subject'] = [f'Please keep the subject under {MAX_SUBJECT} characters.']
+        errors['subject'] = [_('Please keep the subject under %(limit)s characters.') % {'limit': MAX_SUBJECT}]
     if problems['body']:
         errors['body'] = [problems['body']]
     elif not draft.body:
-        errors['body'] = ['Please write the message.']
+        errors['body'] = [_('Please write the message.')]
     elif len(draft.body) > MAX_BODY:
-        errors['body'] = [f'Please keep the message under {MAX_BODY} characters.']
+        errors['body'] = [_('Please keep the message under %(limit)s characters.') % {'limit': MAX_BODY}]
     prefix, suffix = sms_frame(circle, author_name) if circle is not None else _reserved_frame()
     encoding, length, count = sms_text.segments(_plain(prefix) + draft.sms_text + suffix if draft.sms_text else '')
     if problems['sms_text']:
         errors['sms_text'] = [problems['sms_text']]
     elif count > sms_text.MAX_SEGMENTS:
-        errors['sms_text'] = [f'This text needs {count} messages ({length} {encoding} characters with the '
-                              f'circle\'s name and "{suffix.strip()}"); please shorten it to fit '
-                              f'{sms_text.MAX_SEGMENTS}.']
+        errors['sms_text'] = [ngettext(
+            'This text needs %(count)s message (%(length)s %(encoding)s characters with the circle\'s name '
+            'and "%(stop)s"); please shorten it to fit %(max)s.',
+            'This text needs %(count)s messages (%(length)s %(encoding)s characters with the circle\'s name '
+            'and "%(stop)s"); please shorten it to fit %(max)s.', count)
+            % {'count': count, 'length': length, 'encoding': encoding, 'stop': suffix.strip(),
+               'max': sms_text.MAX_SEGMENTS}]
     if errors:
         raise ValidationFailed(errors)
     return draft
@@ -207,20 +212,21 @@ def _sender(author_name):
 
 
 def sms_frame(circle, author_name):
-    """(prefix, suffix) of a facilitator's text message to this circle's learners."""
-    from chalicelib.reminders.render import short_name
-    from chalicelib.reminders.words import words_for
+    """(prefix, suffix) of a facilitator's text message to this circle's learners: the opt-out
+    words in the circle's language, whatever the language of the page counting them."""
+    from chalicelib.core import i18n
+    from chalicelib.reminders.render import short_name, sms_stop
     sender = _sender(author_name)
     prefix = f'{short_name(circle)} ({sender}): ' if sender else f'{short_name(circle)}: '
-    return prefix, ' ' + words_for(circle.language)['sms_stop']
+    with i18n.language(circle.language):
+        return prefix, ' ' + sms_stop()
 
 
 def _reserved_frame():
     """The longest frame any circle and author can have, all GSM-7: what `validate` counts when
     it is not told the circle."""
-    from chalicelib.reminders.render import SHORT_NAME_LENGTH
-    from chalicelib.reminders.words import WORDS
-    stop = max((w['sms_stop'] for w in WORDS.values()), key=len)
+    from chalicelib.reminders.render import SHORT_NAME_LENGTH, longest_sms_stop
+    stop = longest_sms_stop()
     return f'{"x" * SHORT_NAME_LENGTH} ({"x" * SENDER_LENGTH}): ', f' {stop}'
 
 
@@ -273,7 +279,8 @@ class MessageReport:
 
 def message_report(ws, message):
     """Delivery states of one message, per channel and per learner, from the workspace read."""
-    names = {s.signup_id: s.name or 'A learner who has left' for s in ws.signups}
+    left = _('A learner who has left')
+    names = {s.signup_id: s.name or left for s in ws.signups}
     report = MessageReport(message)
     prefix = f'DELIVERY#{purpose_of(message)}#'
     for delivery in sorted(ws.deliveries, key=lambda d: (d.channel, names.get(d.signup_id) or '')):
@@ -282,6 +289,6 @@ def message_report(ws, message):
         counts = getattr(report, delivery.channel)
         state = 'pending' if delivery.state == 'retrying' else delivery.state
         setattr(counts, state, getattr(counts, state) + 1)
-        report.rows.append((names.get(delivery.signup_id, 'A learner who has left'), delivery.channel,
+        report.rows.append((names.get(delivery.signup_id, left), delivery.channel,
                             delivery.state, delivery.error))
     return report

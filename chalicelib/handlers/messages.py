@@ -6,6 +6,7 @@ or meeting that is not there.
 """
 from chalice import Blueprint
 
+from chalicelib.core.i18n import _
 from chalicelib.handlers.auth import signed_in, signed_in_context, with_workspace
 from chalicelib.handlers.web import form_fields, page, redirect
 
@@ -63,7 +64,7 @@ def circle_message_page(session, ws, message_key):
     from chalicelib.models import CircleMessage
     message = next((m for m in ws.of_kind(CircleMessage) if m.message_key == message_key), None)
     if message is None:
-        raise NotFound('No such message.')
+        raise NotFound(_('No such message.'))
     already = (bp.current_request.query_params or {}).get('already') == '1'
     return page('facilitator/message_sent.html', ws=ws, report=messages.message_report(ws, message),
                  already=already, **signed_in_context(session))
@@ -88,7 +89,7 @@ def _feedback_form(session, ws, meeting_id, status=200, values=None, errors=None
                       'share_with_organizers': 'on' if existing.share_with_organizers else ''}
     return page('facilitator/feedback_form.html', status, ws=ws, meeting=meeting, number=number + 1,
                  when=meeting_when(meeting, ws.circle.timezone), existing=existing,
-                 prompt=existing.prompt if existing else feedback_.prompt_for(number),
+                 prompt=feedback_.prompt_text(existing.prompt if existing else feedback_.prompt_for(number)),
                  values=values, errors=errors or {}, refusal=refusal, saved=saved,
                  max_attendance=feedback_.MAX_ATTENDANCE, **signed_in_context(session))
 
@@ -123,7 +124,7 @@ def save_meeting_feedback(session, ws, meeting_id):
     try:
         feedback.check_started(ws.circle, meeting, circles.utcnow())
         form = feedback.validate(fields)
-        _, recap_sent = feedback.record(ws, session, meeting_id, form)
+        _saved, recap_sent = feedback.record(ws, session, meeting_id, form)
     except feedback.TooEarly as early:
         return _feedback_form(session, ws, meeting_id, early.status, fields, refusal=early.message)
     except ValidationFailed as error:

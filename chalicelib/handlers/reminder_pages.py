@@ -7,13 +7,14 @@ that does not exist. Only the words are edited here; the facts come from the mee
 """
 from chalice import Blueprint
 
+from chalicelib.core.i18n import N_, _
 from chalicelib.handlers.auth import signed_in, signed_in_context, with_workspace
 from chalicelib.handlers.web import form_fields, page, redirect
 
 bp = Blueprint(__name__)
 FORM = ['application/x-www-form-urlencoded']
-SAVED = {'saved': 'Your words are saved. The reminder goes out with them.',
-         'reset': 'The reminder uses the standard words again.'}
+SAVED = {'saved': N_('Your words are saved. The reminder goes out with them.'),
+         'reset': N_('The reminder uses the standard words again.')}
 
 
 def _meeting(ws, meeting_id):
@@ -21,7 +22,7 @@ def _meeting(ws, meeting_id):
     from chalicelib.core.errors import NotFound
     meeting = next((m for m in ws.circle.meetings if m.meeting_id == meeting_id), None)
     if meeting is None:
-        raise NotFound('No such meeting.')
+        raise NotFound(_('No such meeting.'))
     return meeting
 
 
@@ -42,7 +43,7 @@ def _reminder_page(session, ws, meeting, status=200, values=None, errors=None, c
 def meeting_reminder_page(session, ws, meeting_id):
     meeting = _meeting(ws, meeting_id)
     done = (bp.current_request.query_params or {}).get('done')
-    return _reminder_page(session, ws, meeting, notice=SAVED.get(done))
+    return _reminder_page(session, ws, meeting, notice=_(SAVED[done]) if done in SAVED else None)
 
 
 @bp.route('/facilitate/circles/{circle_id}/meetings/{meeting_id}/reminder', methods=['POST'], content_types=FORM)
@@ -61,6 +62,6 @@ def save_meeting_reminder(session, ws, meeting_id):
         return _reminder_page(session, ws, meeting, error.status, values=values, errors=error.errors)
     except reminders.ReminderSent as error:
         return _reminder_page(session, ws, meeting, error.status,
-                              conflict=f'{error.message} Your words were not saved.')
+                              conflict=_('%(reason)s Your words were not saved.') % {'reason': error.message})
     done = 'reset' if fields.get('reset') else 'saved'
     return redirect(f'/facilitate/circles/{ws.circle.id}/meetings/{meeting_id}/reminder?done={done}')

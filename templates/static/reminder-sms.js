@@ -15,6 +15,24 @@
   var prefix = section.getAttribute('data-prefix');
   var suffix = section.getAttribute('data-suffix');
   var SINGLE = { 'GSM-7': 160, 'UCS-2': 70 };
+  // The sentences come translated from the page (data-text-*, with {length}, {limit},
+  // {encoding} and {over} to fill in); English when the page gives none.
+  var TEXTS = {
+    fits: '{length} of {limit} characters ({encoding}): one text message, to learners who gave a mobile number.',
+    shortened: '{length} of {limit} characters ({encoding}): too long for one text message, so your words will be shortened by {over}.',
+    shortenedSpecial: '{length} of {limit} characters ({encoding}): too long for one text message, so your words will be shortened until it fits (without the special character, 160 fit).',
+    special: 'A special character or emoji leaves room for 70 only.'
+  };
+  Object.keys(TEXTS).forEach(function (key) {
+    var given = section.getAttribute('data-text-' + key.replace(/[A-Z]/g, function (c) { return '-' + c.toLowerCase(); }));
+    if (given) { TEXTS[key] = given; }
+  });
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
 
   function update() {
     var words = textarea.value.replace(/\s+/g, ' ').trim();
@@ -22,17 +40,16 @@
     var result = window.smsSegments(text);
     var limit = SINGLE[result.encoding];
     preview.textContent = text;
-    var message = result.length + ' of ' + limit + ' characters (' + result.encoding + ')';
+    var values = { length: result.length, limit: limit, encoding: result.encoding, over: result.length - limit };
+    var message;
     if (result.length > limit && result.encoding === 'UCS-2') {
-      message += ': too long for one text message, so your words will be shortened until it fits ' +
-                 '(without the special character, 160 fit).';
+      message = fill(TEXTS.shortenedSpecial, values);
     } else if (result.length > limit) {
-      message += ': too long for one text message, so your words will be shortened by ' +
-                 (result.length - limit) + '.';
+      message = fill(TEXTS.shortened, values);
     } else {
-      message += ': one text message, to learners who gave a mobile number.';
+      message = fill(TEXTS.fits, values);
     }
-    if (result.encoding === 'UCS-2' && result.length <= limit) { message += ' A special character or emoji leaves room for 70 only.'; }
+    if (result.encoding === 'UCS-2' && result.length <= limit) { message += ' ' + TEXTS.special; }
     count.textContent = message;
     count.classList.toggle('error', result.length > limit);
   }

@@ -37,14 +37,42 @@
     return words ? prefix + words + suffix : '';
   }
 
-  function describe(result, maxSegments, isFramed) {
-    if (result.segments === 0) { return 'No text message will be sent.'; }
+  // The sentences, with {length}, {limit}, {encoding}, {segments} and {max} to fill in: the page
+  // gives them translated (data-text-none, -one, -other, -special, -too-long on the textarea);
+  // these English ones are for a page that gives none.
+  function englishTexts(maxSegments, isFramed) {
+    var end = isFramed ? ", with the circle's name and the opt-out words." : '.';
+    return {
+      none: 'No text message will be sent.',
+      one: '{length} of {limit} characters ({encoding}), {segments} message per learner' + end,
+      other: '{length} of {limit} characters ({encoding}), {segments} messages per learner' + end,
+      special: 'A special character or emoji halves the room per message.',
+      tooLong: 'Too long: at most {max} ' + (maxSegments === 1 ? 'message.' : 'messages.')
+    };
+  }
+
+  function pageTexts(textarea, maxSegments, isFramed) {
+    var texts = englishTexts(maxSegments, isFramed);
+    Object.keys(texts).forEach(function (key) {
+      var given = textarea.getAttribute('data-text-' + key.replace(/[A-Z]/g, function (c) { return '-' + c.toLowerCase(); }));
+      if (given) { texts[key] = given; }
+    });
+    return texts;
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
+  function describe(result, maxSegments, texts) {
+    if (result.segments === 0) { return texts.none; }
     var limit = result.segments === 1 ? SINGLE[result.encoding] : result.segments * CONCATENATED[result.encoding];
-    var text = result.length + ' of ' + limit + ' characters (' + result.encoding + '), ' +
-               result.segments + (result.segments === 1 ? ' message' : ' messages') + ' per learner' +
-               (isFramed ? ", with the circle's name and the opt-out words." : '.');
-    if (result.encoding === 'UCS-2') { text += ' A special character or emoji halves the room per message.'; }
-    if (result.segments > maxSegments) { text += ' Too long: at most ' + maxSegments + ' messages.'; }
+    var values = { length: result.length, limit: limit, encoding: result.encoding, segments: result.segments, max: maxSegments };
+    var text = fill(result.segments === 1 ? texts.one : texts.other, values);
+    if (result.encoding === 'UCS-2') { text += ' ' + fill(texts.special, values); }
+    if (result.segments > maxSegments) { text += ' ' + fill(texts.tooLong, values); }
     return text;
   }
 
@@ -54,9 +82,10 @@
     var maxSegments = parseInt(textarea.getAttribute('data-max-segments') || '3', 10);
     var prefix = textarea.getAttribute('data-sms-prefix') || '';
     var suffix = textarea.getAttribute('data-sms-suffix') || '';
+    var texts = pageTexts(textarea, maxSegments, Boolean(prefix || suffix));
     function update() {
       var result = segments(framed(textarea.value.replace(/\r\n/g, '\n').trim(), prefix, suffix));
-      output.textContent = describe(result, maxSegments, Boolean(prefix || suffix));
+      output.textContent = describe(result, maxSegments, texts);
       output.classList.toggle('error', result.segments > maxSegments);
     }
     textarea.addEventListener('input', update);
