@@ -22,6 +22,9 @@ TAG = re.compile(r'<[^>]*>', re.S)
 SCRIPT_OR_STYLE = re.compile(r'<(script|style)\b.*?</\1\s*>', re.S | re.I)
 COMMENT = re.compile(r'<!--.*?-->', re.S)
 ENTITY = re.compile(r'&[#a-zA-Z0-9]+;')
+# An attribute written outside its tag (a macro that adds `aria-invalid="true"` to an input).
+PATH = re.compile(r'''(?<![\w])[/#][^\s<>"']*''')      # a URL path a macro writes: /teams/.../embed
+LOOSE_ATTRIBUTE = re.compile(r'''[\w:-]+\s*=\s*(["']).*?\1''', re.S)
 LETTERS = re.compile(r'[^\W\d_]{2,}')
 
 
@@ -39,7 +42,7 @@ def literal_text(source):
     a NUL where an expression or a tag stood (so words on both sides do not join)."""
     env = environment()
     pieces, depth = [], 0
-    tokens = list(env.lex(source))
+    tokens = [token for token in env.lex(source) if token[1] != 'whitespace']
     for index, (_line, kind, value) in enumerate(tokens):
         if kind == 'name' and value == 'trans' and tokens[index - 1][1] == 'block_begin':
             depth += 1
@@ -61,6 +64,8 @@ def words_outside_gettext(source, is_html):
         for _quote, value in TEXT_ATTRIBUTES.findall(text):
             found += [w for w in LETTERS.findall(value.replace('\0', ' '))]
         text = TAG.sub(' ', text)
+        text = LOOSE_ATTRIBUTE.sub(' ', text)
+        text = PATH.sub(' ', text)
         text = ENTITY.sub(' ', text)
     found += LETTERS.findall(text.replace('\0', ' '))
     return [word for word in found if word not in SAME_IN_EVERY_LANGUAGE]
@@ -77,3 +82,5 @@ def test_the_check_finds_a_word_left_in_english():
     assert words_outside_gettext('<p>{{ _("Hello") }}</p><p>Welcome back</p>', True) == ['Welcome', 'back']
     assert words_outside_gettext('<a title="Close">{% trans %}Go on{% endtrans %}</a>', True) == ['Close']
     assert words_outside_gettext('<p>{{ _("Hello") }} · {{ name }}</p><style>p { color: red }</style>', True) == []
+    assert words_outside_gettext('{% if e %}aria-invalid="true"{% endif %}{% trans n=1 %}{{ n }} left{% endtrans %}',
+                                 True) == []
