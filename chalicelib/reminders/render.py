@@ -4,6 +4,10 @@ Everything that can change with the circle (date, time, timezone, place, online 
 links) is rendered from the CURRENT meeting each time a reminder is previewed or sent
 (`chalicelib.reminders.schedule` decides when; `chalicelib.reminders.job` sends; change
 notices (`chalicelib.reminders.change_notices`) reuse the same facts and SMS fitting).
+
+Learners read them in the circle's language, whoever renders them (`in_circle_language`): the
+fixed words are English gettext messages, dates and times Babel's (core/formatting); what goes
+into a text message is folded to GSM-7.
 """
 import functools
 import re
@@ -11,14 +15,14 @@ from datetime import timedelta
 
 from chalicelib.circles import circles
 from chalicelib.core import formatting, i18n
-from chalicelib.core.i18n import N_, _
+from chalicelib.core.i18n import _
 from chalicelib.core.rendering import render as render_template
 from chalicelib.core.settings import get_settings
 from chalicelib.messaging import sms_text
 from chalicelib.messaging.sms_text import fold_to_gsm7
 from chalicelib.core.clock import zone_info
 
-__all__ = ['SMS_LIMIT_SEGMENTS', 'in_circle_language', 'sms_stop', 'longest_sms_stop', 'answer_words',
+__all__ = ['SMS_LIMIT_SEGMENTS', 'in_circle_language', 'sms_stop', 'longest_sms_stop',
            'local_start', 'when_of', 'facts', 'render_template', 'email_context', 'reminder_subject',
            'render_for_learner', 'render_email_for_learner', 'render_for_facilitator', 'fits_one_sms',
            'render_sms', 'sms_renderer', 'short_name']
@@ -52,15 +56,6 @@ def longest_sms_stop():
     return max(texts, key=len)
 
 
-ANSWER_WORDS = {'yes': N_("Yes, I'll be there"), 'no': N_("No, I can't make it")}
-
-
-def answer_words(answer):
-    """A learner's RSVP answer ('yes' or 'no') as the reminder's buttons say it, in the
-    language of the moment."""
-    return _(ANSWER_WORDS[answer])
-
-
 def local_start(meeting, circle):
     """When `meeting` starts, on the circle's wall clock (an aware datetime in its timezone)."""
     return meeting.starts_at.astimezone(zone_info(circle.timezone))
@@ -85,7 +80,6 @@ def facts(circle, meeting):
     when = when_of(circle, meeting)
     place_lines = ([_('Online')] if circle.online else
                    [line for line in (circle.venue_name, circle.venue_address, circle.city) if line])
-    short_when = f'{formatting.short_date(local.date())} {formatting.clock(local.time())}'
     return {
         'when': when,
         'timezone': circle.timezone,
@@ -96,8 +90,7 @@ def facts(circle, meeting):
         'sms_place': fold_to_gsm7(_('Online')) if circle.online else (circle.venue_name or circle.city or ''),
         'sms_rsvp': fold_to_gsm7(_('Coming?')),
         'sms_stop': sms_stop(),
-        'short_when': short_when,
-        'sms_short_when': fold_to_gsm7(short_when),
+        'short_when': f'{formatting.short_date(local.date())} {formatting.clock(local.time())}',
     }
 
 
