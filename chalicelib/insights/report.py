@@ -218,7 +218,8 @@ def reflections(circle, feedback, facilitator_surveys, redactor):
     for number, meeting in enumerate(schedule(circle), start=1):
         given = feedback.get(meeting.meeting_id)
         if meeting.meeting_id in shared and given is not None and given.reflection:
-            rows.append({'number': number, 'date': meeting.local_date, 'prompt': given.prompt,
+            # The prompt is stored in English (facilitators.feedback.PROMPTS): shown translated.
+            rows.append({'number': number, 'date': meeting.local_date, 'prompt': _(given.prompt) if given.prompt else '',
                          'text': redactor.clean(given.reflection)})
     return rows
 
