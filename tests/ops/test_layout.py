@@ -27,7 +27,8 @@ def test_the_import_contracts_hold():
 # --- private names ---------------------------------------------------------------------------
 
 def _private(name):
-    return name.startswith('_') and not (name.startswith('__') and name.endswith('__'))
+    """`_` alone is gettext (chalicelib.core.i18n), public by convention."""
+    return name.startswith('_') and name != '_' and not (name.startswith('__') and name.endswith('__'))
 
 
 def _module_name(path):
