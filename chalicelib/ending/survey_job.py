@@ -234,25 +234,16 @@ def _closes(circle, ending):
 
 # --- the SMS ---------------------------------------------------------------------------------
 
-SMS_NAME_LENGTH = 24
-
-
-def sms_name(circle):
-    """The circle's name as the text starts with it, cut at a word to SMS_NAME_LENGTH."""
-    name = ' '.join((circle.name or '').split())
-    if len(name) <= SMS_NAME_LENGTH:
-        return name
-    cut = name[:SMS_NAME_LENGTH - 3].rsplit(' ', 1)[0] if ' ' in name[:SMS_NAME_LENGTH - 3] else name[:SMS_NAME_LENGTH - 3]
-    return cut.rstrip(' ,.;:-') + '...'
-
-
 def survey_sms(circle, link, reminder=False):
     """The survey text: the circle's short name, the question, the link whole and the opt-out
     words: two segments with a ~110-character link (tests/ending check it keeps within
     chalicelib.messaging.sms_text.MAX_SEGMENTS). In the language of the moment (the sender's:
     the circle's)."""
     from chalicelib.core.rendering import render
-    return ' '.join(render('sms/survey.txt', name=sms_name(circle), link=link, reminder=reminder).split())
+    from chalicelib.messaging.sms_text import fold_to_gsm7, short_name
+    text = render('sms/survey.txt', name=short_name(circle.name), link=link, reminder=reminder)
+    # Folded whole, the translated words too ('¿Hasta dónde...'): in GSM-7 it keeps to two segments.
+    return fold_to_gsm7(' '.join(text.split()))
 
 
 SURVEY_FAN_OUT = Template(keys=lambda item: [Circle.key(item.circle_id)], expand=_expand)

@@ -215,9 +215,11 @@ def sms_frame(circle, author_name):
     """(prefix, suffix) of a facilitator's text message to this circle's learners: the opt-out
     words in the circle's language, whatever the language of the page counting them."""
     from chalicelib.core import i18n
-    from chalicelib.reminders.render import short_name, sms_stop
+    from chalicelib.messaging.sms_text import short_name
+    from chalicelib.reminders.render import sms_stop
+    name = short_name(circle.name)
     sender = _sender(author_name)
-    prefix = f'{short_name(circle)} ({sender}): ' if sender else f'{short_name(circle)}: '
+    prefix = f'{name} ({sender}): ' if sender else f'{name}: '
     with i18n.language(circle.language):
         return prefix, ' ' + sms_stop()
 
@@ -225,7 +227,8 @@ def sms_frame(circle, author_name):
 def _reserved_frame():
     """The longest frame any circle and author can have, all GSM-7: what `validate` counts when
     it is not told the circle."""
-    from chalicelib.reminders.render import SHORT_NAME_LENGTH, longest_sms_stop
+    from chalicelib.messaging.sms_text import SHORT_NAME_LENGTH
+    from chalicelib.reminders.render import longest_sms_stop
     stop = longest_sms_stop()
     return f'{"x" * SHORT_NAME_LENGTH} ({"x" * SENDER_LENGTH}): ', f' {stop}'
 

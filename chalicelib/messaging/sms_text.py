@@ -74,3 +74,23 @@ def fold_to_gsm7(text):
         base = ''.join(c for c in unicodedata.normalize('NFKD', ch) if not unicodedata.combining(c))
         out.append(base if base and all(c in GSM7_BASIC for c in base) else ch)
     return ''.join(out)
+
+
+SHORT_NAME_LENGTH = 24      # a text message starts with the circle's name, cut to this first
+
+
+def short_name(name, length=SHORT_NAME_LENGTH):
+    """A circle's name as a text message starts with it: whole when it is short, else cut at a
+    word to `length` characters ('A very long learning...').
+
+    Our own texts (reminders, surveys, answers) fold it to GSM-7 ('Introducción' ->
+    'Introduccion'): one accent GSM-7 lacks would make the whole text UCS-2, 70 characters a
+    segment instead of 160. A facilitator's text keeps the accents when they cost nothing
+    (facilitators.messages)."""
+    name = ' '.join((name or '').split())
+    if len(name) <= length:
+        return name
+    cut = name[:length - 3]
+    if ' ' in cut and not name[length - 3].isspace():
+        cut = cut.rsplit(' ', 1)[0]
+    return cut.rstrip(' ,.;:-') + '...'

@@ -159,9 +159,10 @@ def _render_link_email(item, reads, to, now):
 
 
 def _render_link_sms(item, reads, to, now):
-    return ngettext('Learning circles: your data, for %(num)d hour: %(url)s',
+    from chalicelib.messaging.sms_text import fold_to_gsm7
+    return fold_to_gsm7(ngettext('Learning circles: your data, for %(num)d hour: %(url)s',
                     'Learning circles: your data, for %(num)d hours: %(url)s',
-                    LINK_HOURS) % {'num': LINK_HOURS, 'url': link(Contact(SMS, to))}
+                    LINK_HOURS) % {'num': LINK_HOURS, 'url': link(Contact(SMS, to))})    # GSM-7: two segments
 
 
 MY_DATA_LINK = Template(keys=lambda item: [], render=_render_link_email)

@@ -149,9 +149,6 @@ def fits_one_sms(text):
     return sms_text.segments(text)[2] <= SMS_LIMIT_SEGMENTS
 
 
-SHORT_NAME_LENGTH = 24      # a text message starts with the circle's name, cut to this first
-
-
 def _shortened(text, length):
     text = text or ''
     if len(text) <= length:
@@ -160,15 +157,8 @@ def _shortened(text, length):
 
 
 def short_name(circle):
-    """The circle's name as a text message starts with it: whole when it is short, else cut at
-    a word to SHORT_NAME_LENGTH characters ('A very long learning...')."""
-    name = ' '.join((circle.name or '').split())
-    if len(name) <= SHORT_NAME_LENGTH:
-        return name
-    cut = name[:SHORT_NAME_LENGTH - 3]
-    if ' ' in cut and not name[SHORT_NAME_LENGTH - 3].isspace():
-        cut = cut.rsplit(' ', 1)[0]
-    return cut.rstrip(' ,.;:-') + '...'
+    """The circle's name as our texts start with it, in GSM-7 (sms_text.short_name)."""
+    return fold_to_gsm7(sms_text.short_name(circle.name))
 
 
 def _fit(build, parts, shrink_order):

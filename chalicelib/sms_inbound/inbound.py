@@ -106,14 +106,21 @@ def answer_language(matches):
     return languages.pop() if len(languages) == 1 else i18n.SOURCE
 
 
+def sms_words(message, **values):
+    """`message` translated into the language of the moment, filled and folded to GSM-7
+    ('Sí, allí estaré' -> 'Si, alli estaré'), so an answer keeps to one text."""
+    from chalicelib.messaging.sms_text import fold_to_gsm7
+    return fold_to_gsm7(_(message) % values if values else _(message))
+
+
 def help_text(matches):
     if not matches:
         from chalicelib.core.settings import get_settings
         with i18n.language(i18n.SOURCE):
-            return _(HELP_UNKNOWN) % {'support': get_settings().support_email}
+            return sms_words(HELP_UNKNOWN, support=get_settings().support_email)
     names = ', '.join(sorted({short_name(m.circle) for m in matches}))
     with i18n.language(answer_language(matches)):
-        return _(HELP_TEXT) % {'name': names}
+        return sms_words(HELP_TEXT, name=names)
 
 
 def answer_by_text(matches, answer, now):
@@ -122,7 +129,7 @@ def answer_by_text(matches, answer, now):
     soon = [(m, meeting) for m, meeting in soon if meeting is not None]
     if not soon or len(soon) > 1:
         with i18n.language(answer_language(matches)):
-            return _(SEVERAL_TO_ANSWER if soon else NOTHING_TO_ANSWER)
+            return sms_words(SEVERAL_TO_ANSWER if soon else NOTHING_TO_ANSWER)
     (match, meeting), = soon
     circle, signup = match.circle, match.signup
     current = _current_answer(circle.id, meeting, signup.signup_id)
@@ -148,7 +155,7 @@ def confirmation(circle, meeting, answer):
     local = meeting.starts_at.astimezone(zone_info(circle.timezone))
     with i18n.language(circle.language):
         when = fold_to_gsm7(f'{short_date(local.date())} {clock(local.time())}')
-        return _(CONFIRM_YES if answer == keywords.YES else CONFIRM_NO) % {'circle': short_name(circle), 'when': when}
+        return sms_words(CONFIRM_YES if answer == keywords.YES else CONFIRM_NO, circle=short_name(circle), when=when)
 
 
 # --- abuse ----------------------------------------------------------------------------------

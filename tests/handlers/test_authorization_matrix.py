@@ -152,6 +152,7 @@ ROUTES = {
     ('/about', 'GET'): Entry(PUBLIC, 'site page; the nav shows whoever is signed in'),
     ('/privacy', 'GET'): Entry(PUBLIC, 'site page'),
     ('/run-a-circle', 'GET'): Entry(PUBLIC, 'site page'),
+    ('/language/{code}', 'GET'): Entry(PUBLIC, "the switcher: a preference cookie, back to the page"),
     ('/static/{name}', 'GET'): Entry(PUBLIC, 'a fixed list of files'),
     ('/api/learningcircles', 'GET'): Entry(PUBLIC, 'partner API: published circles only'),
     ('/api/learningcircles/{circle_id}', 'GET'): Entry(PUBLIC, 'partner API: a published circle'),
@@ -449,6 +450,7 @@ class World:
             'meeting_id': self.upcoming.meeting_id if path.endswith(('/move', '/cancel')) else self.past.meeting_id,
             'user_id': self.co_facilitator.user_id, 'step': '1', 'message_key': self.message_key,
             'name': 'style.css', 'proxy': 'nope', 'team_id': TEAM, 'signup_id': self.lea.signup_id, 'slug': TEAM_SLUG,
+            'code': 'es',
             'week': (date.today() - timedelta(days=date.today().weekday() + 7)).isoformat(),
         }
 

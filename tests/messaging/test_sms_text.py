@@ -100,10 +100,12 @@ def test_every_language_has_gsm7_opt_out_words_with_the_stop_keyword(language):
     ('Python for Everybody', 'Python for Everybody'),
     (LONG_NAME, 'A very long learning...'),
     ('Supercalifragilisticexpialidocious', 'Supercalifragilistice...'),
+    ('Introducción a la programación', 'Introduccion a la...'),     # in GSM-7: 160 characters a text
 ])
 def test_a_long_circle_name_is_cut_at_a_word_to_its_short_name(name, expected):
+    from chalicelib.messaging.sms_text import SHORT_NAME_LENGTH
     circle = make_circle(save=False, name=name)
-    assert render.short_name(circle) == expected and len(expected) <= render.SHORT_NAME_LENGTH
+    assert render.short_name(circle) == expected and len(expected) <= SHORT_NAME_LENGTH
 
 
 @pytest.mark.parametrize('language', sorted(i18n.SHIPPED))
