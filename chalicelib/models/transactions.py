@@ -29,6 +29,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Refusal
+from chalicelib.core.i18n import N_
 from chalicelib.models.base import connection
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ FIRST_PAUSE = 0.02    # seconds; doubled after each conflict
 class TransactionBusy(Refusal):
     """DynamoDB cancelled the transaction for conflicting writes on every attempt; nothing was written."""
     status = 409
-    message = 'Please try again in a moment.'
+    message = N_('Please try again in a moment.')
 
 
 def conflict_only(error):
