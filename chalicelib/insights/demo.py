@@ -58,7 +58,7 @@ class _Facilitating(NamedTuple):
     organizer_team_ids: tuple = ()
 
 
-def seed_finished_circle(now, facilitator, team_id=None):
+def seed_finished_circle(now, facilitator, team_id=None, language='en'):
     """Write the finished circle of `facilitator` (a User), of `team_id` if given, with its published
     report and the report's emails in the outbox. Returns the circle."""
     from chalicelib.facilitators import access, feedback
@@ -73,7 +73,7 @@ def seed_finished_circle(now, facilitator, team_id=None):
     course = Course(title='Learn to Code: HTML & CSS', provider='GCFGlobal',
                     link='https://edu.gcfglobal.org/en/learn-to-code/', topics=['web design', 'html'])
     circle = circles.new_circle(
-        name=NAME, course=course, timezone_name=tz_name, meetings=meetings, published=True, language='en',
+        name=NAME, course=course, timezone_name=tz_name, meetings=meetings, published=True, language=language,
         city='Chicago', region='Illinois', country='United States', latitude=41.8858, longitude=-87.7263,
         venue_name='Bezazian Branch Library', venue_address='1226 W Ainslie St, Chicago, IL 60640',
         description='Six evenings to build your first web pages, together, at your own pace.',

@@ -2,6 +2,7 @@
 its schemas, the learner pages, RSVP, unsubscribe and calendar feeds. Lengths and ranges of
 what learners post come from the field rules (chalicelib/core/fields.py)."""
 from chalicelib.core import fields as rules
+from chalicelib.core import i18n
 from chalicelib.openapi.helpers import (FORM, JSON, LOCAL_TIME, STATUSES, WEEKDAY_NAMES, api_error,
                                         form_body, html_response, json_response, nullable, obj,
                                         operation, path_parameter, query, rate_limited, ref, see_other, string,
@@ -328,6 +329,15 @@ def page_paths():
                     'texts': {'type': 'string', 'enum': ['on', 'off']}}, ['texts'])}}},
                 responses={'200': html_response('The page, saying what is now in effect (any other value '
                                                 'changes nothing).'), '400': bad_link})},
+        '/language/{code}': {'get': operation(
+            'choose_language', 'Choose the language of the pages: a `lang` cookie for a year', tags,
+            parameters=[{**path_parameter('code', 'A language the interface speaks.'),
+                         'schema': {'type': 'string', 'enum': sorted(i18n.SHIPPED)}},
+                        query('next', {'type': 'string'},
+                              'The page to go back to (a path of this site; anything else goes home).')],
+            description='The footer of every page links here for each language (README "Languages").',
+            responses={'303': see_other('Back to `next`, with the cookie set.'),
+                       '404': html_response('Not a language the interface speaks.')})},
         '/about': {'get': operation('about_page', 'What learning circles are', tags,
                                     responses={'200': html_response('The page.')})},
         '/privacy': {'get': operation(

@@ -298,5 +298,5 @@ def load_demo_data(now=None, language=None):
             team_circles.append(circle)
     _team_history(team_circles, facilitators, now)
     from chalicelib.insights.demo import seed_finished_circle
-    seed_finished_circle(now, facilitator, team.team_id)     # a finished circle with its published report
+    seed_finished_circle(now, facilitator, team.team_id, language or 'en')     # a finished circle, its report published
     return demo_logins()

@@ -23,7 +23,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.circles import circles
 from chalicelib.core import fields as rules
-from chalicelib.core.i18n import _
+from chalicelib.core.i18n import N_, _
 from chalicelib.messaging import sms_text
 from chalicelib.core.errors import Refusal, ValidationFailed
 from chalicelib.models.reminder import DUE_QUEUE, SCHEDULED, SENDING, SENT, SKIPPED, MeetingReminder
@@ -38,6 +38,8 @@ MAX_SUBJECT = rules.REMINDER_SUBJECT.max_length
 MAX_INTRO = rules.REMINDER_INTRO.max_length
 MAX_SMS_WORDS = rules.REMINDER_SMS_WORDS.max_length
 WENT_OUT = (SENDING, SENT)
+# The badge of a reminder's state on the facilitator's page (the state itself is stored).
+STATE_LABELS = {SCHEDULED: N_('scheduled'), SENDING: N_('going out'), SENT: N_('sent'), SKIPPED: N_('no reminder')}
 MOVED, CANCELLED = 'moved', 'cancelled'
 # The `by_due` queue of meetings whose change notice must still be written (see change_notices).
 CHANGE_QUEUE = 'CHANGE'
@@ -371,6 +373,7 @@ def preview(ws, meeting, values=None, now=None):
         'stored': stored_reminder,
         'editable': state not in WENT_OUT and not meeting.cancelled and meeting.starts_at > now,
         'state': state,
+        'state_label': _(STATE_LABELS[state]),
         'status': status,
         'edited': bool(stored_reminder and stored_reminder.edited),
         **_as_learners_get_it(circle, meeting, reminder, name, links),

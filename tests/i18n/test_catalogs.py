@@ -90,9 +90,11 @@ def test_the_compiled_catalog_is_the_po_file(code):
     catalog = read_catalog(folder / 'messages.po', locale=code)
     with open(folder / 'messages.mo', 'rb') as handle:
         compiled = read_mo(handle)
-    expected = {message.id if isinstance(message.id, str) else message.id[0]: message.string
+    def strings(message):
+        return message.string if isinstance(message.string, str) else tuple(message.string)
+    expected = {message.id if isinstance(message.id, str) else message.id[0]: strings(message)
                 for message in catalog if message.id and message.string and not message.fuzzy}
-    actual = {message.id if isinstance(message.id, str) else message.id[0]: message.string
+    actual = {message.id if isinstance(message.id, str) else message.id[0]: strings(message)
               for message in compiled if message.id}
     assert actual == expected, f'{code}: messages.mo is stale: run `make messages`'
 

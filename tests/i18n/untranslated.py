@@ -2,9 +2,12 @@
 
 A message of the catalog is *left in English* when its English wording shows in the output
 while its translation differs: a whole text node (or text attribute) equal to the English of a
-short message ("Dashboard"), or a run of words of a longer one ("We sent you a link") between
-its placeholders. Data (a circle's name, a learner's words) is not in the catalog, so it never
-counts; a run the translation itself keeps ("Python") does not either.
+short message ("Dashboard"), or a run of three or more words of a longer one ("We sent you a
+link") between its placeholders. Data (a circle's name, a learner's words) is not in the
+catalog, so it rarely matches; a run the translation itself keeps does not count. Text in an
+element whose `lang` names another language is not the page's (the language links name each
+language in itself; a circle's description is in the circle's language), nor is the product's
+name (BRAND), which the header writes in every language.
 """
 import html
 import re
@@ -19,6 +22,9 @@ MARKUP = re.compile(r'<[^>]+>')
 SPACE = re.compile(r'\s+')
 TEXT_ATTRIBUTES = ('aria-label', 'title', 'alt', 'placeholder')
 MIN_RUN = 14        # characters of a run of words worth looking for (shorter runs match by chance)
+MIN_WORDS = 3       # and words: two ("learning circle") are as likely to be a facilitator's
+BRAND = {'Circles'}
+VOID = {'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr'}
 
 
 def _normal(text):
@@ -48,7 +54,7 @@ class Catalog:
                 for run in PLACEHOLDER.split(MARKUP.sub('\0', form)):
                     for piece in run.split('\0'):
                         piece = _normal(piece).strip(' .,:;!?()·-–')
-                        if len(piece) >= MIN_RUN and ' ' in piece and piece not in translated:
+                        if len(piece) >= MIN_RUN and len(piece.split()) >= MIN_WORDS and piece not in translated:
                             self.runs.append((piece, form, translated))
 
     def left_in_english(self, texts):
@@ -56,7 +62,7 @@ class Catalog:
         found = set()
         joined = '\n'.join(texts)
         for text in texts:
-            if text in self.whole:
+            if text in self.whole and text not in BRAND:
                 found.add(text)
         for run, form, _translated in self.runs:
             if run in joined:
@@ -65,29 +71,39 @@ class Catalog:
 
 
 class _Texts(HTMLParser):
+    """The page's own text: not scripts or styles, not elements in another language."""
+
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.texts, self._skip = [], 0
+        self.texts, self._open, self._language = [], [], None
+
+    def _skipping(self):
+        return any(tag in ('script', 'style') or (lang and lang != self._language) for tag, lang in self._open)
 
     def handle_starttag(self, tag, attrs):
-        if tag in ('script', 'style'):
-            self._skip += 1
-        for name, value in attrs:
-            if name in TEXT_ATTRIBUTES and value:
-                self.texts.append(_normal(value))
+        attributes = dict(attrs)
+        if tag == 'html':
+            self._language = attributes.get('lang')
+            return
+        if tag not in VOID:
+            self._open.append((tag, attributes.get('lang')))
+        if not self._skipping():
+            self.texts += [_normal(value) for name, value in attrs if name in TEXT_ATTRIBUTES and value]
 
     def handle_endtag(self, tag):
-        if tag in ('script', 'style') and self._skip:
-            self._skip -= 1
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] == tag:
+                del self._open[index:]
+                break
 
     def handle_data(self, data):
-        if not self._skip and data.strip():
+        if data.strip() and not self._skipping():
             self.texts.append(_normal(data))
 
 
 def html_texts(page):
-    """The text nodes and text attributes of an HTML page, each whitespace-normalised, plus the
-    whole visible text (so a run of words across an inline tag is found too)."""
+    """The text nodes and text attributes of an HTML page in its own language, each
+    whitespace-normalised, plus the whole text (so a run of words across an inline tag is found too)."""
     parser = _Texts()
     parser.feed(page)
     return parser.texts + [' '.join(parser.texts)]

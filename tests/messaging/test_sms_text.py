@@ -144,7 +144,7 @@ def test_a_facilitators_text_names_the_circle_and_sender_and_ends_with_the_opt_o
         'A very long learning... (Ada): Room change: 2nd floor Reply STOP to stop texts')
     german = make_circle(save=False, name='Python-Lernkreis', language='de')
     assert messages.full_sms(german, 'Dee', 'Bis Dienstag!') == (
-        'Python-Lernkreis (Dee): Bis Dienstag! Antworte STOP für keine SMS mehr')
+        'Python-Lernkreis (Dee): Bis Dienstag! Keine SMS mehr: STOP')
 
 
 def test_the_compose_form_counts_the_text_with_the_words_around_it():

@@ -381,7 +381,7 @@ def test_a_circle_in_german_gets_its_reminder_in_german():
     assert subject == 'Erinnerung: Python-Lernkreis · Mo., 29. März 19:00'
     assert text.startswith('Hallo Grete,') and 'Wann: Montag, 29. März 2027, 19:00–20:30 CEST' in text
     assert '<html lang="de">' in html and 'Ja, ich komme' in html
-    assert sms.startswith('Python-Lernkreis: Bis bald! Mo., 29. März 19:00 CEST') and sms.endswith(f'{SHORT} Antworte STOP für keine SMS mehr')
+    assert sms.startswith('Python-Lernkreis: Bis bald! Mo., 29. März 19:00 CEST') and sms.endswith(f'{SHORT} Keine SMS mehr: STOP')
 
 
 def test_a_change_notice_says_what_changed():
