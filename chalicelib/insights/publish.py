@@ -315,7 +315,8 @@ def report_email(circle, figures, audience, to, signup=None):
 def report_sms(circle):
     """One text: the circle's short name, the link, and the opt-out words every text ends with
     (in the language of the moment: the sender's, the circle's)."""
+    from chalicelib.messaging.sms_text import fold_to_gsm7
     from chalicelib.reminders.render import short_name
     # Translators: an SMS. Keep STOP in capitals, untranslated: the network acts on the English word.
-    return _('%(name)s: the report of your learning circle is ready: %(link)s Reply STOP to stop texts') % {
-        'name': short_name(circle), 'link': insights_url(circle.id)}
+    return fold_to_gsm7(_('%(name)s: the report of your learning circle is ready: %(link)s Reply STOP to stop texts') % {
+        'name': short_name(circle), 'link': insights_url(circle.id)})

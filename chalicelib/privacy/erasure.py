@@ -166,7 +166,8 @@ def _render_email(item, reads, to, now):
 
 
 def _render_sms(item, reads, to, now):
-    return _('Learning circles: we erased your data. We will not text this number again.')
+    from chalicelib.messaging.sms_text import fold_to_gsm7
+    return fold_to_gsm7(_('Learning circles: we erased your data. We will not text this number again.'))
 
 
 # The confirmation goes to the contact it has just put on the suppression list, and its item

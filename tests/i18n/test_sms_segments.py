@@ -98,6 +98,20 @@ def test_the_my_data_link_fits_two_segments(code):
 
 
 @pytest.mark.parametrize('code', LANGUAGES)
+def test_the_report_and_the_erasure_texts_fit_one_text(code):
+    from chalicelib.core.settings import get_settings
+    from chalicelib.insights import publish
+    from chalicelib.privacy import erasure
+    for circle in circles_for(code):
+        with i18n.language(code):
+            sms = publish.report_sms(circle).replace(get_settings().public_base_url, BASE)   # production's length
+        assert BASE in sms
+        assert_fits(sms, 1, f'{code} report')
+    with i18n.language(code):
+        assert_fits(erasure.MY_DATA_ERASED_SMS.render(None, {}, '+5491155550123', None), 1, f'{code} erased')
+
+
+@pytest.mark.parametrize('code', LANGUAGES)
 def test_a_facilitators_message_leaves_room_for_their_words(code):
     """The frame around a facilitator's text (the circle's name, the opt-out words) takes at most
     one of the MAX_SEGMENTS segments, whatever the language."""
