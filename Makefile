@@ -59,6 +59,7 @@ REGION ?= us-east-1
 ## out/sam.yaml and out/deployment.zip: the SAM template (infra/resources.yaml merged in) and the Lambda zip.
 package: install
 	rm -rf out && AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage $(STAGE) --pkg-format cloudformation --merge-template infra/resources.yaml out/
+	$(BIN)/python -m scripts.trim_package out/deployment.zip
 
 ## Deploy the stack circles-$(STAGE) with the AWS CLI v2 (2.x: `aws cloudformation package`
 ## uploads the zip, `aws cloudformation deploy` creates or updates the stack). README "Deploy".

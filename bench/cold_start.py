@@ -368,6 +368,8 @@ def package_zip(top=8):
         if completed.returncode:
             return {'error': (completed.stderr or completed.stdout)[-1500:], 'seconds': seconds}
         path = Path(out, 'deployment.zip')
+        from scripts.trim_package import trim
+        trim(path)      # as `make package` does
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
         size = path.stat().st_size

@@ -130,6 +130,8 @@ def package(tmp_path_factory):
         pytest.fail(f'chalice package took over {PACKAGE_TIMEOUT_SECONDS}s (no network to PyPI?): {error}')
     assert result.returncode == 0, (
         'chalice package failed (it needs PyPI for wheels):\n' + result.stdout + result.stderr)
+    from scripts.trim_package import trim
+    trim(out / 'deployment.zip')        # as `make package` does next
     # A YAML merge template makes Chalice write the template as YAML.
     template_path = out / 'sam.yaml'
     return {'zip': out / 'deployment.zip', 'template_path': template_path,
@@ -153,8 +155,12 @@ def test_zip_holds_the_app_and_every_template_under_lambdas_limits(package):
         templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / 'templates').rglob('*') if p.is_file()}
         assert {'templates/email/welcome.html', 'templates/static/style.css'} <= templates <= names
         assert archive.read('templates/email/welcome.html') == (ROOT / 'templates/email/welcome.html').read_bytes()
-        # Tools and tests stay out of the Lambda.
+        # Tools and tests stay out of the Lambda, and so does the locale data of languages we do not speak.
         assert not any(n.startswith(('tests/', 'moto/', '_pytest/', 'pytest/', 'cfnlint/')) for n in names)
+        from chalicelib.core.i18n import SHIPPED
+        assert {n for n in names if n.startswith('babel/locale-data/') and n.endswith('.dat')} == {
+            f'babel/locale-data/{code}.dat' for code in ('root', *SHIPPED)}
+        assert 'chalicelib/locales/es/LC_MESSAGES/messages.mo' in names
 
 
 @pytest.mark.slow
@@ -323,8 +329,12 @@ for handler in handlers:
     loaded = importlib.import_module(module)
     assert loaded.__file__.startswith(sys.argv[1]), loaded.__file__
     assert callable(getattr(loaded, name)), handler
-from chalicelib.core import rendering
+from chalicelib.core import formatting, i18n, rendering
 assert str(rendering.TEMPLATES_DIR).startswith(sys.argv[1]), rendering.TEMPLATES_DIR
+for code in i18n.SHIPPED:       # every language, from the trimmed locale data and the catalogs
+    with i18n.language(code):
+        assert f'lang="{code}"' in rendering.render('not_found.html'), code
+        assert formatting.long_date('2026-12-01') and formatting.number(1234.5), code
 print(len(handlers), rendering.render('not_found.html'))
 """
 
