@@ -202,7 +202,7 @@ def _render_account_email(item, reads, to, now):
     from chalicelib.messaging import email as email_
     user = reads.get(User.key(item.params['user']))
     if user is None:
-        raise Skip('The account no longer exists.')
+        raise Skip(N_('The account no longer exists.'))
     kind = item.params['kind']
     template, subject = ACCOUNT_EMAILS[kind]
     params = item.params

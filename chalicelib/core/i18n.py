@@ -86,6 +86,13 @@ def npgettext(context, singular, plural, n):
 _ = gettext
 
 
+def translated(text):
+    """A stored English message (an outbox item's reason for not sending, marked N_ where it
+    is written) in the language of the moment; any other text (a provider's own error words)
+    as it is. Never gettext(''), which is the catalog's header."""
+    return gettext(text) if text else text
+
+
 def N_(message):
     """Marks a message for extraction where it is defined; `_(message)` translates it when shown."""
     return message

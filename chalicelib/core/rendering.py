@@ -26,6 +26,7 @@ def environment():
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True,
                                   pgettext=i18n.pgettext, npgettext=i18n.npgettext)
     env.policies['ext.i18n.trimmed'] = True
+    env.filters['translated'] = i18n.translated      # stored English reasons, shown translated
     env.globals['current_language'] = i18n.current
     env.globals['language_links'] = i18n.switcher
     from chalicelib.core import fields, formatting

@@ -25,7 +25,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.circles import circles
 from chalicelib.core import observability
-from chalicelib.core.i18n import _
+from chalicelib.core.i18n import N_, _
 from chalicelib.core.settings import get_settings
 from chalicelib.ending.schedule import INSIGHTS, SURVEY_REMINDER, reminder_due, surveys_due, sync_closing, until
 from chalicelib.ending.surveys import is_open, survey_link
@@ -166,7 +166,7 @@ def _current(item, reads, now):
     circle = reads.get(Circle.key(item.circle_id))
     ending = reads.get(CircleEnding.key(item.circle_id))
     if circle is None or not is_open(ending, now):
-        raise Skip('The survey has closed.')
+        raise Skip(N_('The survey has closed.'))
     return circle, ending
 
 
@@ -178,7 +178,7 @@ def _learner_keys(item):
 def _learner_context(item, reads, now):
     circle, ending = _current(item, reads, now)
     if _reminding(item) and reads.get(LearnerSurvey.key(item.circle_id, item.signup_id)) is not None:
-        raise Skip('The learner has answered the survey.')
+        raise Skip(N_('The learner has answered the survey.'))
     signup = reads[Signup.key(item.circle_id, item.signup_id)]
     return circle, ending, signup
 
@@ -214,7 +214,7 @@ def _render_facilitator_email(item, reads, to, now):
     circle, ending = _current(item, reads, now)
     user_id = item.params.get('user')
     if _reminding(item) and user_id and reads.get(FacilitatorSurvey.key(item.circle_id, user_id)) is not None:
-        raise Skip('The facilitator has answered the survey.')
+        raise Skip(N_('The facilitator has answered the survey.'))
     context = {'circle': circle, 'reminder': _reminding(item), 'closes': _closes(circle, ending),
                'survey_url': facilitator_survey_url(circle.id)}
     subject = (_('Reminder: your survey for %(name)s') if _reminding(item)

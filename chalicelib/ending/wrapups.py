@@ -22,7 +22,7 @@ from collections import Counter
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.circles import circles
-from chalicelib.core.i18n import _
+from chalicelib.core.i18n import N_, _
 from chalicelib.core.settings import get_settings
 from chalicelib.ending.schedule import (SCHEDULED, SENT, SKIPPED, in_wrapup_window, meeting_end, until,
                                         wrapup_due)
@@ -209,9 +209,9 @@ def _render(item, reads, to, now):
     circle = reads.get(Circle.key(item.circle_id))
     meeting = find_meeting(circle, item.params['meeting'])
     if meeting is None or wrapup_due(circle, meeting) is None:
-        raise Skip('The meeting is cancelled or the circle is no longer published.')
+        raise Skip(N_('The meeting is cancelled or the circle is no longer published.'))
     if reads.get(MeetingFeedback.key(item.circle_id, meeting.meeting_id)) is not None:
-        raise Skip('Feedback on this meeting was recorded meanwhile.')
+        raise Skip(N_('Feedback on this meeting was recorded meanwhile.'))
     return wrapup_email(circle, meeting, to, now)
 
 

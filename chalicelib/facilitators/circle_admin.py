@@ -483,7 +483,7 @@ def _render_unpublished(item, reads, to, now):
     from chalicelib.models import Signup
     circle = reads.get(Circle.key(item.circle_id))
     if circle is None or circle.published:
-        raise Skip('The circle is published again.')
+        raise Skip(N_('The circle is published again.'))
     return unpublished_message(circle, reads[Signup.key(item.circle_id, item.signup_id)], to)
 
 
@@ -597,7 +597,7 @@ def invitation_message(circle, item, to):
 def _render_invitation(item, reads, to, now):
     circle = reads.get(Circle.key(item.circle_id))
     if circle is None:
-        raise Skip('The circle no longer exists.')
+        raise Skip(N_('The circle no longer exists.'))
     return invitation_message(circle, item, to)
 
 

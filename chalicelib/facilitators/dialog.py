@@ -655,7 +655,7 @@ def _render_goals(item, reads, to, now):
     user = reads.get(User.key(item.params['user']))
     meetings = circle and circles.active_meetings(circle)
     if not meetings or setup is None or user is None:
-        raise Skip('The circle, its setup or the facilitator no longer exists.')
+        raise Skip(N_('The circle, its setup or the facilitator no longer exists.'))
     context = dict(circle=circle, facilitator=user, goal=setup.goal or '', concerns=setup.concerns or '',
                    first_meeting=meeting_when(meetings[0], circle.timezone), weeks=len(circle.meetings),
                    circle_url=circles.circle_url(circle.id))

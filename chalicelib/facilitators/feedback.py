@@ -256,7 +256,7 @@ def _render_recap(item, reads, to, now):
     feedback = reads.get(MeetingFeedback.key(item.circle_id, item.params['meeting']))
     meeting = circle and next((m for m in circle.meetings if m.meeting_id == item.params['meeting']), None)
     if meeting is None or feedback is None or not feedback.share_with_learners:
-        raise Skip('The recap is no longer shared with learners.')
+        raise Skip(N_('The recap is no longer shared with learners.'))
     return recap_email(circle, feedback, meeting, reads[Signup.key(item.circle_id, item.signup_id)], now, to)
 
 

@@ -19,7 +19,7 @@ from chalicelib.circles import circles
 from chalicelib.core import fields as rules
 from chalicelib.messaging import sms_text
 from chalicelib.core.errors import ValidationFailed
-from chalicelib.core.i18n import _, ngettext
+from chalicelib.core.i18n import N_, _, ngettext
 from chalicelib.core.ids import new_id
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
@@ -184,7 +184,7 @@ def _stored(item, reads):
     circle = reads.get(Circle.key(item.circle_id))
     message = reads.get(CircleMessage.key(item.circle_id, item.params['message']))
     if circle is None or message is None:
-        raise Skip('The circle or the message no longer exists.')
+        raise Skip(N_('The circle or the message no longer exists.'))
     return circle, message
 
 

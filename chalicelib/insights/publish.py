@@ -272,7 +272,7 @@ def _keys(item):
 def _published(item, reads):
     circle, found = reads.get(Circle.key(item.circle_id)), reads.get(InsightsReport.key(item.circle_id))
     if circle is None or found is None or not circle.published:
-        raise Skip('The report is no longer published.')
+        raise Skip(N_('The report is no longer published.'))
     return circle, found
 
 

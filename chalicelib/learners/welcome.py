@@ -10,7 +10,7 @@ The "already signed up" email (`ALREADY_SIGNED_UP`) holds nothing the repeated r
 it goes to the address stored with the signup and shows what is stored there.
 """
 from chalicelib.circles import circles
-from chalicelib.core.i18n import _
+from chalicelib.core.i18n import N_, _
 from chalicelib.core.rendering import render
 from chalicelib.messaging import email, outbox
 from chalicelib.messaging.sender import Skip, Template
@@ -94,7 +94,7 @@ def already_signed_up_message(signup, circle, now, to=None):
 def _circle(item, reads):
     circle = reads.get(Circle.key(item.circle_id))
     if circle is None:
-        raise Skip('The circle no longer exists.')
+        raise Skip(N_('The circle no longer exists.'))
     return circle
 
 
@@ -109,7 +109,7 @@ def _render_already_signed_up(item, reads, to, now):
 def _render_notice(item, reads, to, now):
     signup = reads.get(Signup.key(item.circle_id, item.params['signup']))
     if signup is None or not signup.active:
-        raise Skip('The learner has left the circle meanwhile.')
+        raise Skip(N_('The learner has left the circle meanwhile.'))
     return new_signup_notice(signup, _circle(item, reads), to)
 
 

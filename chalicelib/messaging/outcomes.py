@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.core.i18n import N_
 from chalicelib.messaging import outbox, prepared
 from chalicelib.messaging.outbox import FAILED, PENDING, RETRYING, SENT, SKIPPED, SMS
 from chalicelib.models import Delivery, Signup
@@ -80,7 +81,7 @@ def classify(error):
     from chalicelib.messaging.sms import TOO_MANY_REQUESTS, SmsFailed
     if isinstance(error, SmsFailed):
         if error.code == OPTED_OUT_CODE:
-            return Failure(True, 'The learner has opted out of text messages (replied STOP).', error.code)
+            return Failure(True, N_('The learner has opted out of text messages (replied STOP).'), error.code)
         transient = error.status is None or error.status == TOO_MANY_REQUESTS or error.status >= 500
         return Failure(not transient, short_reason(error.reason), error.code)
     if isinstance(error, ClientError):

@@ -50,6 +50,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.core import i18n, observability
 from chalicelib.core.clock import utcnow
 from chalicelib.core.settings import get_settings
+from chalicelib.core.i18n import N_
 from chalicelib.messaging import outbox, prepared
 from chalicelib.messaging.outbox import EMAIL, FAILED, PENDING, RETRYING, SENT, SKIPPED, SMS
 from chalicelib.messaging.outcomes import (OPTED_OUT_CODE, Failure, classify, forget_recipient, off_queue, record,
@@ -279,26 +280,26 @@ def refusal(item, signup, template, suppressed=frozenset()):
     `suppressed`: the batch's recipients on the suppression list (`messaging.suppression.suppressed`)."""
     reason = _refusal(item, signup, template)
     if reason is None and not template.ignores_suppression and recipient(item, signup) in suppressed:
-        return ('The number is on the suppression list (erased, or it cannot take our texts).' if item.channel == SMS
-                else 'The address is on the suppression list (it bounced, complained or was erased).')
+        return (N_('The number is on the suppression list (erased, or it cannot take our texts).') if item.channel == SMS
+                else N_('The address is on the suppression list (it bounced, complained or was erased).'))
     return reason
 
 
 def _refusal(item, signup, template):
     if item.signup_id:
         if signup is None or not signup.active:
-            return 'The learner has left the circle.'
+            return N_('The learner has left the circle.')
         if item.channel == SMS:
             if not signup.mobile:
-                return 'The learner gave no mobile number.'
+                return N_('The learner gave no mobile number.')
             if signup.sms_opted_out:
-                return 'The learner has opted out of text messages (replied STOP).'
+                return N_('The learner has opted out of text messages (replied STOP).')
         elif not signup.email:
-            return 'The learner gave no email address.'
+            return N_('The learner gave no email address.')
         elif template.unsubscribable and getattr(signup, 'reminders_stopped', False):
-            return 'The learner unsubscribed from reminder emails.'
+            return N_('The learner unsubscribed from reminder emails.')
     elif not item.to:
-        return 'The message has no recipient.'
+        return N_('The message has no recipient.')
     return None
 
 

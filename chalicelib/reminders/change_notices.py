@@ -162,7 +162,7 @@ def _current(item, reads):
     circle = reads.get(Circle.key(item.circle_id))
     meeting = circle and next((m for m in circle.meetings if m.meeting_id == item.params['meeting']), None)
     if meeting is None or int(meeting.sequence or 0) != int(item.params['sequence']):
-        raise Skip('A later change to this meeting replaced this notice.')
+        raise Skip(N_('A later change to this meeting replaced this notice.'))
     return circle, meeting
 
 

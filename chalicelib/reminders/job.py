@@ -29,6 +29,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.circles import circles
 from chalicelib.core import observability
+from chalicelib.core.i18n import N_
 from chalicelib.messaging import outbox
 from chalicelib.messaging.sender import Skip, Template
 from chalicelib.models import Circle, Delivery, MeetingReminder, Signup, TableItem
@@ -237,7 +238,7 @@ def _current(item, reads, now):
     reminder = reads.get(MeetingReminder.key(item.circle_id, item.params['meeting']))
     meeting = circle and find_meeting(circle, item.params['meeting'])
     if reminder is None or not still_wanted(circle, meeting, now):
-        raise Skip('The meeting is cancelled, has begun, or the circle is no longer published.')
+        raise Skip(N_('The meeting is cancelled, has begun, or the circle is no longer published.'))
     return circle, meeting, reminder
 
 

@@ -31,7 +31,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib.core import i18n, observability
-from chalicelib.core.i18n import _
+from chalicelib.core.i18n import N_, _
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import NotFound
 from chalicelib.core.links import BadLink
@@ -298,11 +298,11 @@ def _render(item, reads, to, now):
     snapshot = reads.get(TeamDigest.key(params['team'], params['week']))
     member = reads.get((f'TEAM#{params["team"]}', f'MEMBER#{params["user"]}'))
     if member is None or member.role not in ROLES:
-        raise Skip('They are no longer a member of the team.')
+        raise Skip(N_('They are no longer a member of the team.'))
     if member.digest_opted_out_at is not None:
-        raise Skip('They unsubscribed from the team\'s digest.')
+        raise Skip(N_('They unsubscribed from the team\'s digest.'))
     if snapshot is None:
-        raise Skip('The digest is not stored.')
+        raise Skip(N_('The digest is not stored.'))
     return digest_email(digest.view_for(snapshot.data, member.role, member.user_id), to, member.user_id)
 
 

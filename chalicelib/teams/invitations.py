@@ -359,9 +359,9 @@ def _render_invitation(item, reads, to, now):
     team = reads.get(Team.key(item.params['team']))
     invitation = reads.get(TeamInvitation.key(item.params['team'], item.params['email']))
     if team is None or invitation is None:
-        raise Skip('The team or the invitation no longer exists.')
+        raise Skip(N_('The team or the invitation no longer exists.'))
     if invitation.nonce != item.params.get('nonce') or state_of(invitation, now) != PENDING:
-        raise Skip('The invitation is no longer pending.')
+        raise Skip(N_('The invitation is no longer pending.'))
     return invitation_message(team, invitation, to)
 
 
