@@ -227,7 +227,7 @@ def _posted_rows(fields):
 def _review_page(session, workspace, status=200, **extra):
     from chalicelib.accounts import accounts
     from chalicelib.circles import circles
-    from chalicelib.facilitators import dialog
+    from chalicelib.facilitators import dialog, publishing
     from chalicelib.accounts import sessions
     from chalicelib.core.formatting import meeting_when_short
     circle, setup = workspace.circle, dialog.setup_of(workspace)
@@ -238,7 +238,7 @@ def _review_page(session, workspace, status=200, **extra):
         session=session, csrf_token=sessions.csrf_token(session), step=dialog.REVIEW_STEP, steps=dialog.step_names(),
         step_words=dialog.step_words(),
         circle=circle, setup=setup, done=set(map(int, setup.steps_done)), errors={}, going_back=False, back_url=None,
-        problems={} if circle.published else dialog.publish_problems(circle, setup, circles.utcnow()),
+        problems={} if circle.published else publishing.publish_problems(circle, setup, circles.utcnow()),
         confirmed=confirmed, confirmation_sent='sent' in params, meetings=meetings,
         team_name=dialog.team_name(circle.team_id) if circle.team_id else None,
         language=dialog.language_name(circle.language), public_url=f'/circles/{circle.id}', circle_page_url=_circle_page_url(circle.id),
@@ -250,7 +250,7 @@ def _review_page(session, workspace, status=200, **extra):
 @bp.route('/facilitate/circles/{circle_id}/publish', methods=['POST'], content_types=FORM)
 @signed_in(bp)
 def publish_circle(session, circle_id):
-    from chalicelib.facilitators import dialog
+    from chalicelib.facilitators import dialog, publishing
     from chalicelib.core.errors import ValidationFailed
     workspace = _workspace(session, circle_id)
     if workspace is None:
@@ -258,11 +258,11 @@ def publish_circle(session, circle_id):
     if workspace.circle.published:
         return redirect(_step_url(circle_id, dialog.REVIEW_STEP))
     try:
-        user = dialog.confirmed_user(session)
-    except dialog.EmailNotConfirmed:
+        user = publishing.confirmed_user(session)
+    except publishing.EmailNotConfirmed:
         return _review_page(session, workspace, 400, confirmed=False)
     try:
-        dialog.publish(workspace, user)
+        publishing.publish(workspace, user)
     except ValidationFailed as error:
         return _review_page(session, workspace, 400, problems={int(k): v for k, v in error.errors.items()})
     except dialog.DraftChanged:
@@ -274,8 +274,8 @@ def publish_circle(session, circle_id):
 @signed_in(bp)
 def resend_confirmation(session, circle_id):
     """Send the email confirmation link again, from the review page that asked for it."""
-    from chalicelib.facilitators import dialog
+    from chalicelib.facilitators import dialog, publishing
     if _workspace(session, circle_id) is None:
         return _not_found()
-    dialog.resend_confirmation(session)
+    publishing.resend_confirmation(session)
     return redirect(f'{_step_url(circle_id, dialog.REVIEW_STEP)}?sent=1')

@@ -11,7 +11,7 @@ import functools
 def templates():
     from chalicelib.accounts import accounts
     from chalicelib.ending import survey_job, wrapups
-    from chalicelib.facilitators import circle_admin, dialog, feedback, messages
+    from chalicelib.facilitators import circle_admin, feedback, messages, publishing
     from chalicelib.insights import publish as insights
     from chalicelib.learners import welcome
     from chalicelib.privacy import erasure, my_data
@@ -28,7 +28,7 @@ def templates():
         'recap_fan_out': feedback.RECAP_FAN_OUT,
         'recap': feedback.RECAP,
         'account_email': accounts.ACCOUNT_EMAIL,
-        'circle_published': dialog.CIRCLE_PUBLISHED,
+        'circle_published': publishing.CIRCLE_PUBLISHED,
         'circle_unpublished_fan_out': circle_admin.CIRCLE_UNPUBLISHED_FAN_OUT,
         'circle_unpublished': circle_admin.CIRCLE_UNPUBLISHED,
         'cofacilitator_invitation': circle_admin.COFACILITATOR_INVITATION,
