@@ -54,7 +54,7 @@ def browse_page_context(params):
     except ValidationFailed as error:
         result, errors = {'count': 0, 'items': []}, {**page_errors, **error.errors}
     return {'filters': filters, 'result': result, 'errors': errors, 'pages': _pages(filters, number, result['count']),
-            'near_me': bool(filters['latitude'] and filters['longitude']), 'weekday_index': circles.WEEKDAY_INDEX}
+            'near_me': bool(filters['latitude'] and filters['longitude'])}
 
 
 def circle_page_context(circle_id, values=None, errors=None, refusal=None, circle=None):
@@ -77,6 +77,5 @@ def circle_page_context(circle_id, values=None, errors=None, refusal=None, circl
         'values': values or {},
         'errors': errors or {},
         'consent_text': CONSENT_TEXT,       # in English: the form translates it
-        'weekday_index': circles.WEEKDAY_INDEX,
     }
 

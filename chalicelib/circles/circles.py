@@ -22,10 +22,9 @@ from chalicelib.core.i18n import _
 
 CATALOG = 'C'   # the `catalog` index's one partition: every circle ever published
 EMPTY_CARD = b''
-# The API's `day` (English, like every value of the API); pages name it by its index in the
-# visitor's language (WEEKDAY_INDEX, the `weekday_name` filter).
+# The API's `day` (English, like every value of the API); pages name it in the visitor's
+# language (the `weekday_name` filter).
 WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
-WEEKDAY_INDEX = {name: index for index, name in enumerate(WEEKDAYS)}
 
 
 def local_start(local_date, local_time, tz_name):

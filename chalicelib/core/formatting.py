@@ -35,9 +35,12 @@ def clock(value):
     return babel_dates.format_skeleton('Hm', value, locale=i18n.current())
 
 
-def weekday_name(index):
-    """The weekday (Monday = 0) by its name: 'Tuesday', 'martes'."""
-    return babel_dates.get_day_names('wide', locale=i18n.current())[index]
+def weekday_name(day):
+    """A weekday by its name in the language of the moment ('martes'): `day` is its index
+    (Monday = 0) or its English name, as the API writes it ('Tuesday')."""
+    if isinstance(day, str):
+        day = next(index for index, name in babel_dates.get_day_names('wide', locale='en').items() if name == day)
+    return babel_dates.get_day_names('wide', locale=i18n.current())[day]
 
 
 def _local(instant, tz_name):

@@ -99,13 +99,7 @@ def _team_entries(team_id, now=None):
     listing = catalog.current(now)
     with listing.lock:
         entries = [e for e in listing.grouped('tm').get(team_id, []) if not e.finished]
-        return [_with_weekday(e.item()) for e in sorted(entries, key=lambda e: (e.card['fs'] or 0, e.id))]
-
-
-def _with_weekday(item):
-    from chalicelib.circles.circles import WEEKDAYS
-    item['weekday'] = WEEKDAYS.index(item['day']) if item.get('day') in WEEKDAYS else None
-    return item
+        return [e.item() for e in sorted(entries, key=lambda e: (e.card['fs'] or 0, e.id))]
 
 
 def team_page(slug, now=None):
