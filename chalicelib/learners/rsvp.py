@@ -298,15 +298,8 @@ def stop_reminders(token, now=None):
     signup = Signup(*Signup.key(circle_id, signup_id))
     record = consent.withdrawn(consent.signup_subject(circle_id, signup_id), consent.REMINDERS, consent.ONE_CLICK, now)
 
-    def write(transaction):
-        transaction.update(signup, actions=[Signup.reminders_stopped.set(True), Signup.updated_at.set(now)],
-                           condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
-        consent.save_in(transaction, [record])
-    try:
-        transact_write(write)
-    except TransactWriteError as error:
-        if not condition_failed(error):
-            raise
+    consent.update_with_record(signup, [Signup.reminders_stopped.set(True), Signup.updated_at.set(now)], record,
+                               condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
     return circle_id
 
 

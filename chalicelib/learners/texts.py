@@ -9,15 +9,12 @@ and the emails keep coming.
 A number that replied STOP to our Twilio number is blocked by Twilio itself until it texts
 START; turning texts back on here cannot undo that, and the page says so.
 """
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.core import links
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import SignupRefused
 from chalicelib.core.i18n import _
 from chalicelib.learners.details import active_signup_of_link
 from chalicelib.models import Signup, consent
-from chalicelib.models.transactions import condition_failed, transact_write
 
 TEXTS = links.TEXTS
 
@@ -41,16 +38,8 @@ def set_texts(signup, on, now=None):
     now = now or utcnow()
     subject = consent.signup_subject(signup.circle_id, signup.signup_id)
     record = (consent.given if on else consent.withdrawn)(subject, consent.SMS, consent.TEXTS_PAGE, now)
-
-    def write(transaction):
-        transaction.update(signup, actions=[Signup.sms_opted_out.set(not on)],
-                           condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist())
-        consent.save_in(transaction, [record])
-    try:
-        transact_write(write)
-    except TransactWriteError as error:
-        if not condition_failed(error):
-            raise
-        raise SignupRefused(_('You are no longer signed up for this learning circle.')) from None
+    if not consent.update_with_record(signup, [Signup.sms_opted_out.set(not on)], record,
+                                      condition=Signup.pk.exists() & Signup.withdrawn_at.does_not_exist()):
+        raise SignupRefused(_('You are no longer signed up for this learning circle.'))
     signup.sms_opted_out = not on
     return signup

@@ -90,3 +90,22 @@ def save_in(transaction, records):
     """Add the records' puts to a PynamoDB TransactWrite (each a new item: never overwritten)."""
     for item in records:
         transaction.save(item)
+
+
+def update_with_record(item, actions, record, condition=None):
+    """Update `item` and write its consent record in one transaction, on `condition` (by default:
+    the item still exists). False, with nothing written, when the condition does not hold."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.models.transactions import condition_failed, transact_write
+
+    def write(transaction):
+        transaction.update(item, actions=actions, condition=type(item).pk.exists() if condition is None else condition)
+        save_in(transaction, [record])
+    try:
+        transact_write(write)
+    except TransactWriteError as error:
+        if not condition_failed(error):
+            raise
+        return False
+    return True

@@ -19,12 +19,9 @@ signup or membership not yet stopped (complaint); one UpdateItem (soft bounce).
 import logging
 from datetime import timedelta
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.core.clock import utcnow
 from chalicelib.models import EmailClaim, Signup, TeamMember
 from chalicelib.models.rate_limits import Limit, UsageCounter, window_start
-from chalicelib.models.transactions import condition_failed, transact_write
 from chalicelib.models import consent
 from chalicelib.messaging import suppression
 from chalicelib.privacy.sns import BOUNCE, COMPLAINT
@@ -80,7 +77,7 @@ def stop_reminders(address, now):
         if not signup.reminders_stopped:
             record = consent.withdrawn(consent.signup_subject(signup.circle_id, signup.signup_id),
                                        consent.REMINDERS, SES_COMPLAINT, now)
-            _update_with_record(signup, [Signup.reminders_stopped.set(True), Signup.updated_at.set(now)], record)
+            consent.update_with_record(signup, [Signup.reminders_stopped.set(True), Signup.updated_at.set(now)], record)
 
 
 def stop_digests(address, now):
@@ -93,16 +90,4 @@ def stop_digests(address, now):
         if member.digest_opted_out_at is None:
             record = consent.withdrawn(consent.user_subject(member.user_id), consent.DIGEST, SES_COMPLAINT, now,
                                        scope=f'TEAM#{member.team_id}')
-            _update_with_record(member, [TeamMember.digest_opted_out_at.set(now)], record)
-
-
-def _update_with_record(item, actions, record):
-    """The change and its consent record in one transaction; nothing when the item is gone."""
-    def write(transaction):
-        transaction.update(item, actions=actions, condition=type(item).pk.exists())
-        consent.save_in(transaction, [record])
-    try:
-        transact_write(write)
-    except TransactWriteError as error:
-        if not condition_failed(error):
-            raise
+            consent.update_with_record(member, [TeamMember.digest_opted_out_at.set(now)], record)
