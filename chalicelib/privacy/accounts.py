@@ -214,6 +214,11 @@ def _forget_in_circle(items, user, first_name):
             if first_name and first_name in (facts.get('facilitators') or []):
                 facts['facilitators'] = [n for n in facts['facilitators'] if n != first_name]
             saved.append(item)
+    _batch_write(deleted, saved)
+
+
+def _batch_write(deleted, saved):
+    """Delete and rewrite items in BatchWriteItems (25 each): the account's own traces, no condition."""
     with TableItem.batch_write() as batch:
         for item in deleted:
             batch.delete(item)
@@ -296,11 +301,7 @@ def _forget_in_team(team_id, user):
                                 consistent_read=True):
         if isinstance(item, Delivery) and _mentions(item, user):
             deleted.append(item)
-    with TableItem.batch_write() as batch:
-        for item in deleted:
-            batch.delete(item)
-        for item in saved:
-            batch.save(item)
+    _batch_write(deleted, saved)
 
 
 def _delete_user(user, now):
